@@ -1,0 +1,3 @@
+from overt.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Who may do what to which evidence. Every view, listing, search and stream asks here."""

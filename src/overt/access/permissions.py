@@ -1,0 +1,19 @@
+"""DRF permission classes that ask the access service."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+
+from .matrix import Capability
+from .services import capability
+
+
+class ReadsCustody(BasePermission):
+    """The custody log, proofs, checkpoints and verify results: auditors and evidence
+    managers (and tokens scoped `read-custody`)."""
+
+    message = "reading the custody log needs the auditor or evidence-manager role"
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        user = request.user
+        return bool(user and user.is_authenticated) and capability(user, Capability.READ_CUSTODY)

@@ -1,0 +1,409 @@
+"""The access service: the one place that decides what a user may see and do.
+
+Callers never filter or check on their own: they ask `visible_recordings()` for any
+listing or search and `check()` before any action on one recording. `allowed()` answers
+the same question without logging, for deciding what to *show* (a button, a link).
+The decisions come from the permission matrix in `overt.access.matrix`.
+
+`check()` writes every refusal of a recording the user can otherwise see to the custody
+log (`access-refused`), so a post-incident lock's refused attempts are on the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from overt.conf import get_settings
+from overt.evidence.models import Recording
+
+from .matrix import (
+    BASE_RELATIONS,
+    Action,
+    Capability,
+    Relation,
+    Role,
+    allowed_actions,
+    cell,
+    has_capability,
+    needs_second_factor,
+)
+
+__all__ = [
+    "AccessDenied",
+    "Action",
+    "Capability",
+    "Relation",
+    "Role",
+    "allowed",
+    "capability",
+    "check",
+    "justification_categories",
+    "relations",
+    "require",
+    "role_of",
+    "visible_recordings",
+]
+
+
+class AccessDenied(PermissionError):
+    """The user may not do this. The message is safe to show: it reveals nothing."""
+
+
+User = AbstractBaseUser | AnonymousUser
+
+# Set on a user object by the API token authentication: the token's scopes narrow the
+# user's own permissions (never widen them).
+SCOPES_ATTR = "_overt_token_scopes"
+
+
+def _signed_in(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What overt knows about one user, read once per request (cached on the user)."""
+
+    user_id: int | None
+    username: str
+    role: Role | None
+    officer_id: int | None
+    team: str
+    scopes: frozenset[str] | None
+
+
+def standing(user: User | None) -> Standing:
+    if not _signed_in(user):
+        return Standing(None, "", None, None, "", frozenset())
+    cached = getattr(user, "_overt_standing", None)
+    if cached is not None:
+        return cached
+    from .models import UserProfile
+
+    profile = UserProfile.objects.select_related("officer").filter(user_id=user.pk).first()
+    role = Role(profile.role) if profile else None
+    team = ""
+    officer_id = None
+    if profile:
+        officer_id = profile.officer_id
+        team = profile.team or (profile.officer.team if profile.officer else "")
+    scopes = getattr(user, SCOPES_ATTR, None)
+    result = Standing(
+        user.pk,
+        user.get_username(),
+        role,
+        officer_id,
+        team,
+        frozenset(scopes) if scopes is not None else None,
+    )
+    user._overt_standing = result  # type: ignore[union-attr]
+    return result
+
+
+def forget(user: User) -> None:
+    """Drop the cached standing (after a role change in the same request or test)."""
+    if hasattr(user, "_overt_standing"):
+        del user._overt_standing  # type: ignore[union-attr]
+
+
+def role_of(user: User | None) -> Role | None:
+    return standing(user).role
+
+
+def needs_totp(user: User | None) -> bool:
+    return needs_second_factor(role_of(user), get_settings().totp_required_from)
+
+
+# --- relations --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sets:
+    """The small id sets that decide relations, read once per listing or check."""
+
+    assigned_recordings: frozenset[int]
+    assigned_incidents: frozenset[int]
+    shared: frozenset[int]
+    restricted: frozenset[int]
+    locked_incidents: frozenset[int]
+    glass: frozenset[int]
+
+
+def _sets(who: Standing, recording_id: int | None = None) -> _Sets:
+    from .models import AccessClass, Assignment, BreakGlass, PostIncidentProcedure, Share
+
+    now = timezone.now()
+
+    def narrow(qs: QuerySet, field: str = "recording_id") -> QuerySet:
+        return qs.filter(**{field: recording_id}) if recording_id is not None else qs
+
+    assignments = Assignment.objects.filter(user_id=who.user_id, ended_at__isnull=True)
+    restricted = AccessClass.objects.exclude(members__user_id=who.user_id)
+    if who.role is not None:
+        restricted = restricted.exclude(members__role=who.role.value)
+    locked: frozenset[int] = frozenset()
+    if who.officer_id is not None:
+        locked = frozenset(
+            PostIncidentProcedure.objects.filter(
+                released_at__isnull=True, officers__id=who.officer_id
+            ).values_list("incident_id", flat=True)
+        )
+    return _Sets(
+        assigned_recordings=frozenset(
+            narrow(assignments.filter(recording__isnull=False)).values_list(
+                "recording_id", flat=True
+            )
+        ),
+        assigned_incidents=frozenset(
+            assignments.filter(incident__isnull=False).values_list("incident_id", flat=True)
+        ),
+        shared=frozenset(
+            narrow(Share.active(now).filter(grantee_id=who.user_id)).values_list(
+                "recording_id", flat=True
+            )
+        ),
+        restricted=frozenset(narrow(restricted).values_list("recording_id", flat=True)),
+        locked_incidents=locked,
+        glass=frozenset(
+            narrow(BreakGlass.objects.filter(user_id=who.user_id, expires_at__gt=now)).values_list(
+                "recording_id", flat=True
+            )
+        ),
+    )
+
+
+def _relations(who: Standing, recording: Recording, sets: _Sets) -> frozenset[Relation]:
+    found: set[Relation] = set()
+    if who.officer_id is not None and recording.officer_id == who.officer_id:
+        found.add(Relation.OWN)
+    elif who.team and _team_of(recording) == who.team:
+        found.add(Relation.TEAM)
+    if recording.pk in sets.assigned_recordings or (
+        recording.incident_id is not None and recording.incident_id in sets.assigned_incidents
+    ):
+        found.add(Relation.ASSIGNED)
+    if recording.pk in sets.shared:
+        found.add(Relation.SHARED)
+    if not found:
+        found.add(Relation.OTHER)
+    if recording.pk in sets.restricted:
+        found.add(Relation.RESTRICTED)
+    if recording.incident_id is not None and recording.incident_id in sets.locked_incidents:
+        found.add(Relation.LOCKED)
+    if recording.pk in sets.glass:
+        found.add(Relation.BREAK_GLASS)
+    return frozenset(found)
+
+
+def _team_of(recording: Recording) -> str:
+    from overt.evidence.models import Officer
+
+    officer = Recording.officer.field.get_cached_value(recording, default=None)  # type: ignore[attr-defined]
+    if officer is None:
+        officer = Officer.objects.only("team").get(pk=recording.officer_id)
+    return officer.team
+
+
+def relations(user: User | None, recording: Recording) -> frozenset[Relation]:
+    """How `recording` stands to `user` (see overt.access.matrix)."""
+    who = standing(user)
+    if who.user_id is None:
+        return frozenset()
+    return _relations(who, recording, _sets(who, recording.pk))
+
+
+def _actions(
+    user: User | None, recording: Recording
+) -> tuple[Standing, frozenset[Relation], frozenset[Action]]:
+    who = standing(user)
+    if who.user_id is None:
+        return who, frozenset(), frozenset()
+    found = _relations(who, recording, _sets(who, recording.pk))
+    actions = allowed_actions(who.role, found)
+    if who.scopes is not None:
+        actions = frozenset(a for a in actions if a.value in who.scopes)
+    return who, found, actions
+
+
+def allowed(user: User | None, action: Action | str, recording: Recording) -> bool:
+    """May `user` take `action` on `recording`? No logging: for what to show."""
+    return Action(action) in _actions(user, recording)[2]
+
+
+def check(
+    user: User | None, action: Action | str, recording: Recording, *, client: Any = None
+) -> None:
+    """Raise AccessDenied unless `user` may take `action` on `recording`.
+
+    Every refusal is written to the custody log (`access-refused`, with the relations and
+    the reason); the message of a refusal of a recording the user may not even know of
+    reveals nothing about it.
+    """
+    action = Action(action)
+    if not _signed_in(user):
+        raise AccessDenied("sign in to see evidence")
+    who, found, actions = _actions(user, recording)
+    if action in actions:
+        return
+    if Relation.LOCKED in found and action in _unlocked(who, found):
+        why = (
+            "this recording's incident is under post-incident procedure: involved officers "
+            "may not see its footage until the Post Incident Manager releases it"
+        )
+    elif Action.LIST not in actions:
+        why = "no such recording, or you may not see it"  # reveals nothing
+    elif who.scopes is not None and action.value not in who.scopes:
+        why = f"this API token's scopes do not include {action.value!r}"
+    else:
+        why = f"your role ({who.role or 'none'}) may not {action.value} this recording"
+    _log_refusal(who, action, recording, found, why, client)
+    raise AccessDenied(why)
+
+
+def _unlocked(who: Standing, found: frozenset[Relation]) -> frozenset[Action]:
+    return allowed_actions(who.role, found - {Relation.LOCKED})
+
+
+def _log_refusal(
+    who: Standing,
+    action: Action,
+    recording: Recording,
+    found: frozenset[Relation],
+    why: str,
+    client: Any,
+) -> None:
+    from overt.custody.services import Actor, Subject, record_now
+
+    record_now(
+        "access-refused",
+        Actor("user", who.username),
+        Subject(_first_sha(recording), {"recording": recording.pk}),
+        client=client,
+        details={
+            "action": action.value,
+            "relations": sorted(r.value for r in found),
+            "role": who.role.value if who.role else "",
+            "reason": why,
+        },
+    )
+
+
+def _first_sha(recording: Recording) -> str:
+    first = recording.originals.order_by("started_at", "id").only("sha256").first()
+    return first.sha256 if first else ""
+
+
+# --- listings ---------------------------------------------------------------------------
+
+
+def visible_recordings(
+    user: User | None, recordings: QuerySet[Recording] | None = None
+) -> QuerySet[Recording]:
+    """The recordings this user may know exist (the `list` action), narrowed from
+    `recordings`. Every listing, search and id lookup starts here."""
+    recordings = Recording.objects.all() if recordings is None else recordings
+    return permitted(user, Action.LIST, recordings)
+
+
+def permitted(
+    user: User | None, action: Action | str, recordings: QuerySet[Recording] | None = None
+) -> QuerySet[Recording]:
+    """`recordings` narrowed to those on which `user` may take `action`: the matrix as SQL."""
+    action = Action(action)
+    recordings = Recording.objects.all() if recordings is None else recordings
+    who = standing(user)
+    if who.user_id is None or who.role is None:
+        return recordings.none()
+    if who.scopes is not None and action.value not in who.scopes:
+        return recordings.none()
+    sets = _sets(who)
+    everything = Q()
+    granted = _base_q(who, action, sets)  # None: nothing; Q(): everything
+    if granted is not None and sets.restricted:
+        if action not in cell(who.role, Relation.RESTRICTED):
+            granted &= ~Q(pk__in=sets.restricted)  # Q() & x is x, as wanted
+    if action in cell(who.role, Relation.BREAK_GLASS) and sets.glass:
+        glass = Q(pk__in=sets.glass)
+        if granted is None:
+            granted = glass
+        elif granted != everything:  # Q() | x would be x: "everything" must stay so
+            granted |= glass
+    if granted is None:
+        return recordings.none()
+    if action not in cell(who.role, Relation.LOCKED) and sets.locked_incidents:
+        granted &= ~Q(incident_id__in=sets.locked_incidents)
+    return recordings if granted == everything else recordings.filter(granted)
+
+
+def _base_q(who: Standing, action: Action, sets: _Sets) -> Q | None:
+    """Q for the base relations that grant `action`; Q() for everything, None for nothing."""
+    named: dict[Relation, Q | None] = {
+        Relation.OWN: Q(officer_id=who.officer_id) if who.officer_id is not None else None,
+        Relation.TEAM: _team_q(who),
+        Relation.ASSIGNED: _or(
+            [
+                Q(pk__in=sets.assigned_recordings) if sets.assigned_recordings else None,
+                Q(incident_id__in=sets.assigned_incidents) if sets.assigned_incidents else None,
+            ]
+        ),
+        Relation.SHARED: Q(pk__in=sets.shared) if sets.shared else None,
+    }
+    granting = [r for r in BASE_RELATIONS if action in cell(who.role, r)]
+    if Relation.OTHER in granting:
+        refused = [q for r, q in named.items() if r not in granting and q is not None]
+        if not refused:
+            return Q()
+        # Everything except what only a non-granting relation covers.
+        allowed_q = _or([q for r, q in named.items() if r in granting])
+        not_refused = ~_or(refused)  # type: ignore[operator]
+        return not_refused if allowed_q is None else not_refused | allowed_q
+    return _or([named[r] for r in granting if r in named])
+
+
+def _team_q(who: Standing) -> Q | None:
+    if not who.team:
+        return None
+    team = Q(officer__team=who.team)
+    return team & ~Q(officer_id=who.officer_id) if who.officer_id is not None else team
+
+
+def _or(parts: list[Q | None]) -> Q | None:
+    present = [p for p in parts if p is not None]
+    return reduce(or_, present) if present else None
+
+
+# --- capabilities -----------------------------------------------------------------------
+
+
+def capability(user: User | None, what: Capability | str) -> bool:
+    who = standing(user)
+    if who.user_id is None:
+        return False
+    if who.scopes is not None and Capability(what).value not in who.scopes:
+        return False
+    return has_capability(who.role, Capability(what))
+
+
+def require(user: User | None, what: Capability | str) -> None:
+    """Raise AccessDenied unless the user's role has this capability."""
+    if not _signed_in(user):
+        raise AccessDenied("sign in first")
+    if not capability(user, what):
+        role = role_of(user)
+        raise AccessDenied(f"your role ({role or 'none'}) may not {Capability(what).value}")
+
+
+# --- justification ----------------------------------------------------------------------
+
+
+def justification_categories() -> tuple[str, ...]:
+    """The reasons offered before viewing, streaming, downloading or exporting footage
+    (OVERT_JUSTIFICATION_CATEGORIES)."""
+    return tuple(get_settings().justification_categories)

@@ -1,0 +1,64 @@
+"""Errors as RFC 9457 problem details: a status and a JSON body that says what was wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import JsonResponse
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str = "", **extra: Any) -> JsonResponse:
+    body = {"type": "about:blank", "title": title, "status": status, **extra}
+    if detail:
+        body["detail"] = detail
+    return JsonResponse(body, status=status, content_type=PROBLEM_TYPE)
+
+
+def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
+    from overt.evidence.store import InsufficientSpace
+
+    if isinstance(exc, InsufficientSpace):  # disk pressure: refuse, never delete evidence
+        return insufficient_space_response(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    detail = data.get("detail") if isinstance(data, dict) else None
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": response.status_text,
+        "status": response.status_code,
+    }
+    if detail is not None:
+        body["detail"] = str(detail)
+    else:
+        body["detail"] = "invalid request"
+        body["errors"] = data
+    response.data = body
+    response.content_type = PROBLEM_TYPE
+    return response
+
+
+def insufficient_space_body(exc: Exception) -> dict[str, Any]:
+    """507 Insufficient Storage: ingest refused for space; nothing was stored."""
+    return {
+        "type": "about:blank",
+        "title": "Insufficient Storage",
+        "status": 507,
+        "detail": f"{exc}; nothing was stored. Evidence is never deleted to make room: "
+        "add space to the evidence store.",
+    }
+
+
+def insufficient_space_response(exc: Exception) -> Response:
+    return Response(insufficient_space_body(exc), status=507, content_type=PROBLEM_TYPE)
+
+
+def insufficient_space_problem(exc: Exception) -> JsonResponse:
+    """The same 507 for plain Django views."""
+    body = insufficient_space_body(exc)
+    return problem(507, body["title"], body["detail"])

@@ -1,0 +1,176 @@
+"""The read-only API: recordings (with the library's filters), originals, jobs."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.pagination import LimitOffsetPagination
+
+from overt.access.matrix import Capability
+from overt.access.services import AccessDenied, Action, capability, check, visible_recordings
+from overt.evidence.catalogue import FilterError, RecordingFilter, filter_recordings
+from overt.evidence.models import Original, Recording
+from overt.jobs.models import Job
+from overt.review.status import jobs_by_original
+
+from .serializers import (
+    JobSerializer,
+    OriginalSerializer,
+    ProblemSerializer,
+    RecordingDetailSerializer,
+    RecordingSummarySerializer,
+)
+
+PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
+ERRORS = {403: PROBLEM, 404: PROBLEM}
+
+
+class BadFilter(APIException):
+    status_code = 400
+    default_detail = "invalid filter"
+    default_code = "bad_filter"
+
+
+def _may_view(request, recording: Recording) -> None:  # type: ignore[no-untyped-def]
+    """Listed is not enough for details: e.g. a post-incident lock lists but refuses."""
+    try:
+        check(request.user, Action.VIEW, recording)
+    except AccessDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+RECORDING_FILTERS = [
+    OpenApiParameter("officer", str, description="Officer's warrant or collar number."),
+    OpenApiParameter("device", str, description="Device serial."),
+    OpenApiParameter("incident", str, description="Incident reference."),
+    OpenApiParameter("category", str, description="Category name."),
+    OpenApiParameter("tag", str, description="Tag name."),
+    OpenApiParameter(
+        "since",
+        str,
+        description="Triggered at or after: ISO 8601 date or date-time (local time if no offset).",
+    ),
+    OpenApiParameter(
+        "until",
+        str,
+        description="Triggered before this date-time; a bare date includes that whole day.",
+    ),
+    OpenApiParameter("q", str, description="Text in the title, notes or a marker."),
+    OpenApiParameter(
+        "playable",
+        OpenApiTypes.BOOL,
+        description="true: no clip is unplayable; false: at least one clip is.",
+    ),
+]
+
+
+@extend_schema(
+    parameters=RECORDING_FILTERS,
+    responses={200: RecordingSummarySerializer(many=True), 400: PROBLEM, 403: PROBLEM},
+)
+class RecordingList(generics.ListAPIView):
+    """Recordings, most recent trigger first."""
+
+    serializer_class = RecordingSummarySerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Recording]:
+        try:
+            recording_filter = RecordingFilter.from_params(self.request.query_params)
+        except FilterError as exc:
+            raise BadFilter(str(exc)) from exc
+        clips = Original.objects.only("id", "recording_id", "duration_s", "playable")
+        return (
+            visible_recordings(self.request.user, filter_recordings(recording_filter))
+            .defer("gps_track")
+            .prefetch_related(Prefetch("originals", queryset=clips))
+        )
+
+
+@extend_schema(responses={200: RecordingDetailSerializer, **ERRORS})
+class RecordingDetail(generics.RetrieveAPIView):
+    """One recording with its clips, their derivatives and jobs, and its markers."""
+
+    serializer_class = RecordingDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Recording]:
+        recordings = Recording.objects.select_related("officer", "device", "incident")
+        return visible_recordings(self.request.user, recordings).prefetch_related(
+            "originals", "categories", "tags"
+        )
+
+    def get_object(self) -> Recording:
+        recording = super().get_object()
+        _may_view(self.request, recording)
+        return recording
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if "pk" in self.kwargs:  # absent while the schema is generated
+            originals = list(
+                Original.objects.filter(recording_id=self.kwargs["pk"])
+                .order_by("started_at", "id")
+                .prefetch_related("derivatives")
+            )
+            context["originals"] = originals
+            context["jobs_by_original"] = jobs_by_original(o.pk for o in originals)
+        return context
+
+
+@extend_schema(responses={200: OriginalSerializer, **ERRORS})
+class OriginalDetail(generics.RetrieveAPIView):
+    """One original file's media facts, derivatives and derivative jobs."""
+
+    serializer_class = OriginalSerializer
+
+    def get_queryset(self) -> QuerySet[Original]:
+        visible = visible_recordings(self.request.user)
+        return Original.objects.filter(recording__in=visible).prefetch_related("derivatives")
+
+    def get_object(self) -> Original:
+        original = super().get_object()
+        _may_view(self.request, original.recording)
+        return original
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if "pk" in self.kwargs:
+            context["jobs_by_original"] = jobs_by_original([self.kwargs["pk"]])
+        return context
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, enum=Job.Status.values, description="Only this status."),
+        OpenApiParameter("kind", str, description='Only this kind, e.g. "media.proxy".'),
+    ],
+    responses={200: JobSerializer(many=True), 400: PROBLEM, 403: PROBLEM},
+)
+class JobList(generics.ListAPIView):
+    """Background jobs, newest first, with progress."""
+
+    serializer_class = JobSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Job]:
+        if not capability(self.request.user, Capability.SEE_JOBS):
+            raise PermissionDenied("the job list is for evidence managers and administrators")
+        jobs = Job.objects.order_by("-created_at", "-id")
+        status = self.request.query_params.get("status")
+        if status:
+            if status not in Job.Status.values:
+                allowed = ", ".join(Job.Status.values)
+                raise BadFilter(f"status: unknown status {status!r} (one of {allowed})")
+            jobs = jobs.filter(status=status)
+        kind = self.request.query_params.get("kind")
+        if kind:
+            jobs = jobs.filter(kind=kind)
+        return jobs

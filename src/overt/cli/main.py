@@ -1,0 +1,133 @@
+"""The `overt` command. Each command's help text is its documentation; docs/cli.md
+lists every command and a test keeps the two in step."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import click
+
+from overt.conf import ConfigError, env_name, get_settings
+
+from .axis import axis
+from .bootstrap import setup
+from .catalogue import device, officer
+from .custody import custody, verify
+from .demo import demo_data
+from .ingest import ingest, watch
+from .jobs import jobs
+from .redact import redact
+from .retention import deletion, hold, recording, retention
+from .users import access, token, user
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="overt")
+def cli() -> None:
+    """overt: evidence platform for body-worn video."""
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def config_cmd(as_json: bool) -> None:
+    """Print the effective settings, with secrets masked."""
+    try:
+        values = get_settings().masked()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(values, indent=2, default=str))
+        return
+    width = max(len(env_name(k)) for k in values)
+    for key, value in values.items():
+        shown = ",".join(value) if isinstance(value, list) else value
+        click.echo(f"{env_name(key):<{width}}  {shown}")
+
+
+@cli.command("init")
+def init_cmd() -> None:
+    """Create (or upgrade) the instance in OVERT_HOME."""
+    setup()
+    settings = get_settings()
+    click.echo(f"instance ready in {settings.home_dir}")
+
+
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+def worker_cmd(burst: bool) -> None:
+    """Run background jobs (proxies, posters, ...) on the configured engine."""
+    setup()
+    from overt.jobs.worker import run_worker
+
+    run_worker(burst=burst)
+
+
+@cli.command("serve")
+@click.option("--bind", default=None, help="HOST:PORT (default: OVERT_BIND).")
+@click.option("--no-worker", is_flag=True, help="Do not start a job worker beside the server.")
+def serve_cmd(bind: str | None, no_worker: bool) -> None:
+    """Serve the web app and API, with a job worker beside it."""
+    setup()
+    import uvicorn
+
+    host, _, port = (bind or get_settings().bind).rpartition(":")
+    worker = None
+    if not no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "overt", "worker"], env=os.environ.copy())
+    click.echo(f"overt serving on http://{host}:{port}/  (worker: {'no' if no_worker else 'yes'})")
+    try:
+        uvicorn.run(
+            "overt.project.asgi:application",
+            host=host.strip("[]"),
+            port=int(port),
+            log_level="warning",
+            lifespan="off",
+        )
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+cli.add_command(officer)
+cli.add_command(device)
+cli.add_command(ingest)
+cli.add_command(watch)
+cli.add_command(jobs)
+cli.add_command(demo_data)
+cli.add_command(custody)
+cli.add_command(verify)
+cli.add_command(axis)
+cli.add_command(recording)
+cli.add_command(hold)
+cli.add_command(retention)
+cli.add_command(deletion)
+cli.add_command(redact)
+cli.add_command(user)
+cli.add_command(token)
+cli.add_command(access)
+
+
+def main() -> None:
+    cli(prog_name="overt")
+
+
+def command_paths(group: click.Group = cli, prefix: str = "overt") -> list[str]:
+    """Every command as typed, e.g. 'overt device add' (for the documentation test)."""
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        paths.append(path)
+        if isinstance(command, click.Group):
+            paths.extend(command_paths(command, path))
+    return paths
+
+
+__all__ = ["cli", "command_paths", "main"]

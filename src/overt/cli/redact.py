@@ -1,0 +1,225 @@
+"""`overt redact`: the redaction engine on any video file, with no instance."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+# Exit statuses, documented in the command's help.
+EXIT_BAD_INPUT = 3  # the file cannot be redacted (missing, unplayable)
+EXIT_MODEL = 4  # the detector cannot run (weights missing or altered, no CUDA)
+
+
+def _span(text: str) -> tuple[float, float]:
+    try:
+        start, end = (float(v) for v in text.split("-", 1))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected START-END in seconds, e.g. 12.5-14") from None
+    if not 0 <= start < end:
+        raise click.BadParameter(
+            f"{text!r}: a range must start at or after 0 and end after it starts"
+        )
+    return start, end
+
+
+def _box(text: str):
+    from overt.redaction.engine.detectors import ManualSpan
+
+    try:
+        when, where = text.split(":", 1)
+        x1, y1, x2, y2 = (float(v) for v in where.split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r}: expected START-END:X1,Y1,X2,Y2 (seconds; 0..1 of the upright picture)"
+        ) from None
+    start, end = _span(when)
+    if not (0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1):
+        raise click.BadParameter(f"{text!r}: box corners must be inside 0..1, top-left first")
+    return ManualSpan(start, end, (x1, y1, x2, y2))
+
+
+@click.command("redact")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Redacted MP4 to write (H.264/AAC).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print frames, fps, tracks and the detections file as JSON.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["blur", "pixelate", "solid"]),
+    default="blur",
+    show_default=True,
+    help="How boxes are masked.",
+)
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 2),
+    default=0.3,
+    show_default=True,
+    help="Grow each box by this fraction of its size on every side.",
+)
+@click.option(
+    "--stride",
+    type=click.IntRange(1, 30),
+    default=3,
+    show_default=True,
+    help="Run detection on every Nth frame; tracking covers the frames between.",
+)
+@click.option(
+    "--detect-width",
+    type=click.IntRange(128, 3840),
+    default=640,
+    show_default=True,
+    help="Largest side of the picture the face detector sees.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.01, 0.99),
+    default=0.2,
+    show_default=True,
+    help="Face detection score threshold.",
+)
+@click.option(
+    "--plates/--no-plates",
+    default=False,
+    show_default=True,
+    help="Also mask licence plates (OpenCV's cascade; a baseline).",
+)
+@click.option("--no-faces", is_flag=True, help="Do not detect faces (manual boxes only).")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where the face detector runs; auto uses CUDA if present.",
+)
+@click.option(
+    "--box",
+    "boxes",
+    multiple=True,
+    metavar="START-END:X1,Y1,X2,Y2",
+    help="Also mask this box (0..1 of the upright picture) between two times. Repeatable.",
+)
+@click.option(
+    "--mute", multiple=True, metavar="START-END", help="Silence audio over a range. Repeatable."
+)
+@click.option(
+    "--bleep", multiple=True, metavar="START-END", help="Replace audio with a tone. Repeatable."
+)
+@click.option(
+    "--max-height",
+    type=click.IntRange(0, 4320),
+    default=0,
+    help="Scale the output down to at most this many lines (0 keeps the size).",
+)
+@click.option("--preset", default="veryfast", show_default=True, help="libx264 preset.")
+@click.option(
+    "--crf", type=click.IntRange(0, 51), default=23, show_default=True, help="libx264 quality."
+)
+@click.option(
+    "--detections",
+    "detections_in",
+    type=click.Path(exists=True, path_type=Path),
+    help="Render the tracks in this detections file instead of detecting.",
+)
+def redact(
+    file: Path,
+    output: Path,
+    as_json: bool,
+    mode: str,
+    margin: float,
+    stride: int,
+    detect_width: int,
+    threshold: float,
+    plates: bool,
+    no_faces: bool,
+    device: str,
+    boxes: tuple[str, ...],
+    mute: tuple[str, ...],
+    bleep: tuple[str, ...],
+    max_height: int,
+    preset: str,
+    crf: int,
+    detections_in: Path | None,
+) -> None:
+    """Blur faces (and optionally plates) in FILE and write a redacted copy to OUTPUT.
+
+    Runs the same engine as redaction projects, with no instance and no review: it
+    detects on every --stride'th frame, links detections into tracks (gap filling,
+    margin), masks them and re-encodes, keeping timestamps, rotation and audio. The
+    detections are written beside OUTPUT as NAME.detections.json; edit that file and
+    pass it back with --detections to re-render without detecting.
+
+    FILE itself is only read. Exit status: 0 done, 2 bad usage, 3 FILE cannot be
+    redacted (missing or unplayable), 4 the detector cannot run (weights missing or
+    altered, CUDA asked for but absent), 1 anything else.
+    """
+    from overt.redaction.engine.adhoc import Options, redact_file
+    from overt.redaction.engine.detectors import DetectorError
+    from overt.redaction.engine.models import ModelError
+    from overt.redaction.engine.render import AudioRange, RedactionError
+
+    if output.resolve() == file.resolve():
+        raise click.UsageError("the output must not be the input: the source is never overwritten")
+    if output.suffix.lower() not in (".mp4", ".m4v"):
+        raise click.UsageError("the output is an MP4: give it a .mp4 name")
+    ranges = [AudioRange(*_span(s), "mute") for s in mute] + [
+        AudioRange(*_span(s), "bleep") for s in bleep
+    ]
+    options = Options(
+        mode=mode,
+        margin=margin,
+        stride=stride,
+        detect_width=detect_width,
+        threshold=threshold,
+        faces=not no_faces,
+        plates=plates,
+        device=device,
+        boxes=[_box(b) for b in boxes],
+        audio_ranges=ranges,
+        max_height=max_height or None,
+        preset=preset,
+        crf=crf,
+    )
+    progress = None if as_json or not sys.stderr.isatty() else _progress()
+    try:
+        outcome = redact_file(file, output, options, detections_in=detections_in, progress=progress)
+    except RedactionError as exc:
+        click.echo(f"overt redact: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except (ModelError, DetectorError) as exc:
+        click.echo(f"overt redact: {exc}", err=True)
+        sys.exit(EXIT_MODEL)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if progress is not None:
+        click.echo("", err=True)
+    if as_json:
+        click.echo(json.dumps(outcome.to_json(), indent=2))
+        return
+    data = outcome.to_json()
+    click.echo(
+        f"{data['output']}: {data['frames']} frames, {len(data['tracks'])} tracks, "
+        f"{data['masked_frames']} frames masked, {data['fps']} fps"
+    )
+    click.echo(f"detections: {data['detections']}")
+
+
+def _progress():
+    def report(stage: str, fraction: float) -> None:
+        click.echo(f"\r{stage:<7} {fraction * 100:5.1f}%", err=True, nl=False)
+
+    return report

@@ -1,0 +1,517 @@
+"""overt's settings: one typed source for the CLI, the docs and validation.
+
+Every setting is a field of `OvertSettings` with a title, a description, a default
+and bounds. Values come from, in rising priority: the defaults, a TOML file
+(`OVERT_CONFIG`, or `$OVERT_HOME/overt.toml` when it exists), then `OVERT_*`
+environment variables. Unknown keys are refused so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+ENV_PREFIX = "OVERT_"
+TEST_PREFIX = "OVERT_TEST_"  # reserved for the test suite's own switches; never settings
+SECRET_MASK = "********"  # noqa: S105 (a display mask, not a secret)
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the setting."""
+
+
+class OvertSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    home: Path = Field(
+        Path("./var"),
+        title="Instance directory",
+        description="Where the embedded database, the local evidence store, keys and logs live.",
+    )
+    database_url: str = Field(
+        "",
+        title="Database URL",
+        description=(
+            "Empty means the embedded SQLite database at $OVERT_HOME/overt.sqlite3 (WAL mode). "
+            "A postgresql://user:pass@host:port/name URL switches to PostgreSQL."
+        ),
+    )
+    store_url: str = Field(
+        "",
+        title="Evidence store URL",
+        description=(
+            "Empty means the local store at $OVERT_HOME/store. "
+            "s3://bucket?endpoint=URL&region=R switches to S3-compatible storage; "
+            "credentials come from the URL (access_key, secret_key) or the AWS_* variables."
+        ),
+    )
+    redis_url: str = Field(
+        "",
+        title="Redis URL for jobs",
+        description=(
+            "Empty means jobs run on the database backend, with no extra service. "
+            "redis://host:port/db switches jobs to the Redis (RQ) engine."
+        ),
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""),
+        title="Web secret key",
+        description=(
+            "Signs sessions and CSRF tokens. Empty means one is generated once and kept in "
+            "$OVERT_HOME/secret_key (mode 0600)."
+        ),
+    )
+    debug: bool = Field(
+        False, title="Debug mode", description="Django debug pages. Never enable in production."
+    )
+    allowed_hosts: list[str] = Field(
+        ["127.0.0.1", "localhost", "[::1]"],
+        title="Allowed host names",
+        description="Host headers the web server answers to (comma-separated in the environment).",
+    )
+    bind: str = Field(
+        "127.0.0.1:8000",
+        title="Web listen address",
+        description="HOST:PORT that `overt serve` listens on.",
+    )
+    time_zone: str = Field(
+        "Europe/London",
+        title="Display time zone",
+        description="Times are stored in UTC and shown in this zone.",
+    )
+    watch_settle_seconds: float = Field(
+        5.0,
+        ge=0.0,
+        le=3600.0,
+        title="Dock folder settle time",
+        description="A file in a watched dock folder is taken only after its size and mtime "
+        "have not changed for this long.",
+    )
+    watch_poll_seconds: float = Field(
+        1.0,
+        gt=0.0,
+        le=60.0,
+        title="Dock folder poll interval",
+        description="How often `overt watch` looks at the dock folder.",
+    )
+    watch_delete_source: bool = Field(
+        False,
+        title="Delete dock files after ingest",
+        description="False moves each ingested file to DIR/.ingested/; true deletes it. "
+        "Either happens only after the ingest is durable.",
+    )
+    min_free_bytes: int = Field(
+        1 << 30,
+        ge=0,
+        title="Free space reserve",
+        description="Ingest is refused when storing a file would leave less than this many "
+        "bytes free in the store.",
+    )
+    disk_warning_free_bytes: int = Field(
+        20 << 30,
+        ge=0,
+        title="Disk pressure warning",
+        description="When the store's free space falls below this, /healthz reports a "
+        "disk-pressure warning and /metrics sets overt_disk_pressure to 1, well before ingest "
+        "is refused at OVERT_MIN_FREE_BYTES (2). Keep it well above that reserve (at or "
+        "below it, the warning comes only with the refusal). Evidence is never deleted for space.",
+    )
+    retention_recycle_days: int = Field(
+        7,
+        ge=0,
+        le=365,
+        title="Recycle window",
+        description="Days a recording that fell due stays in the recycle bin, recoverable "
+        "whole, before its bytes are purged and its deletion certificate issued.",
+    )
+    retention_uncategorised_days: int = Field(
+        31,
+        ge=1,
+        le=36500,
+        title="Uncategorised retention",
+        description="Days from the recording time after which footage that nobody has "
+        "categorised falls due (see OVERT_RETENTION_UNCATEGORISED_ACTION).",
+    )
+    retention_uncategorised_action: Literal["review", "delete"] = Field(
+        "review",
+        title="Uncategorised footage at expiry",
+        description="'review' (default) flags uncategorised footage for review when it falls "
+        "due and never deletes it unseen; 'delete' recycles it like non-evidential footage.",
+    )
+    map_tile_url: str = Field(
+        "",
+        title="Map tile server",
+        description="URL template of map tiles under the library's GPS tracks, e.g. "
+        "https://tiles.example.org/{z}/{x}/{y}.png (your own tile server). Empty means tracks "
+        "are drawn on a plain canvas: nothing is fetched from outside overt.",
+    )
+    map_tile_attribution: str = Field(
+        "",
+        title="Map tile attribution",
+        description="The credit the tile server requires, shown under the map.",
+    )
+    proxy_max_height: int = Field(
+        720,
+        ge=144,
+        le=2160,
+        title="Proxy maximum height",
+        description="Browser proxies are scaled down to at most this many lines.",
+    )
+    job_max_attempts: int = Field(
+        5,
+        ge=1,
+        le=50,
+        title="Job attempts",
+        description="How many times a failing job is tried before it is marked failed.",
+    )
+    job_backoff_seconds: float = Field(
+        5.0,
+        ge=0.0,
+        le=3600.0,
+        title="Job retry backoff",
+        description="Delay before the first retry; it doubles on each further attempt.",
+    )
+    worker_heartbeat_max_age: float = Field(
+        60.0,
+        gt=0.0,
+        title="Worker heartbeat age limit",
+        description="/healthz reports the worker down when its last heartbeat is older.",
+    )
+    checkpoint_interval_seconds: int = Field(
+        300,
+        ge=10,
+        le=86400,
+        title="Custody checkpoint interval",
+        description="How often the job worker signs a checkpoint of the custody log (once "
+        "`overt custody schedule` has started it). A new one is stored only when the log grew.",
+    )
+    upload_dir: str = Field(
+        "",
+        title="Upload directory",
+        description="Where tus uploads and staged Axis clips are written until they are "
+        "ingested, with quarantined bytes in its quarantine/ folder. Empty means "
+        "$OVERT_HOME/uploads. On the local store's filesystem, finished uploads are linked "
+        "into the store instead of copied.",
+    )
+    upload_max_bytes: int = Field(
+        64 << 30,
+        ge=1,
+        title="Largest upload",
+        description="Uploads declaring more bytes than this are refused with 413 "
+        "(advertised as Tus-Max-Size).",
+    )
+    upload_expiry_seconds: int = Field(
+        3 * 86400,
+        ge=60,
+        le=90 * 86400,
+        title="Unfinished upload lifetime",
+        description="An upload with no bytes received for this long expires: its partial "
+        "file is removed and the expiry is written to the custody log.",
+    )
+    upload_max_concurrent: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        title="Concurrent uploads",
+        description="Requests carrying upload bytes (tus PATCH and POST, Swift object PUT) "
+        "that one server process receives at once; more get 503 with Retry-After.",
+    )
+    axis_user: str = Field(
+        "axis",
+        title="Axis Body Worn user name",
+        description="BlobAPIUserName: the user an Axis Body Worn System authenticates as.",
+    )
+    axis_key: SecretStr = Field(
+        SecretStr(""),
+        title="Axis Body Worn key",
+        description="BlobAPIKey for that user. Empty means one is generated once and kept in "
+        "$OVERT_HOME/axis_key (mode 0600); `overt axis connection-file` prints it.",
+    )
+    axis_register_people: bool = Field(
+        True,
+        title="Register Axis users and cameras",
+        description="True creates officers and devices for the users and cameras an Axis "
+        "system registers; false refuses unknown ones with 402, so only those already in "
+        "overt (`overt officer add`, `overt device add`) can be used.",
+    )
+    justification_categories: list[str] = Field(
+        [
+            "Investigation",
+            "Evidence review",
+            "Disclosure preparation",
+            "Complaint",
+            "Supervisory review",
+            "Training (authorised)",
+        ],
+        min_length=1,
+        title="Justification categories",
+        description="The reasons offered before footage is viewed, streamed, downloaded or "
+        "exported (comma-separated in the environment). The chosen one and the free text go "
+        "into the custody entry of that action.",
+    )
+    totp_required_from: Literal[
+        "officer",
+        "supervisor",
+        "prosecutor",
+        "investigator",
+        "auditor",
+        "evidence-manager",
+        "admin",
+    ] = Field(
+        "supervisor",
+        title="Two-factor threshold",
+        description="Users of this role and every role listed after it in docs/access.md "
+        "(officer, supervisor, prosecutor, investigator, auditor, evidence-manager, admin) "
+        "must pass a TOTP second factor at each sign-in.",
+    )
+    session_idle_seconds: int = Field(
+        1800,
+        ge=60,
+        le=86400,
+        title="Session idle timeout",
+        description="A signed-in session unused for this long is ended; the next request "
+        "goes back to the login form.",
+    )
+    session_max_seconds: int = Field(
+        12 * 3600,
+        ge=300,
+        le=7 * 86400,
+        title="Session lifetime",
+        description="A session ends this long after sign-in, however busy.",
+    )
+    behind_tls: bool = Field(
+        False,
+        title="Served over TLS",
+        description="True when overt is reached over HTTPS (directly or through a proxy that "
+        "sets X-Forwarded-Proto: https): cookies are marked Secure, plain HTTP is redirected "
+        "and HSTS is sent.",
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        title="Failed logins before lockout",
+        description="After this many failed sign-ins for one username within "
+        "OVERT_LOGIN_LOCKOUT_SECONDS the account is locked for that long (`overt user "
+        "unlock` ends it early). Every failure and lockout goes into the custody log.",
+    )
+    login_address_max_failures: int = Field(
+        20,
+        ge=1,
+        le=10000,
+        title="Failed logins per client address",
+        description="Rate limit: after this many failed sign-ins from one address within "
+        "OVERT_LOGIN_LOCKOUT_SECONDS, that address is refused (HTTP 429) for that long.",
+    )
+    login_lockout_seconds: int = Field(
+        900,
+        ge=60,
+        le=86400,
+        title="Lockout window",
+        description="The window in which failures are counted, and how long a lockout lasts.",
+    )
+    break_glass_minutes: int = Field(
+        60,
+        ge=1,
+        le=1440,
+        title="Break-glass access time",
+        description="How long an emergency (break-glass) opening of a recording lasts.",
+    )
+    oidc_client_id: str = Field(
+        "",
+        title="SSO client id",
+        description="OpenID Connect client id at the force's identity provider. Empty "
+        "turns single sign-on off. The OIDC_* endpoints below must be set with it.",
+    )
+    oidc_client_secret: SecretStr = Field(
+        SecretStr(""), title="SSO client secret", description="OpenID Connect client secret."
+    )
+    oidc_authorization_endpoint: str = Field(
+        "", title="SSO authorization endpoint", description="The provider's authorization URL."
+    )
+    oidc_token_endpoint: str = Field(
+        "", title="SSO token endpoint", description="The provider's token URL."
+    )
+    oidc_userinfo_endpoint: str = Field(
+        "", title="SSO userinfo endpoint", description="The provider's userinfo URL."
+    )
+    oidc_jwks_endpoint: str = Field(
+        "",
+        title="SSO key set",
+        description="The provider's JWKS URL; ID tokens must be RS256-signed by one of its keys.",
+    )
+    oidc_username_claim: str = Field(
+        "preferred_username",
+        title="SSO username claim",
+        description="The claim that names the overt user. SSO never creates users: the "
+        "account and its role must exist (`overt user add`).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", title="Log level", description="Python logging level for overt's own loggers."
+    )
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        if value and (
+            urlsplit(value).scheme not in {"http", "https"}
+            or not all(part in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("must be an http(s) URL with {z}, {x} and {y} in it")
+        return value
+
+    @field_validator("allowed_hosts", "justification_categories", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in {"postgresql", "postgres", "sqlite"}:
+            raise ValueError("must be a postgresql:// or sqlite:// URL, or empty")
+        return value
+
+    @field_validator("store_url")
+    @classmethod
+    def _check_store_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in {"s3", "file"}:
+            raise ValueError("must be an s3:// or file:// URL, or empty")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in {"redis", "rediss"}:
+            raise ValueError("must be a redis:// or rediss:// URL, or empty")
+        return value
+
+    # Derived values: one place decides what the empty defaults mean.
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home_dir / "overt.sqlite3"
+
+    @property
+    def store_location(self) -> str:
+        return self.store_url or (self.home_dir / "store").as_uri()
+
+    @property
+    def jobs_engine(self) -> Literal["database", "redis"]:
+        return "redis" if self.redis_url else "database"
+
+    def masked(self) -> dict[str, Any]:
+        """Effective values with secrets and URL credentials hidden, for display."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = SECRET_MASK if value.get_secret_value() else ""
+            elif isinstance(value, str) and "://" in value:
+                value = mask_url(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        return out
+
+
+def mask_url(url: str) -> str:
+    """Hide the password and any secret-looking query values of a URL."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password:
+        netloc = netloc.replace(f":{parts.password}@", f":{SECRET_MASK}@")
+    query = "&".join(
+        f"{k}={SECRET_MASK if 'secret' in k or 'key' in k or 'token' in k else v}"
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def _config_file(env: dict[str, str]) -> Path | None:
+    explicit = env.get("OVERT_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"OVERT_CONFIG: no such file: {path}")
+        return path
+    default = Path(env.get("OVERT_HOME", "./var")) / "overt.toml"
+    return default if default.is_file() else None
+
+
+def load_settings(env: dict[str, str] | None = None) -> OvertSettings:
+    """Build the settings from a TOML file and the environment (default: os.environ)."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    path = _config_file(env)
+    if path is not None:
+        try:
+            values.update(tomllib.loads(path.read_text("utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    fields = OvertSettings.model_fields
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX) or key == "OVERT_CONFIG" or key.startswith(TEST_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in fields:
+            raise ConfigError(f"{key}: unknown setting (see docs/configuration.md)")
+        values[name] = raw
+    try:
+        return OvertSettings(**values)
+    except Exception as exc:  # pydantic.ValidationError, reworded with env names
+        raise ConfigError(_explain(exc)) from exc
+
+
+def _explain(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    lines = []
+    for err in errors():
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "?"
+        name = env_name(loc) if loc in OvertSettings.model_fields else loc
+        lines.append(f"{name}: {err.get('msg')}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> OvertSettings:
+    return load_settings()
+
+
+def ensure_secret_key(settings: OvertSettings) -> str:
+    """The configured key, or the instance's own, generated on first use."""
+    configured = settings.secret_key.get_secret_value()
+    if configured:
+        return configured
+    path = settings.home_dir / "secret_key"
+    if path.exists():
+        return path.read_text("ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text("ascii").strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key

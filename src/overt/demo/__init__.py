@@ -1,0 +1,1 @@
+"""Demo data: deterministic synthetic body-worn-video footage."""

@@ -1,0 +1,410 @@
+"""Finding recordings: the filters shared by the library page and the API.
+
+Each filter narrows on an indexed column where it can, and the order
+(`-trigger_on_at, -id`) matches the (officer|device|incident, trigger_on_at)
+indexes, so a first page reads about 50 index entries rather than sorting the table.
+
+Free text is a substring search of every word (any case) in titles, notes and marker
+text. On SQLite it reads an FTS5 trigram index kept current by triggers (migration
+evidence 0003); on PostgreSQL, `icontains` is served by pg_trgm GIN indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .models import (
+    Category,
+    Derivative,
+    Device,
+    Incident,
+    Marker,
+    Officer,
+    Original,
+    Recording,
+    Tag,
+)
+
+MAX_TEXT_LENGTH = 200
+MAX_TERMS = 8
+MIN_WORD = 3  # the trigram index needs three characters; shorter words only narrow
+TEXT_TABLE = "evidence_recording_text"  # SQLite FTS5 (trigram), rowid = recording id
+# What `has` may ask for: recordings with at least one of these.
+HAS_CHOICES = {"clip": "clips", "still": "stills", "marker": "markers"}
+# Orders the library offers: name -> (label, ORDER BY). Every one ends on a unique key.
+SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "newest": ("Newest trigger first", ("-trigger_on_at", "-id")),
+    "oldest": ("Oldest trigger first", ("trigger_on_at", "id")),
+    "officer": ("Officer, then newest", ("officer__number", "-trigger_on_at", "-id")),
+    "device": ("Device, then newest", ("device__serial", "-trigger_on_at", "-id")),
+    "title": ("Title A to Z", ("title", "-id")),
+}
+DEFAULT_SORT = "newest"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class FilterError(ValueError):
+    """A filter value could not be understood; the message says which and why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFilter:
+    """What to look for. None means "any". `until` is exclusive; times are on trigger_on_at."""
+
+    officer: str | None = None  # warrant or collar number
+    device: str | None = None  # serial
+    incident: str | None = None  # reference
+    category: str | None = None  # name
+    tag: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None  # free text over title, notes and marker text
+    playable: bool | None = None  # True: no clip is unplayable; False: some clip is
+    has: str | None = None  # "clip", "still" or "marker": has at least one
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> RecordingFilter:
+        """Build from query parameters (a QueryDict or dict); unknown keys are ignored.
+
+        Dates may be ISO 8601 dates or datetimes; a time without an offset is local
+        (TIME_ZONE). A bare `until` date includes the whole of that day.
+        """
+        values: dict[str, Any] = {}
+        for name in ("officer", "device", "incident", "category", "tag", "q"):
+            values[name] = _text(name, params.get(name))
+        values["since"] = _moment("since", params.get("since"), end_of_day=False)
+        values["until"] = _moment("until", params.get("until"), end_of_day=True)
+        values["playable"] = _flag("playable", params.get("playable"))
+        values["has"] = _text("has", params.get("has"))
+        if values["has"] is not None and values["has"] not in HAS_CHOICES:
+            raise FilterError("has", f"expected one of {', '.join(HAS_CHOICES)}")
+        if values["q"] is not None:
+            words = values["q"].split()
+            if len(words) > MAX_TERMS:
+                raise FilterError("q", f"more than {MAX_TERMS} words")
+            if all(len(word) < MIN_WORD for word in words):
+                raise FilterError("q", f"search for a word of at least {MIN_WORD} characters")
+        if values["since"] and values["until"] and values["since"] >= values["until"]:
+            raise FilterError("until", "must be after 'since'")
+        return cls(**values)
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) is None for f in fields(self))
+
+
+def filter_recordings(f: RecordingFilter, sort: str = DEFAULT_SORT) -> QuerySet[Recording]:
+    """Recordings matching `f` in `sort` order (see SORTS), officer/device/incident joined."""
+    return Search(f).results(sort)
+
+
+Restrict = Callable[[QuerySet[Recording]], QuerySet[Recording]]
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    value: str  # what the filter takes
+    label: str
+    count: int
+
+
+FACETS: tuple[tuple[str, str], ...] = (
+    ("officer", "Officer"),
+    ("device", "Device"),
+    ("incident", "Incident"),
+    ("category", "Category"),
+    ("tag", "Tag"),
+)
+SMALL_TEXT_SET = 2000  # text matches up to this many are fetched once and passed as ids
+
+
+class Search:
+    """One library query: the filter's text search evaluated once, then its page, count
+    and facet counts.
+
+    `restrict` narrows to what the viewer may see (pass the access service's
+    visible_recordings); counts go through it too, so they never reveal a recording
+    the viewer may not know of.
+    """
+
+    def __init__(self, f: RecordingFilter, restrict: Restrict | None = None) -> None:
+        self.filter = f
+        self.restrict: Restrict = restrict or (lambda qs: qs)
+        self._text: Q | None = None
+        self._text_is_small = False
+        self._count: int | None = None
+        if f.q is not None:
+            self._text, self._text_is_small = _text_condition(f.q)
+
+    def results(self, sort: str = DEFAULT_SORT) -> QuerySet[Recording]:
+        qs = Recording.objects.select_related("officer", "device", "incident")
+        qs = self.restrict(self._narrow(qs, opaque=True))
+        return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
+
+    def page(self, offset: int, size: int, sort: str = DEFAULT_SORT) -> list[Recording]:
+        """One page, ids first: skipping `offset` rows walks the index alone, and only the
+        page's rows are joined to their officer, device and incident."""
+        ordering = SORTS.get(sort, SORTS[DEFAULT_SORT])[1]
+        ids_query = self.restrict(self._narrow(Recording.objects.all(), opaque=True))
+        if any("__" in key for key in ordering):  # ordering across a join: one query
+            return list(self.results(sort).defer("gps_track")[offset : offset + size])
+        ids = list(
+            ids_query.order_by(*ordering).values_list("pk", flat=True)[offset : offset + size]
+        )
+        rows = Recording.objects.select_related("officer", "device", "incident").defer("gps_track")
+        by_id = rows.in_bulk(ids)
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+    def count(self) -> int:
+        if self._count is None:
+            base = self.restrict(self._narrow(Recording.objects.all(), opaque=False))
+            self._count = base.count()
+        return self._count
+
+    def facets(self, limit: int = 8) -> dict[str, list[FacetCount]]:
+        """For each facet, its commonest values among the recordings matching every
+        *other* filter (so with an officer chosen, the other officers still show their
+        counts). Values with no matching recording are left out. Each facet is one GROUP
+        BY on its foreign key (which its index covers) or on the link table."""
+        out: dict[str, list[FacetCount]] = {}
+        for facet, _ in FACETS:
+            skip = facet if getattr(self.filter, facet) is not None else ""
+            base = self.restrict(self._narrow(Recording.objects.all(), opaque=False, skip=skip))
+            if facet in ("category", "tag"):
+                out[facet] = _named_counts(facet, base, limit)
+            else:
+                out[facet] = _fk_counts(facet, base, limit)
+        return out
+
+    def _narrow(
+        self, qs: QuerySet[Recording], *, opaque: bool, skip: str = ""
+    ) -> QuerySet[Recording]:
+        """`qs` narrowed by every filter except `skip`. `opaque` hides large id sets from
+        the planner, so that an ordered listing walks the trigger-time index (or the
+        officer/device/incident one) and probes them instead of sorting every match."""
+        f = self.filter
+        hide = _opaque if opaque else (lambda condition: condition)
+        if f.officer is not None and skip != "officer":
+            qs = qs.filter(officer__number=f.officer)
+        if f.device is not None and skip != "device":
+            qs = qs.filter(device__serial=f.device)
+        if f.incident is not None and skip != "incident":
+            qs = qs.filter(incident__reference=f.incident)
+        if f.category is not None and skip != "category":
+            in_category = Recording.categories.through.objects.filter(category__name=f.category)
+            qs = qs.filter(hide(Q(pk__in=in_category.values("recording_id"))))
+        if f.tag is not None and skip != "tag":
+            with_tag = Recording.tags.through.objects.filter(tag__name=f.tag)
+            qs = qs.filter(hide(Q(pk__in=with_tag.values("recording_id"))))
+        if f.since is not None:
+            qs = qs.filter(trigger_on_at__gte=f.since)
+        if f.until is not None:
+            qs = qs.filter(trigger_on_at__lt=f.until)
+        if self._text is not None:
+            qs = qs.filter(self._text if self._text_is_small else hide(self._text))
+        if f.playable is not None and skip != "playable":
+            unplayable = Original.objects.filter(playable=False).values("recording_id")
+            qs = qs.filter(hide(~Q(pk__in=unplayable) if f.playable else Q(pk__in=unplayable)))
+        if f.has is not None and skip != "has":
+            if f.has == "marker":
+                having = Marker.objects.values("recording_id")
+            else:
+                having = Derivative.objects.filter(kind=f.has).values("original__recording_id")
+            qs = qs.filter(hide(Q(pk__in=having)))
+        return qs
+
+
+def _fk_counts(facet: str, base: QuerySet[Recording], limit: int) -> list[FacetCount]:
+    """Group by the foreign key alone (an index covers it), then name the top values."""
+    field = f"{facet}_id"
+    if facet == "incident":
+        base = base.exclude(incident_id__isnull=True)
+    rows = base.order_by().values(field).annotate(n=Count("pk")).order_by("-n", field)[:limit]
+    return _named_fk(facet, [(r[field], r["n"]) for r in rows])
+
+
+def _named_fk(facet: str, counts: list[tuple[int, int]]) -> list[FacetCount]:
+    counts = sorted(counts, key=lambda c: (-c[1], c[0]))
+    ids = [pk for pk, _ in counts]
+    if facet == "officer":
+        names = {o.pk: (o.number, str(o)) for o in Officer.objects.filter(pk__in=ids)}
+    elif facet == "device":
+        names = {d.pk: (d.serial, d.serial) for d in Device.objects.filter(pk__in=ids)}
+    else:
+        names = {
+            i.pk: (i.reference, f"{i.reference}: {i.title}" if i.title else i.reference)
+            for i in Incident.objects.filter(pk__in=ids)
+        }
+    return [FacetCount(*names[pk], n) for pk, n in counts if pk in names]
+
+
+def _named_counts(facet: str, base: QuerySet[Recording], limit: int) -> list[FacetCount]:
+    relation = Recording.categories if facet == "category" else Recording.tags
+    key = f"{facet}_id"
+    links = relation.through.objects.all()
+    if base.query.where:  # else nothing narrows the catalogue, and every link counts
+        links = links.filter(recording_id__in=base.values("pk"))
+    grouped = links.values(key).annotate(n=Count("pk")).order_by("-n", key)[:limit]
+    return _named(facet, [(r[key], r["n"]) for r in grouped])
+
+
+def _named(facet: str, counts: list[tuple[int, int]]) -> list[FacetCount]:
+    model = Category if facet == "category" else Tag
+    names = dict(model.objects.filter(pk__in=[pk for pk, _ in counts]).values_list("pk", "name"))
+    return [FacetCount(names[pk], names[pk], n) for pk, n in counts if pk in names]
+
+
+def _text_condition(q: str) -> tuple[Q, bool]:
+    """Recordings whose title, notes or marker text contain every word of `q` (any case),
+    and whether the match is small enough to have been fetched as a list of ids."""
+    terms = [t for t in q.split() if t][:MAX_TERMS]
+    if connection.vendor == "sqlite":
+        sql, params = _fts_query(terms)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} LIMIT {SMALL_TEXT_SET + 1}", params)
+            ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) <= SMALL_TEXT_SET:
+            return Q(pk__in=ids), True
+        return Q(pk__in=RawSQL(sql, params)), False  # noqa: S611 (bound parameters)
+    condition = Q()
+    for term in terms:
+        in_text = Recording.objects.filter(Q(title__icontains=term) | Q(notes__icontains=term))
+        in_markers = Marker.objects.filter(text__icontains=term).values("recording_id")
+        condition &= Q(pk__in=in_text.values("pk")) | Q(pk__in=in_markers)
+    return condition, False
+
+
+def _fts_query(terms: list[str]) -> tuple[str, list[str]]:
+    """SELECT of recording ids from the trigram index: MATCH for words of 3+ characters
+    (a quoted phrase is a substring search), LIKE on the indexed text for shorter ones."""
+    long_terms = [t for t in terms if len(t) >= MIN_WORD]
+    short_terms = [t for t in terms if len(t) < MIN_WORD]
+    where, params = [], []
+    if long_terms:
+        where.append(f"{TEXT_TABLE} MATCH %s")
+        params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
+    for term in short_terms:
+        where.append("body LIKE %s ESCAPE '\\'")
+        params.append(
+            "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+    sql = f"SELECT rowid FROM {TEXT_TABLE} WHERE " + " AND ".join(where)  # noqa: S608 (constants)
+    return sql, params
+
+
+@dataclass(frozen=True, slots=True)
+class FacetOptions:
+    """(value, label) pairs for the filter drop-downs; value is what the filter takes."""
+
+    officers: list[tuple[str, str]]
+    devices: list[tuple[str, str]]
+    incidents: list[tuple[str, str]]
+    categories: list[tuple[str, str]]
+
+
+def facet_options(
+    visible: QuerySet[Recording] | None = None, recent_incidents: int = 500
+) -> FacetOptions:
+    """Officers, devices and incidents that have recordings in `visible` (all when None),
+    so a drop-down never reveals who or what the viewer may not see; every category.
+    Incidents are only the latest catalogued (newest id first: the primary key answers
+    that without sorting the table)."""
+    officers = Officer.objects.order_by("number")
+    devices = Device.objects.order_by("serial")
+    incidents = Incident.objects.order_by("-pk")
+    if visible is not None:
+        officers = officers.filter(Exists(visible.filter(officer=OuterRef("pk"))))
+        devices = devices.filter(Exists(visible.filter(device=OuterRef("pk"))))
+        incidents = incidents.filter(Exists(visible.filter(incident=OuterRef("pk"))))
+    return FacetOptions(
+        officers=[
+            (number, f"{number} {name}") for number, name in officers.values_list("number", "name")
+        ],
+        devices=[
+            (serial, f"{serial} ({model})" if model else serial)
+            for serial, model in devices.values_list("serial", "model")
+        ],
+        incidents=[
+            (ref, f"{ref}: {title}" if title else ref)
+            for ref, title in incidents.values_list("reference", "title")[:recent_incidents]
+        ],
+        categories=[(name, name) for name in Category.objects.values_list("name", flat=True)],
+    )
+
+
+def _opaque(condition: Q) -> Case:
+    """`condition` as a CASE, so the planner cannot drive the scan from its id sets.
+
+    Driving from a large id set means fetching and sorting every match; we want the
+    ordered index (or the officer/device/incident one) to drive, probing the sets.
+    """
+    return Case(When(condition, then=Value(True)), default=Value(False))
+
+
+def _text(field: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    value = str(raw).strip()
+    if not value:
+        return None
+    if len(value) > MAX_TEXT_LENGTH:
+        raise FilterError(field, f"longer than {MAX_TEXT_LENGTH} characters")
+    return value
+
+
+def _flag(field: str, raw: Any) -> bool | None:
+    if raw is None or isinstance(raw, bool):
+        return raw
+    value = str(raw).strip().lower()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise FilterError(field, f"expected true or false, got {raw!r}")
+
+
+def _moment(field: str, raw: Any, *, end_of_day: bool) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        moment = raw
+    elif isinstance(raw, date):
+        moment = _day_boundary(raw, end_of_day)
+    else:
+        text = str(raw).strip()
+        if not text:
+            return None
+        try:
+            parsed_date = parse_date(text)
+            moment = _day_boundary(parsed_date, end_of_day) if parsed_date else parse_datetime(text)
+        except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+            moment = None
+        if moment is None:
+            example = "use e.g. 2026-11-20 or 2026-11-20T14:30"
+            raise FilterError(field, f"not a date or date-time: {text!r} ({example})")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _day_boundary(day: date, end_of_day: bool) -> datetime:
+    """Local midnight starting `day`, or the one ending it (an exclusive upper bound)."""
+    if end_of_day:
+        day = day + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day, time.min))

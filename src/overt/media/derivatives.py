@@ -1,0 +1,575 @@
+"""Derivatives of evidence media: browser proxy, poster, scrub sprite, waveform.
+
+Every function reads `src` and writes `dst`; the caller stores the file and records
+provenance using `GENERATOR` / `GENERATOR_VERSION`. Outputs carry no timestamps, so a
+re-run on the same machine and library versions reproduces them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+from av.container import InputContainer
+from av.filter import Graph
+from av.video.stream import VideoStream
+from PIL import Image
+
+from overt.media.probe import VideoInfo, probe
+
+GENERATOR = "overt.media"
+# Bump RECIPE when encoding choices change; library versions make provenance exact.
+_RECIPE = "1"
+GENERATOR_VERSION = ";".join(
+    [
+        f"recipe={_RECIPE}",
+        f"pyav={av.__version__}",
+        f"ffmpeg={av.ffmpeg_version_info}",
+        *(f"{lib}={'.'.join(map(str, v))}" for lib, v in sorted(av.library_versions.items())),
+    ]
+)
+
+# delay_moov lets the muxer see the first packets before writing the (empty) moov, so
+# it can record edit lists for AAC priming; without it audio lands 1024 samples late.
+FRAGMENTED_MP4_FLAGS = "frag_keyframe+empty_moov+default_base_moof+delay_moov"
+_GOP_SECONDS = 2.0
+_JPEG_QUALITY = 85
+
+Progress = Callable[[float], None]
+
+
+class MediaError(Exception):
+    """The source cannot be turned into a derivative (unplayable, no video, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyResult:
+    width: int
+    height: int
+    duration_s: float
+    video_codec: str
+    audio_codec: str | None
+    has_audio: bool
+    frames: int
+    rotation_applied: int
+    decode_errors: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PosterResult:
+    width: int
+    height: int
+    at_s: float
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpriteResult:
+    columns: int
+    rows: int
+    tile_width: int
+    tile_height: int
+    interval_s: float
+    count: int
+    width: int
+    height: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaveformResult:
+    has_audio: bool
+    sample_rate: int | None
+    peaks_per_second: int
+    count: int
+    duration_s: float
+    size: int
+
+
+# --- proxy --------------------------------------------------------------------------
+
+
+def make_proxy(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    max_height: int = 720,
+    progress: Progress | None = None,
+) -> ProxyResult:
+    """Transcode to a browser-friendly fragmented MP4 (H.264 yuv420p + AAC).
+
+    Rotation is applied to the pixels (the proxy needs no display matrix), the picture
+    is scaled to at most `max_height` with even dimensions, and source timestamps are
+    kept (VFR stays VFR), rebased so the earliest stream starts at zero.
+    """
+    info = _require_playable(src)
+    dst = os.fspath(dst)
+    with av.open(os.fspath(src)) as inp:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+        disp_w, disp_h = _display_size(vin, info.rotation)
+        out_w, out_h = _fit_even(disp_w, disp_h, max_height)
+        t0 = _start_seconds(vin, ain)
+        duration = info.duration_s or 0.0
+
+        with av.open(
+            dst, mode="w", format="mp4", container_options={"movflags": FRAGMENTED_MP4_FLAGS}
+        ) as out:
+            vout = _add_h264_stream(out, vin, out_w, out_h)
+            graph = _video_graph(vin, info.rotation, out_w, out_h)
+            audio = _AudioPath(out, ain, t0) if ain is not None else None
+
+            frames = 0
+            last_pts = -1
+            reported = -1.0
+            zero = round(t0 / vin.time_base)
+            packets = _Packets(inp, [vin] if ain is None else [vin, ain])
+            for packet, decoded in packets:
+                if packet.stream is ain and audio is not None:
+                    for aframe in decoded:
+                        audio.push(aframe)  # type: ignore[arg-type]
+                    continue
+                for vframe in decoded:
+                    pts = vframe.pts - zero if vframe.pts is not None else last_pts + 1
+                    # x264 rejects non-increasing timestamps; nudge duplicates forward.
+                    pts = max(pts, last_pts + 1)
+                    last_pts = pts
+                    vframe.pts = pts
+                    graph.vpush(vframe)  # type: ignore[arg-type]
+                    frames += _drain_video(graph, out, vout)
+                    if progress is not None and duration > 0:
+                        done = min(1.0, float(pts * vin.time_base) / duration)
+                        if done - reported >= 0.01:
+                            reported = done
+                            progress(done)
+            graph.vpush(None)
+            frames += _drain_video(graph, out, vout)
+            out.mux(vout.encode(None))
+            if audio is not None:
+                audio.finish()
+    if frames == 0:
+        raise MediaError(f"{src}: no video frames could be decoded")
+    if progress is not None:
+        progress(1.0)
+    result = probe(dst)
+    return ProxyResult(
+        width=out_w,
+        height=out_h,
+        duration_s=result.duration_s or 0.0,
+        video_codec=vout.codec_context.name,
+        audio_codec="aac" if audio is not None else None,
+        has_audio=audio is not None,
+        frames=frames,
+        rotation_applied=info.rotation,
+        decode_errors=packets.errors,
+        size=os.path.getsize(dst),
+    )
+
+
+class _Packets:
+    """Demuxed packets with their decoded frames, skipping (and counting) damage.
+
+    A corrupt packet is skipped; a read error ends the stream early, so a truncated
+    source yields a proxy of what is there rather than nothing.
+    """
+
+    def __init__(self, container: InputContainer, streams: Sequence[av.stream.Stream]):
+        self.container, self.streams = container, streams
+        self.errors = 0
+
+    def __iter__(self) -> Iterator[tuple[av.Packet, list[av.frame.Frame]]]:
+        demuxer = self.container.demux(*self.streams)
+        while True:
+            try:
+                packet = next(demuxer)
+            except StopIteration:
+                return
+            except av.FFmpegError:
+                self.errors += 1
+                return
+            try:
+                frames = list(packet.decode())
+            except av.FFmpegError:
+                self.errors += 1
+                continue
+            yield packet, frames
+
+
+def _h264_encoder() -> str:
+    for name in ("libx264", "h264"):
+        try:
+            av.Codec(name, "w")
+        except ValueError:  # UnknownCodecError: not built into this FFmpeg
+            pass
+        else:
+            return name
+    raise MediaError("no H.264 encoder in this FFmpeg build")
+
+
+def _add_h264_stream(
+    out: av.container.OutputContainer, vin: VideoStream, width: int, height: int
+) -> VideoStream:
+    rate = vin.average_rate or vin.guessed_rate or Fraction(30)
+    name = _h264_encoder()
+    # No B-frames: presentation starts at the first decoded frame, so players that
+    # ignore edit lists still show video and audio in sync.
+    options = {"preset": "veryfast", "crf": "23", "bf": "0"} if name == "libx264" else {}
+    vout = out.add_stream(name, rate=rate, options=options)
+    vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
+    # Source time base keeps VFR timestamps exact.
+    vout.codec_context.time_base = vin.time_base or Fraction(1, 90_000)
+    vout.time_base = vout.codec_context.time_base
+    vout.gop_size = max(1, round(float(rate) * _GOP_SECONDS))
+    if name != "libx264":
+        vout.bit_rate = 2_500_000
+    return vout
+
+
+def _video_graph(vin: VideoStream, rotation: int, width: int, height: int) -> Graph:
+    graph = Graph()
+    chain = [graph.add_buffer(template=vin)]
+    if rotation == 90:
+        chain.append(graph.add("transpose", "clock"))
+    elif rotation == 180:
+        chain += [graph.add("hflip"), graph.add("vflip")]
+    elif rotation == 270:
+        chain.append(graph.add("transpose", "cclock"))
+    chain += [
+        graph.add("scale", f"{width}:{height}"),
+        graph.add("setsar", "1"),
+        graph.add("format", "yuv420p"),
+        graph.add("buffersink"),
+    ]
+    graph.link_nodes(*chain).configure()
+    return graph
+
+
+def _drain_video(graph: Graph, out: av.container.OutputContainer, vout: VideoStream) -> int:
+    count = 0
+    while True:
+        try:
+            frame = graph.vpull()
+        except (BlockingIOError, EOFError):
+            return count
+        except av.FFmpegError:  # EAGAIN surfaces as an FFmpegError in some builds
+            return count
+        frame.pict_type = 0  # let the encoder choose frame types
+        out.mux(vout.encode(frame))
+        count += 1
+
+
+class _AudioPath:
+    """Resample to AAC-friendly fltp and encode with a continuous sample clock."""
+
+    def __init__(self, out: av.container.OutputContainer, ain: av.audio.AudioStream, t0: float):
+        src_rate = ain.codec_context.sample_rate or 48_000
+        self.rate = 44_100 if src_rate == 44_100 else 48_000
+        layout = "mono" if ain.codec_context.channels == 1 else "stereo"
+        self.stream = out.add_stream("aac", rate=self.rate, layout=layout)
+        self.stream.bit_rate = 96_000 if layout == "mono" else 128_000
+        self.resampler = av.AudioResampler(format="fltp", layout=layout, rate=self.rate)
+        self.t0 = t0
+        self.out = out
+        self.next_pts: int | None = None
+
+    def push(self, frame: av.AudioFrame | None) -> None:
+        if frame is not None and self.next_pts is None:
+            # Where the first sound sits relative to the first picture.
+            start = frame.time if frame.time is not None else self.t0
+            self.next_pts = max(0, round((start - self.t0) * self.rate))
+        for chunk in self.resampler.resample(frame):
+            chunk.pts = self.next_pts
+            chunk.time_base = Fraction(1, self.rate)
+            self.next_pts = (self.next_pts or 0) + chunk.samples
+            self.out.mux(self.stream.encode(chunk))
+
+    def finish(self) -> None:
+        if self.next_pts is not None:
+            self.push(None)
+        self.out.mux(self.stream.encode(None))
+
+
+# --- poster and sprite --------------------------------------------------------------
+
+
+def make_poster(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    at_s: float | None = None,
+    max_height: int = 720,
+) -> PosterResult:
+    """JPEG of one upright frame; by default ~10% in (at least 1 s, at most half-way)."""
+    info = _require_playable(src)
+    duration = info.duration_s or 0.0
+    if at_s is None:
+        at_s = min(max(1.0, 0.1 * duration), 0.5 * duration)
+    at_s = max(0.0, min(at_s, duration))
+    with av.open(os.fspath(src)) as inp:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        disp_w, disp_h = _display_size(vin, info.rotation)
+        _, frame = next(_frames_at(inp, vin, [at_s]))
+        height = min(max_height, disp_h)
+        width = max(1, round(disp_w * height / disp_h))
+        image = _upright(frame.to_image(), info.rotation).resize(
+            (width, height), Image.Resampling.LANCZOS
+        )
+        actual = max(0.0, float(frame.time or 0.0) - _start_seconds(vin, None))
+    image.save(os.fspath(dst), format="JPEG", quality=_JPEG_QUALITY)
+    return PosterResult(width=width, height=height, at_s=actual, size=os.path.getsize(dst))
+
+
+def make_sprite(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    columns: int = 10,
+    tile_width: int = 160,
+    interval_s: float | None = None,
+) -> SpriteResult:
+    """Scrub sprite sheet: tile i shows time i * interval_s, laid out row-major.
+
+    The default interval keeps the sheet to at most 100 tiles, and never under 1 s.
+    """
+    info = _require_playable(src)
+    duration = info.duration_s or 0.0
+    if interval_s is None:
+        interval_s = max(1.0, duration / 100)
+    if interval_s <= 0:
+        raise ValueError("interval_s must be positive")
+    count = max(1, math.ceil(duration / interval_s - 1e-9))
+    times = [i * interval_s for i in range(count)]
+    columns = max(1, min(columns, count))
+    rows = math.ceil(count / columns)
+
+    with av.open(os.fspath(src)) as inp:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        disp_w, disp_h = _display_size(vin, info.rotation)
+        tile_height = max(1, round(tile_width * disp_h / disp_w))
+        sheet = Image.new("RGB", (columns * tile_width, rows * tile_height))
+        for index, (_, frame) in enumerate(_frames_at(inp, vin, times)):
+            tile = _upright(frame.to_image(), info.rotation).resize(
+                (tile_width, tile_height), Image.Resampling.BILINEAR, reducing_gap=2.0
+            )
+            sheet.paste(tile, ((index % columns) * tile_width, (index // columns) * tile_height))
+    sheet.save(os.fspath(dst), format="JPEG", quality=75)
+    return SpriteResult(
+        columns=columns,
+        rows=rows,
+        tile_width=tile_width,
+        tile_height=tile_height,
+        interval_s=interval_s,
+        count=count,
+        width=sheet.width,
+        height=sheet.height,
+        size=os.path.getsize(dst),
+    )
+
+
+def _frames_at(
+    container: InputContainer, stream: VideoStream, times: Sequence[float], seek_gap_s: float = 4.0
+) -> Iterator[tuple[float, av.VideoFrame]]:
+    """For each ascending time (s from start), the first frame at or after it.
+
+    Decodes forward between nearby targets and seeks to the preceding keyframe when
+    the next target is more than `seek_gap_s` ahead, so long files are not decoded in
+    full. Past the end of the stream, the last frame stands in.
+    """
+    tb = stream.time_base or Fraction(1, 90_000)
+    start = _start_seconds(stream, None)
+    half_frame = 0.5 / float(stream.average_rate) if stream.average_rate else 0.001
+    decoder: Iterator[av.VideoFrame] | None = None
+    last: av.VideoFrame | None = None
+    position = 0.0
+    for target in times:
+        if target - position > seek_gap_s:
+            try:
+                container.seek(round((start + target) / tb), stream=stream, backward=True)
+                decoder = None
+            except av.FFmpegError:
+                pass  # unseekable: decoding forward is slower but still correct
+        if decoder is None:
+            decoder = _safe_decode(container, stream)
+        chosen = None
+        for frame in decoder:
+            last = frame
+            position = float(frame.time or 0.0) - start
+            if position >= target - half_frame:
+                chosen = frame
+                break
+        if chosen is None:
+            if last is None:
+                raise MediaError("no video frame could be decoded")
+            chosen = last
+        yield target, chosen
+
+
+def _safe_decode(container: InputContainer, stream: VideoStream) -> Iterator[av.VideoFrame]:
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()  # type: ignore[misc]
+        except av.FFmpegError:
+            continue  # a corrupt packet: the next keyframe will recover
+
+
+def _upright(image: Image.Image, rotation: int) -> Image.Image:
+    turn = {
+        90: Image.Transpose.ROTATE_270,  # PIL turns counter-clockwise
+        180: Image.Transpose.ROTATE_180,
+        270: Image.Transpose.ROTATE_90,
+    }.get(rotation)
+    return image.transpose(turn) if turn is not None else image
+
+
+# --- waveform -----------------------------------------------------------------------
+
+
+def make_waveform(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], peaks_per_second: int = 50
+) -> WaveformResult:
+    """Mono min/max peaks, `peaks_per_second` pairs per second, as compact JSON.
+
+    Peak i covers [i, i+1) / peaks_per_second seconds of the same timeline as the
+    proxy (zero at the earliest stream start).
+    """
+    if not 1 <= peaks_per_second <= 1000:
+        raise ValueError("peaks_per_second must be between 1 and 1000")
+    info = _require_playable(src)
+    sample_rate: int | None = None
+    peaks: list[list[float]] = []
+    duration = info.duration_s or 0.0
+    with av.open(os.fspath(src)) as inp:
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+        if ain is not None:
+            sample_rate = ain.codec_context.sample_rate
+            meter = _PeakMeter(sample_rate, peaks_per_second)
+            t0 = _start_seconds(inp.streams.video[0], ain)
+            resampler = av.AudioResampler(format="fltp", rate=sample_rate)
+            first = True
+            for packet in inp.demux(ain):
+                try:
+                    decoded = packet.decode()
+                except av.FFmpegError:
+                    continue
+                for frame in decoded:
+                    for plain in resampler.resample(frame):  # type: ignore[arg-type]
+                        samples = plain.to_ndarray().mean(axis=0)
+                        if first:
+                            first = False
+                            lead = round(((plain.time or t0) - t0) * sample_rate)
+                            samples = _align_start(samples, lead)
+                        meter.feed(samples)
+            peaks = meter.finish()
+            duration = meter.total / sample_rate if meter.total else duration
+    document = {
+        "version": 1,
+        "has_audio": ain is not None,
+        "sample_rate": sample_rate,
+        "peaks_per_second": peaks_per_second,
+        "channels": 1,
+        "duration_s": round(duration, 4),
+        "peaks": peaks,
+    }
+    with open(os.fspath(dst), "w", encoding="utf-8") as fh:
+        json.dump(document, fh, separators=(",", ":"))
+    return WaveformResult(
+        has_audio=ain is not None,
+        sample_rate=sample_rate,
+        peaks_per_second=peaks_per_second,
+        count=len(peaks),
+        duration_s=document["duration_s"],  # type: ignore[arg-type]
+        size=os.path.getsize(dst),
+    )
+
+
+def _align_start(samples: np.ndarray, lead: int) -> np.ndarray:
+    """Pad with silence (audio starts late) or drop samples (starts early)."""
+    if lead > 0:
+        return np.concatenate([np.zeros(lead, dtype=samples.dtype), samples])
+    return samples[-lead:] if lead < 0 else samples
+
+
+class _PeakMeter:
+    """Streaming min/max per bucket; bucket k spans samples [k*sr//pps, (k+1)*sr//pps)."""
+
+    def __init__(self, sample_rate: int, per_second: int) -> None:
+        self.rate, self.per_second = sample_rate, per_second
+        self.pending = np.zeros(0, dtype=np.float32)
+        self.base = 0  # global index of pending[0]
+        self.bucket = 0  # index of the next bucket to emit
+        self.total = 0
+        self.mins: list[np.ndarray] = []
+        self.maxs: list[np.ndarray] = []
+
+    def feed(self, samples: np.ndarray) -> None:
+        self.total += len(samples)
+        self.pending = np.concatenate([self.pending, samples.astype(np.float32)])
+        complete = (self.base + len(self.pending)) * self.per_second // self.rate
+        if complete <= self.bucket:
+            return
+        edges = np.arange(self.bucket, complete + 1) * self.rate // self.per_second - self.base
+        body = self.pending[: edges[-1]]
+        self.mins.append(np.minimum.reduceat(body, edges[:-1]))
+        self.maxs.append(np.maximum.reduceat(body, edges[:-1]))
+        self.pending = self.pending[edges[-1] :]
+        self.base += int(edges[-1])
+        self.bucket = int(complete)
+
+    def finish(self) -> list[list[float]]:
+        if len(self.pending):
+            self.mins.append(self.pending.min(keepdims=True))
+            self.maxs.append(self.pending.max(keepdims=True))
+            self.pending = self.pending[:0]
+        if not self.mins:
+            return []
+        lows = np.clip(np.round(np.concatenate(self.mins).astype(np.float64), 4), -1, 1) + 0.0
+        highs = np.clip(np.round(np.concatenate(self.maxs).astype(np.float64), 4), -1, 1) + 0.0
+        return [[float(lo), float(hi)] for lo, hi in zip(lows, highs, strict=True)]
+
+
+# --- shared -------------------------------------------------------------------------
+
+
+def _require_playable(src: str | os.PathLike[str]) -> VideoInfo:
+    info = probe(src)  # FileNotFoundError propagates: a missing file is a caller bug
+    if not info.playable:
+        raise MediaError(f"{os.fspath(src)}: unplayable source: {info.problem}")
+    return info
+
+
+def _start_seconds(video: VideoStream, audio: av.audio.AudioStream | None) -> float:
+    starts = [
+        float(s.start_time * s.time_base)
+        for s in (video, audio)
+        if s is not None and s.start_time is not None and s.time_base is not None
+    ]
+    return min(starts) if starts else 0.0
+
+
+def _display_size(vin: VideoStream, rotation: int) -> tuple[int, int]:
+    width, height = vin.codec_context.width, vin.codec_context.height
+    sar = vin.sample_aspect_ratio
+    if sar and sar > 0 and sar != 1:
+        width = max(1, round(width * sar))
+    return (height, width) if rotation in (90, 270) else (width, height)
+
+
+def _fit_even(width: int, height: int, max_height: int) -> tuple[int, int]:
+    out_h = max(2, min(height, max_height) // 2 * 2)
+    out_w = max(2, round(width * out_h / height / 2) * 2)
+    return out_w, out_h
+
+
+# Public names for the redaction renderer (overt.redaction.engine.render), which reads
+# sources the same way: same start offset, display size, encoder choice and demuxing.
+start_seconds = _start_seconds
+display_size = _display_size
+h264_encoder = _h264_encoder
+Packets = _Packets

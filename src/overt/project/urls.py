@@ -1,0 +1,17 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from overt.ops import views as ops
+
+urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("overt.api.urls")),
+    path("", include("overt.access.urls")),
+    path("", include("overt.custody.urls")),
+    path("", include("overt.retention.urls")),
+    path("", include("overt.uploads.urls")),
+    path("redaction/", include("overt.redaction.urls")),
+    path("", include("overt.review.urls")),
+]

@@ -1,0 +1,385 @@
+"""From per-frame detections to tracks that cover every frame a face is in.
+
+Detectors run on sampled frames (every `stride`-th frame) and miss now and then. This
+module links those detections into tracks and decides which box covers each frame:
+
+- **Linking** matches each new detection to the box a track predicts for that instant
+  (constant velocity from its last two samples), by IoU, falling back to centre
+  distance for small, fast boxes whose prediction and detection do not overlap.
+- **Gap filling**: a track survives `max_missed` sampled frames without a detection;
+  the frames in between are interpolated, so a face missed for a frame or two stays
+  covered.
+- **Lead and trail**: a face may have appeared at any time since the previous sampled
+  frame, so a track also covers back to just after the last sample that did not see
+  it, and forward to just before the next (extrapolated at its velocity).
+- **Keyframes**: a reviewer's boxes are samples too (`manual=True`); the box between
+  two keyframes is their linear interpolation, and a manual keyframe replaces any
+  detection at its instant.
+- **Margin**: boxes are grown by a fraction of their size on each side at render time.
+
+Times are seconds on the recording's timeline (zero at its first frame); boxes are
+normalised upright (x1, y1, x2, y2). Everything here is pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .detectors import Box, Found
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    t: float
+    box: Box
+    score: float = 1.0
+    manual: bool = False
+
+
+@dataclass(slots=True)
+class Track:
+    """One object through time. Covers [start_t, end_t]; `samples` sorted by t."""
+
+    id: int
+    label: str
+    detector: str
+    samples: list[Sample]
+    start_t: float = 0.0
+    end_t: float = 0.0
+    _times: list[float] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.samples.sort(key=lambda s: s.t)
+        self._times = [s.t for s in self.samples]
+        if self.samples and self.start_t == self.end_t == 0.0:
+            self.start_t, self.end_t = self.samples[0].t, self.samples[-1].t
+
+    @property
+    def score(self) -> float:
+        return max((s.score for s in self.samples), default=0.0)
+
+    def box_at(self, t: float) -> Box | None:
+        """The box at time t (interpolated or extrapolated), or None outside the track."""
+        if not self.samples or t < self.start_t - 1e-9 or t > self.end_t + 1e-9:
+            return None
+        return _sample_box(self.samples, self._times, t)
+
+    def with_keyframe(self, sample: Sample) -> Track:
+        """A copy with a manual keyframe at sample.t (replacing a sample at that instant)."""
+        kept = [s for s in self.samples if abs(s.t - sample.t) > 1e-6]
+        kept.append(sample)
+        track = Track(self.id, self.label, self.detector, kept, self.start_t, self.end_t)
+        track.start_t = min(track.start_t, sample.t)
+        track.end_t = max(track.end_t, sample.t)
+        return track
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingSettings:
+    iou_min: float = 0.1  # least IoU between prediction and detection to link them
+    max_missed: int = 2  # sampled frames a track may go unseen and still continue
+    centre_factor: float = 1.0  # or link if centres are within this x the box size
+    first_step_factor: float = 2.0  # ...or this x, for a track with no velocity yet
+    max_growth: float = 2.0  # ...and the sizes differ by less than this factor
+    min_samples: int = 1  # tracks with fewer detections are dropped
+    min_score: float = 0.0  # ...as are tracks whose best score is below this
+    extend: bool = True  # lead and trail out to the neighbouring sampled frames
+
+
+def link(
+    sampled: Sequence[tuple[float, Sequence[Found]]],
+    *,
+    detector: str,
+    settings: TrackingSettings | None = None,
+    first_id: int = 1,
+    end_t: float | None = None,
+) -> list[Track]:
+    """Link detections at the sampled times into tracks, one label at a time.
+
+    `sampled` lists every instant a detector ran, in time order, with what it found
+    there (possibly nothing): an instant with no detection is a miss, not a gap in
+    sampling. `end_t` is the time of the last frame, so a trail stops there.
+    """
+    linker = Linker(settings)
+    for t, found in sampled:
+        linker.push(t, found)
+    return [track for _, track in linker.finish(detector=detector, first_id=first_id, end_t=end_t)]
+
+
+@dataclass(slots=True)
+class _Open:
+    key: int
+    label: str
+    samples: list[Sample]
+    start: float  # coverage starts here (just after the previous sampled instant)
+    missed: int = 0
+    after: float | None = None  # the first sampled instant that missed it, since its last
+    times: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.times = [s.t for s in self.samples]
+
+    def predict(self, t: float) -> Box:
+        return _extrapolate(self.samples, t, backwards=False)
+
+    def add(self, sample: Sample) -> None:
+        self.samples.append(sample)
+        self.times.append(sample.t)
+        self.missed = 0
+        self.after = None
+
+    def end(self, end_t: float | None) -> float:
+        """Coverage end: just before the instant that first missed it (or the last frame)."""
+        last = self.samples[-1].t
+        if self.after is not None:
+            return max(last, self.after - (self.after - last) * 0.01)
+        return max(last, end_t) if end_t is not None else last
+
+    def keep(self, settings: TrackingSettings) -> bool:
+        return len(self.samples) >= settings.min_samples and (
+            max(s.score for s in self.samples) >= settings.min_score
+        )
+
+
+class Linker:
+    """Online linking: `push` each sampled instant in time order, then `finish`.
+
+    `push` returns, for each detection, the key of the track it joined, so a caller
+    can keep something per track (a thumbnail of its best view) while frames stream by.
+    """
+
+    def __init__(self, settings: TrackingSettings | None = None) -> None:
+        self.settings = settings or TrackingSettings()
+        self.times: list[float] = []
+        self._open: list[_Open] = []
+        self._closed: list[_Open] = []
+        self._live_closed: list[_Open] = []  # closed, not yet behind the render position
+        self._next_key = 0
+
+    def push(self, t: float, found: Sequence[Found]) -> list[int]:
+        if self.times and t < self.times[-1]:
+            raise ValueError("sampled instants must be in time order")
+        self.times.append(t)
+        keys = [-1] * len(found)
+        for label in sorted({f.label for f in found} | {o.label for o in self._open}):
+            self._push_label(t, label, found, keys)
+        return keys
+
+    def _push_label(self, t: float, label: str, found: Sequence[Found], keys: list[int]) -> None:
+        settings = self.settings
+        detections = [(i, f) for i, f in enumerate(found) if f.label == label]
+        tracks = [o for o in self._open if o.label == label]
+        pairs: list[tuple[float, int, int]] = []
+        for ti, track in enumerate(tracks):
+            predicted = track.predict(t)
+            reach = (
+                settings.first_step_factor if len(track.samples) == 1 else settings.centre_factor
+            )
+            for di, (_, det) in enumerate(detections):
+                quality = _match_quality(predicted, det.box, settings, reach)
+                if quality is not None:
+                    pairs.append((quality, ti, di))
+        pairs.sort(key=lambda p: -p[0])
+        used_tracks: set[int] = set()
+        used_dets: set[int] = set()
+        for _, ti, di in pairs:
+            if ti in used_tracks or di in used_dets:
+                continue
+            used_tracks.add(ti)
+            used_dets.add(di)
+            index, det = detections[di]
+            tracks[ti].add(Sample(t, det.box, det.score))
+            keys[index] = tracks[ti].key
+        for ti, track in enumerate(tracks):
+            if ti in used_tracks:
+                continue
+            track.missed += 1
+            if track.after is None:
+                track.after = t
+            if track.missed > settings.max_missed:
+                self._open.remove(track)
+                self._closed.append(track)
+                self._live_closed.append(track)
+        before = self.times[-2] if len(self.times) > 1 else None
+        start = 0.0 if before is None else before + (t - before) * 0.01
+        for di, (index, det) in enumerate(detections):
+            if di in used_dets:
+                continue
+            track = _Open(
+                self._next_key,
+                label,
+                [Sample(t, det.box, det.score)],
+                start if settings.extend else t,
+            )
+            self._next_key += 1
+            self._open.append(track)
+            keys[index] = track.key
+
+    # --- streaming: boxes for a frame before the whole video has been seen ----------
+
+    def ready(self, t: float) -> bool:
+        """True once the boxes at time t can no longer change: enough sampled instants
+        after t have been pushed that any gap over t is either filled or closed."""
+        later = len(self.times) - bisect.bisect_right(self.times, t + 1e-9)
+        return later > self.settings.max_missed
+
+    def boxes_at(self, t: float) -> list[tuple[Box, str]]:
+        """Boxes at time t (ungrown), in a forward pass; call only when `ready(t)` (or
+        after the last push). Matches the tracks `finish` returns, for the default
+        filters (min_samples=1, min_score=0)."""
+        settings = self.settings
+        self._live_closed = [
+            o for o in self._live_closed if o.end(None) >= t - 1e-9 or not settings.extend
+        ]
+        out = []
+        for item in (*self._live_closed, *self._open):
+            if not item.keep(settings):
+                continue
+            start = item.start if settings.extend else item.samples[0].t
+            end = item.end(None) if settings.extend else item.samples[-1].t
+            if item in self._open and item.after is None:
+                end = max(end, t)  # still being seen: its end is ahead
+            if start - 1e-9 <= t <= end + 1e-9:
+                out.append((_sample_box(item.samples, item.times, t), item.label))
+        return out
+
+    def finish(
+        self, *, detector: str, first_id: int = 1, end_t: float | None = None
+    ) -> list[tuple[int, Track]]:
+        """The tracks worth keeping, numbered from `first_id` in order of appearance."""
+        settings = self.settings
+        every = self._closed + self._open
+        out: list[tuple[int, Track]] = []
+        for item in sorted(every, key=lambda o: (o.samples[0].t, o.label, o.samples[0].box)):
+            samples = item.samples
+            if len(samples) < settings.min_samples:
+                continue
+            if max(s.score for s in samples) < settings.min_score:
+                continue
+            track = Track(first_id + len(out), item.label, detector, list(samples))
+            if settings.extend:
+                track.start_t, track.end_t = item.start, item.end(end_t)
+            out.append((item.key, track))
+        return out
+
+
+def _match_quality(
+    predicted: Box, box: Box, settings: TrackingSettings, factor: float
+) -> float | None:
+    overlap = iou(predicted, box)
+    if overlap >= settings.iou_min:
+        return 1.0 + overlap
+    pw, ph = predicted[2] - predicted[0], predicted[3] - predicted[1]
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    size_p, size_b = max(pw, ph, 1e-6), max(bw, bh, 1e-6)
+    if max(size_p, size_b) / min(size_p, size_b) > settings.max_growth:
+        return None
+    dx = (predicted[0] + predicted[2] - box[0] - box[2]) / 2
+    dy = (predicted[1] + predicted[3] - box[1] - box[3]) / 2
+    distance = (dx * dx + dy * dy) ** 0.5
+    reach = factor * (size_p + size_b) / 2
+    if distance <= reach:
+        return 1.0 - distance / reach  # always below any IoU match
+    return None
+
+
+# --- geometry -----------------------------------------------------------------------
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _sample_box(samples: Sequence[Sample], times: Sequence[float], t: float) -> Box:
+    i = bisect.bisect_right(times, t)
+    if i == 0:
+        return _extrapolate(samples, t, backwards=True)
+    if i == len(times):
+        return _extrapolate(samples, t, backwards=False)
+    return interpolate(samples[i - 1], samples[i], t)
+
+
+def interpolate(a: Sample, b: Sample, t: float) -> Box:
+    if b.t <= a.t:
+        return a.box
+    w = (t - a.t) / (b.t - a.t)
+    return tuple(p + (q - p) * w for p, q in zip(a.box, b.box, strict=True))  # type: ignore[return-value]
+
+
+# Extrapolation trusts the last two samples' velocity only this far (seconds).
+_MAX_EXTRAPOLATION_S = 0.5
+
+
+def _extrapolate(samples: Sequence[Sample], t: float, *, backwards: bool) -> Box:
+    """Constant velocity from the two samples at that end; size held, position moved."""
+    if backwards:
+        edge, other = samples[0], (samples[1] if len(samples) > 1 else None)
+    else:
+        edge, other = samples[-1], (samples[-2] if len(samples) > 1 else None)
+    if other is None or other.t == edge.t:
+        return edge.box
+    dt = max(-_MAX_EXTRAPOLATION_S, min(_MAX_EXTRAPOLATION_S, t - edge.t))
+    span = edge.t - other.t
+    vx = ((edge.box[0] + edge.box[2]) - (other.box[0] + other.box[2])) / 2 / span
+    vy = ((edge.box[1] + edge.box[3]) - (other.box[1] + other.box[3])) / 2 / span
+    dx, dy = vx * dt, vy * dt
+    x1, y1, x2, y2 = edge.box
+    return (x1 + dx, y1 + dy, x2 + dx, y2 + dy)
+
+
+def grow(box: Box, margin: float) -> Box:
+    """Grow a box by `margin` x its width (height) on the left and right (top, bottom)."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    return (x1 - w * margin, y1 - h * margin, x2 + w * margin, y2 + h * margin)
+
+
+def clip(box: Box) -> Box | None:
+    x1, y1, x2, y2 = (max(0.0, min(1.0, v)) for v in box)
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return (x1, y1, x2, y2)
+
+
+def manual_track(track_id: int, keyframes: Iterable[Sample], *, label: str = "manual") -> Track:
+    """A track drawn by a person: exactly its keyframes' span, interpolated between."""
+    samples = [Sample(k.t, k.box, k.score, True) for k in sorted(keyframes, key=lambda k: k.t)]
+    if not samples:
+        raise ValueError("a manual track needs at least one keyframe")
+    return Track(track_id, label, "manual", samples, samples[0].t, samples[-1].t)
+
+
+def boxes_at(tracks: Iterable[Track], t: float, margin: float) -> list[tuple[Box, str]]:
+    """Every included box at time t, grown by `margin` and clipped to the picture."""
+    out = []
+    for track in tracks:
+        box = track.box_at(t)
+        if box is None:
+            continue
+        clipped = clip(grow(box, margin))
+        if clipped is not None:
+            out.append((clipped, track.label))
+    return out
+
+
+class Timeline:
+    """Fast `boxes_at` over many tracks for a forward pass through the frames."""
+
+    def __init__(self, tracks: Iterable[Track], margin: float) -> None:
+        self.tracks = sorted(tracks, key=lambda tr: tr.start_t)
+        self.margin = margin
+        self._next = 0
+        self._live: list[Track] = []
+
+    def at(self, t: float) -> list[tuple[Box, str]]:
+        while self._next < len(self.tracks) and self.tracks[self._next].start_t <= t + 1e-9:
+            self._live.append(self.tracks[self._next])
+            self._next += 1
+        self._live = [tr for tr in self._live if tr.end_t >= t - 1e-9]
+        return boxes_at(self._live, t, self.margin)

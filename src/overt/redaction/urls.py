@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.project_list, name="redaction-list"),
+    path("new", views.project_create, name="redaction-create"),
+    path("<int:pk>/", views.project_page, name="redaction-project"),
+    path("<int:pk>/data.json", views.project_data, name="redaction-data"),
+    path("<int:pk>/tracks/new", views.track_add, name="redaction-track-add"),
+    path("<int:pk>/tracks/<int:number>/thumb.jpg", views.track_thumbnail, name="redaction-thumb"),
+    path("<int:pk>/tracks/<int:number>/include", views.track_include, name="redaction-include"),
+    path("<int:pk>/tracks/<int:number>/keyframes", views.track_keyframe, name="redaction-keyframe"),
+    path(
+        "<int:pk>/keyframes/<int:box_id>/delete",
+        views.keyframe_delete,
+        name="redaction-keyframe-delete",
+    ),
+    path("<int:pk>/audio", views.audio_add, name="redaction-audio-add"),
+    path("<int:pk>/audio/<int:range_id>/delete", views.audio_remove, name="redaction-audio-remove"),
+    path("<int:pk>/render", views.render_request, name="redaction-render"),
+]

@@ -1,0 +1,80 @@
+"""Justified viewing: one custody `view` entry per justification, then a time-limited
+grant in the session so the player's many range requests do not each log a view."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from overt.custody.services import Actor, Client, Subject, record
+from overt.evidence.models import Recording
+
+GRANT_SECONDS = 4 * 60 * 60
+SESSION_KEY = "overt.view_grants"  # {recording id (str): expiry, epoch seconds}
+MAX_TEXT_LENGTH = 2000
+
+# Why someone may watch footage. Changing this list changes what the custody log can say.
+REASON_CATEGORIES: tuple[str, ...] = (
+    "Investigation",
+    "Evidence review",
+    "Disclosure preparation",
+    "Complaint",
+    "Supervisory review",
+    "Training (authorised)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    recording_id: int
+    expires_at: datetime
+
+
+def justify_view(request: HttpRequest, recording: Recording, category: str, text: str) -> Grant:
+    """Log why `request.user` is viewing `recording`, then let this session play it."""
+    if category not in REASON_CATEGORIES:
+        raise ValueError(f"unknown reason category {category!r}")
+    text = text.strip()
+    if not text:
+        raise ValueError("a justification needs a few words of explanation")
+    first = recording.originals.order_by("started_at", "id").first()
+    ids: dict[str, int | str] = {"recording": recording.pk}
+    if first is not None:
+        ids["original"] = first.pk
+    with transaction.atomic():
+        record(
+            "view",
+            Actor("user", request.user.get_username()),
+            Subject(first.sha256 if first else "", ids),
+            justification=f"{category}: {text}",
+            client=client_of(request),
+        )
+    return _grant(request, recording.pk)
+
+
+def current_grant(request: HttpRequest, recording_id: int) -> Grant | None:
+    expiry = request.session.get(SESSION_KEY, {}).get(str(recording_id))
+    if expiry is None or expiry <= time.time():
+        return None
+    return Grant(recording_id, datetime.fromtimestamp(expiry, UTC))
+
+
+def client_of(request: HttpRequest) -> Client:
+    # REMOTE_ADDR only: forwarded-for headers are trusted nowhere yet.
+    return Client(
+        address=request.META.get("REMOTE_ADDR", ""),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+    )
+
+
+def _grant(request: HttpRequest, recording_id: int) -> Grant:
+    now = time.time()
+    expiry = now + GRANT_SECONDS
+    grants = {k: v for k, v in request.session.get(SESSION_KEY, {}).items() if v > now}
+    grants[str(recording_id)] = expiry
+    request.session[SESSION_KEY] = grants
+    return Grant(recording_id, datetime.fromtimestamp(expiry, UTC))

@@ -1,0 +1,1 @@
+"""Test support shipped with overt, so the scaled-path setup is the same everywhere."""

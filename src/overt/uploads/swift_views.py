@@ -1,0 +1,148 @@
+"""The Swift calls of the Axis Body Worn Integration API that carry no footage: auth,
+account and container requests, and object POST/HEAD/GET. (Object PUT streams through
+`overt.uploads.swift_put`.)"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from overt.api.problems import problem
+
+from . import axis
+from .asgi_http import HTTPProblem
+
+View = Callable[..., HttpResponse]
+
+
+def _answer(exc: HTTPProblem) -> HttpResponse:
+    response = problem(exc.status, exc.title, exc.detail, **exc.extra)
+    for name, value in exc.headers:
+        response[name] = value
+    return response
+
+
+def _swift(view: View) -> View:
+    """Token check (except for auth) and problem responses for every Swift view."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            if "account" in kwargs:
+                token = request.headers.get("X-Auth-Token") or request.headers.get(
+                    "X-Storage-Token"
+                )
+                axis.check_token(token, str(kwargs["account"]))
+            return view(request, *args, **kwargs)
+        except HTTPProblem as exc:
+            return _answer(exc)
+
+    return wrapper
+
+
+def _headers(request: HttpRequest) -> dict[str, str]:
+    return {name.lower(): value for name, value in request.headers.items()}
+
+
+def _not_allowed(allowed: str) -> HttpResponse:
+    return _answer(HTTPProblem(405, "method not allowed here", headers=[("Allow", allowed)]))
+
+
+@_swift
+def auth_v1(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return _not_allowed("GET")
+    headers = request.headers
+    user = headers.get("X-Auth-User") or headers.get("X-Storage-User")
+    key = headers.get("X-Auth-Key") or headers.get("X-Storage-Pass") or headers.get("Auth-Key")
+    token = axis.authenticate(user, key)
+    response = HttpResponse(status=200)
+    response["X-Auth-Token"] = token
+    response["X-Storage-Token"] = token
+    response["X-Storage-Url"] = request.build_absolute_uri(f"/swift/v1/{axis.account_name()}")
+    response["X-Auth-Token-Expires"] = str(axis.TOKEN_TTL_S)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@_swift
+def account(request: HttpRequest, account: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET, HEAD")
+    rows = axis.list_containers()
+    response = _listing(request, rows)
+    response["X-Account-Container-Count"] = str(len(rows))
+    response["X-Account-Object-Count"] = str(sum(r["count"] for r in rows))
+    response["X-Account-Bytes-Used"] = str(sum(r["bytes"] for r in rows))
+    return response
+
+
+@_swift
+def container(request: HttpRequest, account: str, container: str) -> HttpResponse:
+    method = request.method
+    if method == "PUT":
+        meta = axis.parse_meta(_headers(request), "x-container-meta-")
+        return HttpResponse(status=axis.put_container(container, meta))
+    if method == "POST":
+        meta = axis.parse_meta(_headers(request), "x-container-meta-")
+        return HttpResponse(status=axis.post_container(container, meta))
+    if method in ("GET", "HEAD"):
+        found = axis.get_container(axis.container_name(container))
+        rows = axis.list_objects(found.name)
+        response = _listing(request, rows) if method == "GET" else HttpResponse(status=204)
+        for name, value in axis.meta_headers(found.metadata, "X-Container-Meta-"):
+            response[name] = value
+        response["X-Container-Object-Count"] = str(len(rows))
+        response["X-Container-Bytes-Used"] = str(sum(r["bytes"] for r in rows))
+        return response
+    if method == "DELETE":
+        raise HTTPProblem(403, "containers of evidence cannot be deleted")
+    return _not_allowed("GET, HEAD, PUT, POST")
+
+
+@_swift
+def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpResponse:
+    method = request.method
+    if method == "PUT":
+        raise HTTPProblem(
+            501,
+            "object uploads stream through `overt serve` (its ASGI front); this server "
+            "path cannot take them",
+        )
+    if method == "POST":
+        meta = axis.parse_meta(_headers(request), "x-object-meta-")
+        return HttpResponse(status=axis.post_object(container, axis.object_name(name), meta))
+    if method in ("GET", "HEAD"):
+        meta, md5, body, content_type = axis.get_object(container, axis.object_name(name))
+        if isinstance(body, Path):
+            size = body.stat().st_size
+            response: HttpResponse = (
+                FileResponse(open(body, "rb"), content_type=content_type)
+                if method == "GET"
+                else HttpResponse(content_type=content_type)
+            )
+        else:
+            size = len(body)
+            response = HttpResponse(body if method == "GET" else b"", content_type=content_type)
+        response["Content-Length"] = str(size)
+        response["ETag"] = md5
+        response["Accept-Ranges"] = "bytes"
+        for header, value in axis.meta_headers(meta, "X-Object-Meta-"):
+            response[header] = value
+        return response
+    if method == "DELETE":
+        raise HTTPProblem(403, "evidence cannot be deleted")
+    return _not_allowed("GET, HEAD, PUT, POST")
+
+
+def _listing(request: HttpRequest, rows: list[dict]) -> HttpResponse:
+    if request.GET.get("format") == "json" or "json" in request.headers.get("Accept", ""):
+        return HttpResponse(json.dumps(rows), content_type="application/json; charset=utf-8")
+    text = "".join(f"{row['name']}\n" for row in rows)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8", status=200 if rows else 204)

@@ -1,0 +1,20 @@
+from django.urls import path, re_path
+
+from . import swift_views, views
+
+urlpatterns = [
+    path("uploads/new/", views.upload_page, name="upload-new"),
+    path("auth/v1.0", swift_views.auth_v1, name="axis-auth"),
+    re_path(r"^swift/v1/(?P<account>[^/]+)/?$", swift_views.account, name="swift-account"),
+    re_path(
+        r"^swift/v1/(?P<account>[^/]+)/(?P<container>[^/]+)/?$",
+        swift_views.container,
+        name="swift-container",
+    ),
+    re_path(
+        r"^swift/v1/(?P<account>[^/]+)/(?P<container>[^/]+)/(?P<name>.+)$",
+        swift_views.obj,
+        name="swift-object",
+    ),
+    re_path(r"^files(?P<rest>/.*)?$", views.tus_needs_asgi, name="tus"),
+]

@@ -1,0 +1,112 @@
+"""Ingest → jobs → derivatives, end to end on the configured engine.
+
+The embedded run uses the database job backend; the scaled run (OVERT_TEST_ENGINES=scaled)
+runs this same test on RQ with real Redis, PostgreSQL and S3.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from overt.conf import get_settings
+from overt.custody.models import CustodyEntry
+from overt.evidence.models import Derivative, Original
+from overt.evidence.store import get_store
+from overt.ingest.services import ingest_file
+from overt.jobs.models import Job
+from overt.jobs.worker import run_worker
+from overt.media.probe import probe
+
+
+@pytest.fixture
+def clean_queue() -> None:
+    if get_settings().jobs_engine == "redis":
+        import django_rq
+
+        django_rq.get_connection("default").flushdb()
+
+
+@pytest.mark.scaled
+@pytest.mark.django_db(transaction=True)
+def test_ingest_makes_all_derivatives_with_provenance(people, clips, clean_queue) -> None:
+    result = ingest_file(clips["good"], officer_number="MP100", device_serial="CAM-1")
+    assert Job.objects.filter(status=Job.Status.QUEUED).count() == 4
+
+    run_worker(burst=True)
+
+    jobs = list(Job.objects.all())
+    assert [(j.status, j.progress, j.attempts) for j in jobs] == [("succeeded", 1.0, 1)] * 4
+    store = get_store()
+    derivatives = {d.kind: d for d in Derivative.objects.filter(original_id=result.id)}
+    assert set(derivatives) == {"proxy", "poster", "sprite", "waveform"}
+    for d in derivatives.values():
+        assert store.rehash(d.sha256) == d.sha256
+        assert d.size == store.size(d.sha256)
+        assert d.generator == "overt.media" and "pyav=" in d.generator_version
+    logged = CustodyEntry.objects.filter(action="derivative-create", object_sha256=result.sha256)
+    assert sorted(json.loads(e.entry)["details"]["kind"] for e in logged) == sorted(derivatives)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        proxy = Path(tmp) / "proxy.mp4"
+        proxy.write_bytes(b"".join(store.read_range(derivatives["proxy"].sha256)))
+        info = probe(proxy)
+    assert info.playable and info.video_codec == "h264" and info.audio_codec == "aac"
+    assert info.duration_s == pytest.approx(2.0, abs=0.15)
+    waveform = json.loads(b"".join(store.read_range(derivatives["waveform"].sha256)))
+    assert waveform["has_audio"] and len(waveform["peaks"]) > 50
+
+    run_worker(burst=True)  # a second pass finds nothing to redo
+    assert Derivative.objects.filter(original_id=result.id).count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failing_job_retries_then_fails_with_its_reason_and_can_run_again(people, clips) -> None:
+    store = get_store()
+    result = ingest_file(clips["silent"], officer_number="MP100", device_serial="CAM-1")
+    original = Original.objects.get(pk=result.id)
+    path = store.local_path(original.sha256)
+    assert path is not None
+    hidden = path.with_name(path.name + ".hidden")
+    path.rename(hidden)  # the store loses the object: every attempt fails for real
+    try:
+        run_worker(burst=True)
+    finally:
+        hidden.rename(path)
+    failed = Job.objects.get(kind="media.poster")
+    assert failed.status == Job.Status.FAILED
+    assert failed.attempts == failed.max_attempts == get_settings().job_max_attempts
+    assert "no object" in failed.last_error and original.sha256 in failed.last_error
+    assert not Derivative.objects.exists()
+
+    from overt.jobs.services import retry
+
+    for job in Job.objects.filter(status=Job.Status.FAILED):
+        retry(job)
+    run_worker(burst=True)
+    assert set(Job.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert Derivative.objects.filter(original=original).count() == 4
+    waveform = Derivative.objects.get(original=original, kind="waveform")
+    assert json.loads(b"".join(store.read_range(waveform.sha256)))["has_audio"] is False
+
+
+def test_every_job_kind_has_a_handler() -> None:
+    from overt.jobs.registry import JOB_KINDS, missing_handlers
+
+    assert JOB_KINDS and missing_handlers() == []
+
+
+def test_a_kind_without_a_handler_stops_startup() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from overt.jobs import registry
+
+    registry.JOB_KINDS["test.orphan"] = "declared but never handled"
+    try:
+        with pytest.raises(ImproperlyConfigured, match=r"test\.orphan"):
+            registry.check_handlers()
+    finally:
+        del registry.JOB_KINDS["test.orphan"]

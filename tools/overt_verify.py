@@ -1,0 +1,1 @@
+../src/overt/custody/overt_verify.py
