@@ -4,13 +4,14 @@ through the web pages and the API, against what overt.access.matrix says.
 For each (role, relation) a scene puts one recording in that relation to a signed-in user;
 each action is then tried through every route that performs it (PROBES). Allowed actions
 must succeed and leave their custody entry; refused ones must fail without revealing the
-recording. Actions that no route performs yet (download, export, edit) are checked through
-the access service, so the cell is still tested; a route added for them belongs in PROBES.
+recording. Every action is also checked through the access service itself; a route added
+for an action belongs in PROBES.
 The matrix size is printed in the terminal summary (tests/access/conftest.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,7 +193,10 @@ def api_custody_report(s: Scene, allowed: bool) -> None:
         f"/api/custody/reports/{s.recording.pk}.json?justification=matrix%20audit"
     )
     logged = [
-        e for e in entries(s, "export") if e["object"]["ids"].get("recording") == s.recording.pk
+        e
+        for e in entries(s, "export")
+        if e["object"]["ids"].get("recording") == s.recording.pk
+        and e["details"]["what"] == "custody report"
     ]
     if allowed:
         assert response.status_code == 200
@@ -207,6 +211,90 @@ def ui_redaction(s: Scene, allowed: bool) -> None:
     assert (s.recording.title in listing) is allowed
     response = s.client.post("/redaction/new", {"original": s.original.pk, "title": "matrix"})
     assert (response.status_code == 302) is allowed, response.status_code
+
+
+REASON = {"category": "Investigation", "text": "matrix check"}
+
+
+def _released(s: Scene, response, action: str, before: int, allowed: bool) -> bytes:  # type: ignore[no-untyped-def]
+    """The body of an allowed release, after checking its custody entries; b"" if refused."""
+    logged = [
+        e for e in entries(s, action) if e["object"]["ids"].get("recording") == s.recording.pk
+    ]
+    if allowed:
+        assert response.status_code == 200, response.status_code
+        assert len(logged) == before + 1
+        assert logged[-1]["justification"] == "Investigation: matrix check"
+        return b"".join(response.streaming_content)
+    assert response.status_code in (403, 404), response.status_code
+    if response.status_code == 404:
+        assert s.recording.title not in response.content.decode()
+    assert len(logged) == before
+    return b""
+
+
+def _count(s: Scene, action: str) -> int:
+    return sum(e["object"]["ids"].get("recording") == s.recording.pk for e in entries(s, action))
+
+
+def api_download(s: Scene, allowed: bool) -> None:
+    before = _count(s, "download")
+    response = s.client.post(
+        f"/api/originals/{s.original.pk}/download/", REASON, content_type="application/json"
+    )
+    body = _released(s, response, "download", before, allowed)
+    if allowed:
+        assert hashlib.sha256(body).hexdigest() == s.original.sha256
+
+
+def ui_download(s: Scene, allowed: bool) -> None:
+    before = _count(s, "download")
+    response = s.client.post(
+        f"/recordings/{s.recording.pk}/release", {"original": s.original.pk, **REASON}
+    )
+    body = _released(s, response, "download", before, allowed)
+    if allowed:
+        assert hashlib.sha256(body).hexdigest() == s.original.sha256
+
+
+def api_export(s: Scene, allowed: bool) -> None:
+    before = _count(s, "export")
+    response = s.client.post(
+        f"/api/recordings/{s.recording.pk}/export/", REASON, content_type="application/json"
+    )
+    body = _released(s, response, "export", before, allowed)
+    if allowed:
+        assert body.startswith(b"PK\x03\x04")
+
+
+def ui_export(s: Scene, allowed: bool) -> None:
+    before = _count(s, "export")
+    response = s.client.post(f"/recordings/{s.recording.pk}/release", {"export": "1", **REASON})
+    body = _released(s, response, "export", before, allowed)
+    if allowed:
+        assert body.startswith(b"PK\x03\x04")
+
+
+def api_edit(s: Scene, allowed: bool) -> None:
+    notes = f"matrix notes by {s.username}"
+    response = s.client.patch(
+        f"/api/recordings/{s.recording.pk}/",
+        {"notes": notes, "reason": "matrix edit"},
+        content_type="application/json",
+    )
+    logged = [
+        e
+        for e in entries(s, "metadata-change")
+        if e["details"].get("recording") == s.recording.pk and e["details"]["field"] == "notes"
+    ]
+    if allowed:
+        assert response.status_code == 200, response.content
+        assert Recording.objects.get(pk=s.recording.pk).notes == notes
+        assert [e["justification"] for e in logged] == ["matrix edit"]
+    else:
+        _denied(response, s.recording.title)
+        assert Recording.objects.get(pk=s.recording.pk).notes != notes
+        assert logged == []
 
 
 def service(action: Action) -> Callable[[Scene, bool], None]:
@@ -233,9 +321,9 @@ PROBES: dict[Action, list[tuple[str, Callable[[Scene, bool], None], frozenset[Ac
         ("api", api_detail, frozenset()),
     ],
     Action.STREAM: [("ui", ui_watch, frozenset({Action.VIEW}))],
-    Action.DOWNLOAD: [("service", service(Action.DOWNLOAD), frozenset())],
-    Action.EXPORT: [("service", service(Action.EXPORT), frozenset())],
-    Action.EDIT: [("service", service(Action.EDIT), frozenset())],
+    Action.DOWNLOAD: [("ui", ui_download, frozenset()), ("api", api_download, frozenset())],
+    Action.EXPORT: [("ui", ui_export, frozenset()), ("api", api_export, frozenset())],
+    Action.EDIT: [("api", api_edit, frozenset())],
     Action.REDACT: [("ui", ui_redaction, frozenset())],
     Action.AUDIT: [("api", api_custody_report, frozenset())],
 }

@@ -23,6 +23,7 @@ from django.utils import timezone
 from overt.conf import get_settings
 from overt.evidence.models import Recording
 
+from .justify import categories
 from .matrix import (
     BASE_RELATIONS,
     Action,
@@ -406,4 +407,4 @@ def require(user: User | None, what: Capability | str) -> None:
 def justification_categories() -> tuple[str, ...]:
     """The reasons offered before viewing, streaming, downloading or exporting footage
     (OVERT_JUSTIFICATION_CATEGORIES)."""
-    return tuple(get_settings().justification_categories)
+    return categories()

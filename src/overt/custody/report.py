@@ -105,8 +105,12 @@ def build_report_data(
     actor: Actor,
     justification: str = "",
     client: Client | None = None,
+    what: str = "custody report",
 ) -> dict[str, Any]:
-    """Log the export, sign a checkpoint, and return the report's JSON content."""
+    """Log the export, sign a checkpoint, and return the report's JSON content.
+
+    `what` names the export in its custody entries: the report alone, or the package of
+    originals it travels in (overt.disclosure)."""
     recording = (
         Recording.objects.select_related("officer", "device", "incident")
         .filter(pk=recording_id)
@@ -125,7 +129,7 @@ def build_report_data(
                 Subject(o.sha256, {"original": o.pk, "recording": recording.pk}),
                 justification=justification,
                 client=client,
-                details={"what": "custody report", "format": REPORT_FORMAT},
+                details={"what": what, "format": REPORT_FORMAT},
             )
             for o in originals
         )
@@ -204,6 +208,11 @@ def write_report(
 ) -> ReportFiles:
     """Write report.json, report.html, report.pdf and overt_verify.py into ``out``."""
     data = build_report_data(recording_id, actor=actor, justification=justification, client=client)
+    return write_report_files(data, out)
+
+
+def write_report_files(data: dict[str, Any], out: Path) -> ReportFiles:
+    """Render report data already built (and logged) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "report.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")

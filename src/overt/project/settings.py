@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "overt.uploads",
     "overt.redaction",
     "overt.retention",
+    "overt.disclosure",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "overt.access",

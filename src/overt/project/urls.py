@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("overt.disclosure.urls")),
     path("api/", include("overt.api.urls")),
     path("", include("overt.access.urls")),
     path("", include("overt.custody.urls")),

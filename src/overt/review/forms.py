@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
-from .grants import MAX_TEXT_LENGTH, REASON_CATEGORIES
+from overt.access.justify import MAX_TEXT_LENGTH, categories
 
 
 class JustificationForm(forms.Form):
     category = forms.ChoiceField(
         label="Reason",
-        choices=[("", "Choose a reason…"), *((c, c) for c in REASON_CATEGORIES)],
+        choices=lambda: [("", "Choose a reason…"), *((c, c) for c in categories())],
         error_messages={"required": "Choose the reason that fits best."},
     )
     text = forms.CharField(

@@ -10,22 +10,12 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.http import HttpRequest
 
+from overt.access.justify import justification
 from overt.custody.services import Actor, Client, Subject, record
 from overt.evidence.models import Recording
 
 GRANT_SECONDS = 4 * 60 * 60
 SESSION_KEY = "overt.view_grants"  # {recording id (str): expiry, epoch seconds}
-MAX_TEXT_LENGTH = 2000
-
-# Why someone may watch footage. Changing this list changes what the custody log can say.
-REASON_CATEGORIES: tuple[str, ...] = (
-    "Investigation",
-    "Evidence review",
-    "Disclosure preparation",
-    "Complaint",
-    "Supervisory review",
-    "Training (authorised)",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +25,10 @@ class Grant:
 
 
 def justify_view(request: HttpRequest, recording: Recording, category: str, text: str) -> Grant:
-    """Log why `request.user` is viewing `recording`, then let this session play it."""
-    if category not in REASON_CATEGORIES:
-        raise ValueError(f"unknown reason category {category!r}")
-    text = text.strip()
-    if not text:
-        raise ValueError("a justification needs a few words of explanation")
+    """Log why `request.user` is viewing `recording`, then let this session play it.
+
+    Raises JustificationError (a ValueError) for a reason that is not on the list."""
+    reason = justification(category, text)
     first = recording.originals.order_by("started_at", "id").first()
     ids: dict[str, int | str] = {"recording": recording.pk}
     if first is not None:
@@ -50,7 +38,7 @@ def justify_view(request: HttpRequest, recording: Recording, category: str, text
             "view",
             Actor("user", request.user.get_username()),
             Subject(first.sha256 if first else "", ids),
-            justification=f"{category}: {text}",
+            justification=str(reason),
             client=client_of(request),
         )
     return _grant(request, recording.pk)

@@ -89,11 +89,11 @@ def derivative_media(request: HttpRequest, derivative_id: int) -> HttpResponseBa
     if request.method == "HEAD" or size == 0:
         return HttpResponse(status=status, headers=headers)
     chunks = store.read_range(derivative.sha256, span.start, span.end + 1)
-    body = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    body = async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
     return StreamingHttpResponse(body, status=status, headers=headers)
 
 
-async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     """Under ASGI Django would otherwise read a sync iterator whole into memory."""
     read = sync_to_async(next, thread_sensitive=False)
     done = object()

@@ -30,6 +30,7 @@ from overt.access.services import (
     allowed,
     capability,
     check,
+    justification_categories,
     visible_recordings,
 )
 from overt.conf import get_settings
@@ -49,7 +50,7 @@ from overt.jobs.models import Job
 
 from . import derive
 from .forms import JustificationForm
-from .grants import GRANT_SECONDS, REASON_CATEGORIES, current_grant, justify_view
+from .grants import GRANT_SECONDS, current_grant, justify_view
 from .models import SavedSearch
 from .multicam import MAX_PLAYERS
 from .status import (
@@ -396,8 +397,10 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         "form": form,
         "grant": grant,
         "grant_hours": GRANT_SECONDS // 3600,
-        "reasons": REASON_CATEGORIES,
+        "reasons": justification_categories(),
         "nav": "library",
+        "may_release": allowed(request.user, Action.DOWNLOAD, recording)
+        or allowed(request.user, Action.EXPORT, recording),
     }
     if grant is not None:
         context.update(_playback_context(request, recording))
@@ -588,7 +591,7 @@ def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
             (r, current_grant(request, r.pk) is not None, r in chosen) for r in recordings
         ],
         "form": form,
-        "reasons": REASON_CATEGORIES,
+        "reasons": justification_categories(),
         "playing": playing if len(playing) >= 2 else [],
         "max_players": MAX_PLAYERS,
         "sync_api": reverse("api-incident-sync", args=[incident.pk]),

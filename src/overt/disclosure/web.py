@@ -1,0 +1,26 @@
+"""HTTP plumbing shared by the page and the API: a release becomes a streamed attachment."""
+
+from __future__ import annotations
+
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from overt.review.media import async_chunks
+
+from .services import Release
+
+
+def attachment(request: HttpRequest, release: Release) -> StreamingHttpResponse:
+    chunks = release.chunks
+    body = async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(body, content_type=release.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, release.filename)
+    response["Cache-Control"] = "no-store"  # evidence must not linger in shared caches
+    response["X-Overt-Custody-Entries"] = ",".join(str(i) for i in release.custody_indices)
+    if release.size is not None:
+        response["Content-Length"] = str(release.size)
+    if digest := release.repr_digest():
+        response["Repr-Digest"] = digest
+        response["ETag"] = f'"{release.sha256}"'
+    return response
