@@ -5,8 +5,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import queue
 import shutil
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -40,6 +42,63 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
     """
     if hasattr(os, "posix_fadvise"):
         os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+
+
+class _Writer:
+    """Writes chunks to `fd` on its own thread, so hashing (which releases the GIL) and
+    writing use both cores instead of taking turns. A chunk's buffer is read by both
+    threads and goes back to the pool only once written; the pool's size bounds memory
+    (BUFFERS x CHUNK_SIZE) and how far reading may run ahead of the disk."""
+
+    BUFFERS = 4
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.error: OSError | None = None
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(self.BUFFERS):
+            self._free.put(bytearray(CHUNK_SIZE))
+        self._work: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="overt-store-writer", daemon=True)
+        self._thread.start()
+
+    def free_buffer(self) -> bytearray:
+        return self._free.get()
+
+    def write(self, buffer: bytearray, n: int) -> None:
+        self._work.put((buffer, n))
+
+    def finish(self) -> None:
+        """Wait for every chunk, then fsync; raise the first write error."""
+        self._work.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        os.fsync(self.fd)
+
+    def abandon(self) -> None:
+        """Stop after what is queued, and close the file (the caller removes it)."""
+        self._work.put(None)
+        self._thread.join()
+        os.close(self.fd)
+
+    def _run(self) -> None:
+        offset = flushed = 0
+        while (item := self._work.get()) is not None:
+            buffer, n = item
+            if self.error is None:
+                try:
+                    view = memoryview(buffer)[:n]
+                    written = 0
+                    while written < n:
+                        written += os.write(self.fd, view[written:])
+                    offset += n
+                    if offset - flushed >= WRITEBACK_WINDOW:
+                        _start_writeback(self.fd, flushed, offset - flushed)
+                        flushed = offset
+                except OSError as exc:
+                    self.error = exc  # the reader sees it and stops; finish() raises it
+            self._free.put(buffer)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -76,42 +135,37 @@ class LocalStore(EvidenceStore):
         # leftovers from a live writer's work in progress.
         tmp_path = self.tmp / part_name()
         digest = hashlib.sha256()
-        size = flushed = 0
+        size = 0
         fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        writer = _Writer(fd)
         try:
-            buffer = bytearray(CHUNK_SIZE)
-            view = memoryview(buffer)
-            while True:
+            while writer.error is None:
+                buffer = writer.free_buffer()
                 try:
-                    n = source.readinto(view)  # type: ignore[attr-defined]
+                    n = source.readinto(buffer)  # type: ignore[attr-defined]
                 except OSError as exc:
                     raise SourceReadError(f"reading the source failed: {exc}") from exc
                 if not n:
                     break
-                chunk = view[:n]
-                digest.update(chunk)
-                written = 0
-                while written < n:
-                    written += os.write(fd, chunk[written:])
+                chunk = memoryview(buffer)[:n]
+                writer.write(buffer, n)  # written on the writer's thread...
+                digest.update(chunk)  # ...while this one hashes the same bytes
                 size += n
-                if size - flushed >= WRITEBACK_WINDOW:
-                    _start_writeback(fd, flushed, size - flushed)
-                    flushed = size
                 if progress is not None:
                     progress(size)
-            os.fsync(fd)
+            writer.finish()  # every byte written and fsynced, or the writer's error
         except SourceReadError:
-            os.close(fd)
+            writer.abandon()
             tmp_path.unlink(missing_ok=True)
             raise
         except OSError as exc:
-            os.close(fd)
+            writer.abandon()
             tmp_path.unlink(missing_ok=True)
             if exc.errno == errno.ENOSPC:
                 raise InsufficientSpace(size, self.free_bytes() or 0) from exc
             raise StoreError(f"writing to the local store failed: {exc}") from exc
         except BaseException:
-            os.close(fd)
+            writer.abandon()
             tmp_path.unlink(missing_ok=True)
             raise
         os.close(fd)
