@@ -26,9 +26,12 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 from urllib.parse import unquote
 
 from django.core import signing
@@ -38,7 +41,14 @@ from django.utils import timezone
 from overt.conf import get_settings
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Device, Officer, Original
-from overt.evidence.store import HashMismatch, InsufficientSpace, StoreError
+from overt.evidence.store import (
+    HashMismatch,
+    InsufficientSpace,
+    ObjectNotFound,
+    StoreError,
+    get_store,
+)
+from overt.evidence.store.base import CHUNK_SIZE
 from overt.ingest.services import IngestError, ingest_file
 from overt.ingest.sidecar import Sidecar, safe_name
 
@@ -550,8 +560,17 @@ def _get_object(container_name_: str, name: str) -> AxisObject:
     return obj
 
 
-def get_object(container_name_: str, name: str) -> tuple[dict[str, str], str, bytes | Path, str]:
-    """(metadata, md5, content or file path, content type) of an object."""
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """An object's bytes, sent in chunks rather than read into memory: a staged clip
+    (a file) or an ingested one (an evidence store object, which may be on S3)."""
+
+    size: int
+    open: Callable[[], Iterator[bytes]]  # opened only for a GET; errors before any header
+
+
+def get_object(container_name_: str, name: str) -> tuple[dict[str, str], str, bytes | Stream, str]:
+    """(metadata, md5, content or a stream of it, content type) of an object."""
     if container_name_ == SYSTEM and name in CAPABILITY_NAMES:
         content = capability_json()
         return (
@@ -561,19 +580,58 @@ def get_object(container_name_: str, name: str) -> tuple[dict[str, str], str, by
             ("application/json"),
         )
     obj = _get_object(container_name_, name)
+    body: bytes | Stream
     if obj.content is not None:
-        body: bytes | Path = bytes(obj.content)
+        body = bytes(obj.content)
     elif obj.staged_path and Path(obj.staged_path).exists():
-        body = Path(obj.staged_path)
+        staged = Path(obj.staged_path)
+        body = Stream(staged.stat().st_size, lambda: _file_chunks(staged))
     elif obj.original_id:
-        from overt.evidence.store import get_store
-
-        original = Original.objects.get(pk=obj.original_id)
-        local = get_store().local_path(original.sha256)
-        body = local if local else b"".join(get_store().read_range(original.sha256))
+        body = _stored(Original.objects.values_list("sha256", flat=True).get(pk=obj.original_id))
     else:
         body = b""
     return obj.metadata, obj.md5, body, _content_type(obj)
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    try:
+        fh = open(path, "rb", buffering=0)  # here, so a failure comes before any header
+    except FileNotFoundError as exc:  # ingested (and unstaged) since it was looked up
+        raise HTTPProblem(
+            503, "the object was stored just now; retry", headers=[("Retry-After", "1")]
+        ) from exc
+    return _read_chunks(fh)
+
+
+def _read_chunks(fh: BinaryIO) -> Iterator[bytes]:
+    with fh:
+        while chunk := fh.read(CHUNK_SIZE):
+            yield chunk
+
+
+def _stored(sha256: str) -> Stream:
+    store = get_store()
+
+    def open_() -> Iterator[bytes]:
+        with _store_errors():
+            return store.read_range(sha256)  # S3: the GET is made here, the body read lazily
+
+    with _store_errors():
+        return Stream(store.size(sha256), open_)
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    try:
+        yield
+    except ObjectNotFound as exc:
+        raise HTTPProblem(
+            500, f"the object's bytes are missing from the evidence store: {exc}"
+        ) from exc
+    except StoreError as exc:
+        raise HTTPProblem(
+            503, f"the evidence store failed ({exc}); retry", headers=[("Retry-After", "30")]
+        ) from exc
 
 
 def _content_type(obj: AxisObject) -> str:

@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from overt.api.problems import problem
+from overt.review.media import async_chunks
 
 from . import axis
 from .asgi_http import HTTPProblem
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _answer(exc: HTTPProblem) -> HttpResponse:
@@ -32,7 +33,7 @@ def _swift(view: View) -> View:
 
     @csrf_exempt
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         try:
             if "account" in kwargs:
                 token = request.headers.get("X-Auth-Token") or request.headers.get(
@@ -107,7 +108,7 @@ def container(request: HttpRequest, account: str, container: str) -> HttpRespons
 
 
 @_swift
-def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpResponse:
+def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpResponseBase:
     method = request.method
     if method == "PUT":
         raise HTTPProblem(
@@ -120,13 +121,17 @@ def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpRe
         return HttpResponse(status=axis.post_object(container, axis.object_name(name), meta))
     if method in ("GET", "HEAD"):
         meta, md5, body, content_type = axis.get_object(container, axis.object_name(name))
-        if isinstance(body, Path):
-            size = body.stat().st_size
-            response: HttpResponse = (
-                FileResponse(open(body, "rb"), content_type=content_type)
-                if method == "GET"
-                else HttpResponse(content_type=content_type)
-            )
+        response: HttpResponseBase
+        if isinstance(body, axis.Stream):
+            size = body.size
+            if method == "GET":
+                # Chunk by chunk from the staged file or the store (S3 included); under
+                # ASGI a sync iterator would be read whole into memory, so wrap it.
+                chunks = body.open()
+                stream = async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+                response = StreamingHttpResponse(stream, content_type=content_type)
+            else:
+                response = HttpResponse(content_type=content_type)
         else:
             size = len(body)
             response = HttpResponse(body if method == "GET" else b"", content_type=content_type)
