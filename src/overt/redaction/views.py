@@ -7,6 +7,8 @@ drawn and dragged, posting to the same endpoints with fetch.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -92,12 +94,15 @@ def project_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-created_at")[:100]
     )
-    originals = (
-        Original.objects.filter(playable=True, recording__in=may_redact)
-        .select_related("recording__officer")
-        .order_by("-ingested_at")[:ORIGINALS_SHOWN]
+    redactable = Original.objects.filter(playable=True, recording__in=may_redact).select_related(
+        "recording__officer"
     )
+    originals = list(redactable.order_by("-ingested_at")[:ORIGINALS_SHOWN])
     chosen = request.GET.get("original")
+    shown = {str(o.pk) for o in originals}
+    if chosen and re.fullmatch(r"[0-9]{1,18}", chosen) and chosen not in shown:
+        # Chosen on a recording's page, older than the newest shown: offer it all the same.
+        originals[:0] = redactable.filter(pk=int(chosen))
     return render(
         request,
         "redaction/list.html",

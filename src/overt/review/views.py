@@ -47,6 +47,7 @@ from overt.evidence.catalogue import (
 )
 from overt.evidence.models import Category, Derivative, Incident, Original, Recording
 from overt.jobs.models import Job
+from overt.redaction.models import RedactionProject
 
 from . import derive
 from .forms import JustificationForm
@@ -402,9 +403,25 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         "may_release": allowed(request.user, Action.DOWNLOAD, recording)
         or allowed(request.user, Action.EXPORT, recording),
     }
+    context.update(_redaction_links(request, recording))
     if grant is not None:
         context.update(_playback_context(request, recording))
     return render(request, "review/recording.html", context, status=status)
+
+
+def _redaction_links(request: HttpRequest, recording: Recording) -> dict:
+    """For users who may redact it: the recording's redaction projects to open, and the
+    clip to preselect when starting one (the start form is the redaction list's)."""
+    if not allowed(request.user, Action.REDACT, recording):
+        return {"may_redact": False}
+    projects = RedactionProject.objects.filter(original__recording=recording)
+    return {
+        "may_redact": True,
+        "redaction_projects": list(projects.order_by("-created_at", "-id")[:5]),
+        "redaction_clip": recording.originals.filter(playable=True)
+        .order_by("started_at", "id")
+        .first(),
+    }
 
 
 def _playback_context(request: HttpRequest, recording: Recording) -> dict:
