@@ -2,7 +2,8 @@
 post-incident procedures, break-glass openings and API tokens.
 
 Each function changes its rows and writes the custody entry in one transaction, so a
-grant never exists without its record. `by` is the custody Actor who made the change.
+grant never exists without its record. `by` is the custody Actor who made the change;
+`client`, where a caller passes it, the network address and browser it came from.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def assign(
     recording: Recording | None = None,
     incident: Incident | None = None,
     reason: str = "",
+    client: Client | None = None,
 ) -> Assignment:
     if (recording is None) == (incident is None):
         raise GrantError("assign to one recording or one incident")
@@ -130,19 +132,21 @@ def assign(
         by,
         _subject(recording) if recording else Subject("", {"incident": incident.pk}),  # type: ignore[union-attr]
         justification=reason,
+        client=client,
         details={"change": "assign", "user": user.get_username(), **target},
     )
     return row
 
 
 @transaction.atomic
-def end_assignment(row: Assignment, *, by: Actor) -> None:
+def end_assignment(row: Assignment, *, by: Actor, client: Client | None = None) -> None:
     row.ended_at, row.ended_by = timezone.now(), str(by)
     row.save(update_fields=["ended_at", "ended_by"])
     record(
         "permission-change",
         by,
         Subject("", {"assignment": row.pk}),
+        client=client,
         details={"change": "unassign", "user": row.user.get_username()},
     )
 
@@ -155,6 +159,7 @@ def share(
     expires_at: datetime,
     by: Actor,
     reason: str = "",
+    client: Client | None = None,
 ) -> Share:
     if expires_at <= timezone.now():
         raise GrantError("a share must expire in the future")
@@ -170,6 +175,7 @@ def share(
         by,
         _subject(recording),
         justification=reason,
+        client=client,
         details={
             "share": row.pk,
             "grantee": grantee.get_username(),
@@ -180,13 +186,14 @@ def share(
 
 
 @transaction.atomic
-def revoke_share(row: Share, *, by: Actor) -> None:
+def revoke_share(row: Share, *, by: Actor, client: Client | None = None) -> None:
     row.revoked_at, row.revoked_by = timezone.now(), str(by)
     row.save(update_fields=["revoked_at", "revoked_by"])
     record(
         "permission-change",
         by,
         _subject(row.recording),
+        client=client,
         details={"change": "share-revoked", "share": row.pk, "grantee": row.grantee.get_username()},
     )
 
@@ -203,6 +210,7 @@ def set_access_class(
     users: Iterable = (),
     roles: Iterable[Role | str] = (),
     reason: str = "",
+    client: Client | None = None,
 ) -> AccessClass:
     level = AccessClass.Level(level)
     users, roles = list(users), [Role(r) for r in roles]
@@ -219,6 +227,7 @@ def set_access_class(
         by,
         _subject(recording),
         justification=reason,
+        client=client,
         details={
             "change": "access-class",
             "level": level.value,
@@ -230,7 +239,9 @@ def set_access_class(
 
 
 @transaction.atomic
-def clear_access_class(recording: Recording, *, by: Actor, reason: str = "") -> None:
+def clear_access_class(
+    recording: Recording, *, by: Actor, reason: str = "", client: Client | None = None
+) -> None:
     deleted, _ = AccessClass.objects.filter(recording=recording).delete()
     if deleted:
         record(
@@ -238,6 +249,7 @@ def clear_access_class(recording: Recording, *, by: Actor, reason: str = "") -> 
             by,
             _subject(recording),
             justification=reason,
+            client=client,
             details={"change": "access-class-cleared"},
         )
 

@@ -1,4 +1,5 @@
-"""Sign-in and sign-out, the second factor, SSO, break-glass, alerts, post-incident."""
+"""Sign-in and sign-out, the second factor, SSO, break-glass, alerts, post-incident, and
+a recording's access page."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -14,6 +15,11 @@ urlpatterns = [
     path("oidc/callback/", oidc.SSOCallback.as_view(), name="oidc_authentication_callback"),
     path(
         "access/break-glass/<int:recording_id>/", views.break_glass_view, name="access-break-glass"
+    ),
+    path(
+        "recordings/<int:recording_id>/access",
+        views.recording_access_view,
+        name="recording-access",
     ),
     path("access/alerts/", views.alerts_view, name="access-alerts"),
     path(

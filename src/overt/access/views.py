@@ -1,13 +1,18 @@
-"""Sign-in pages (password, TOTP, TOTP enrolment), break-glass, alerts, post-incident."""
+"""Sign-in pages (password, TOTP, TOTP enrolment), break-glass, alerts, post-incident, and
+a recording's access page (access class, assignments, shares)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -26,11 +31,31 @@ from .auth import (
     record_failure,
     refusal,
 )
-from .forms import BreakGlassForm, LoginForm, ReleaseForm, TokenForm
-from .grants import GrantError, acknowledge, break_glass, release_post_incident
+from .forms import (
+    AccessClassForm,
+    AssignForm,
+    BreakGlassForm,
+    ClearAccessClassForm,
+    LoginForm,
+    ReleaseForm,
+    ShareForm,
+    TokenForm,
+)
+from .grants import (
+    GrantError,
+    acknowledge,
+    assign,
+    break_glass,
+    clear_access_class,
+    end_assignment,
+    release_post_incident,
+    revoke_share,
+    set_access_class,
+    share,
+)
 from .matrix import Capability
-from .models import Alert, PostIncidentProcedure
-from .services import AccessDenied, require
+from .models import AccessClass, Alert, Assignment, PostIncidentProcedure, Share
+from .services import AccessDenied, require, visible_recordings
 
 SETUP_KEY = "overt.totp_setup_device"
 BAD_LOGIN = "Your username and password did not match. Please try again."
@@ -253,3 +278,179 @@ def post_incident_release(request: HttpRequest, procedure_id: int) -> HttpRespon
     except GrantError:
         pass  # released already: nothing to do
     return redirect(reverse("access-post-incident"))
+
+
+# --- one recording's access: its access class, assignments and shares ------------------
+
+
+def _when(value) -> str:  # type: ignore[no-untyped-def]
+    return dateformat.format(timezone.localtime(value), "j M Y, H:i T")
+
+
+def _assignments(recording: Recording) -> QuerySet[Assignment]:
+    """The current assignments that reach this recording: to it, or to its incident."""
+    reach = Q(recording=recording)
+    if recording.incident_id is not None:
+        reach |= Q(incident_id=recording.incident_id)
+    return Assignment.objects.filter(reach, ended_at__isnull=True)
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def recording_access_view(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """Who may see this recording: its access class, assignments and shares, and forms to
+    change them. Every change goes through overt.access.grants (so into the custody log)
+    and redirects back here; bad input re-renders the page with 400 and changes nothing."""
+    try:
+        require(request.user, Capability.MANAGE_ACCESS)
+    except AccessDenied as exc:
+        raise _deny(exc) from exc
+    recording = get_object_or_404(
+        visible_recordings(request.user, Recording.objects.select_related("officer", "incident")),
+        pk=recording_id,
+    )
+    current = (
+        AccessClass.objects.filter(recording=recording).prefetch_related("members__user").first()
+    )
+    members = list(current.members.all()) if current else []
+    class_users = sorted(m.user.get_username() for m in members if m.user_id)
+    class_roles = sorted(m.role for m in members if m.role)
+    initial = (
+        {"level": current.level, "users": ", ".join(class_users), "roles": class_roles}
+        if current
+        else {}
+    )
+    forms = {
+        "classify": AccessClassForm(prefix="class", by=request.user, initial=initial),
+        "declassify": ClearAccessClassForm(prefix="clear"),
+        "assign": AssignForm(prefix="assign", recording=recording),
+        "share": ShareForm(prefix="share"),
+    }
+    problem, status = "", 200
+    if request.method == "POST":
+        status = 400
+        which = request.POST.get("form", "")
+        by, client = Actor("user", request.user.get_username()), client_of(request)
+        done = ""
+        try:
+            if which == "classify":
+                form = forms[which] = AccessClassForm(request.POST, prefix="class", by=request.user)
+                if form.is_valid():
+                    data = form.cleaned_data
+                    set_access_class(
+                        recording,
+                        data["level"],
+                        by=by,
+                        users=data["users"],
+                        roles=data["roles"],
+                        reason=data["reason"],
+                        client=client,
+                    )
+                    if not visible_recordings(request.user).filter(pk=recording.pk).exists():
+                        return redirect("library")  # as asked: this page is now closed to them
+                    done = f"This recording is now {data['level']}."
+            elif which == "declassify":
+                form = forms[which] = ClearAccessClassForm(request.POST, prefix="clear")
+                if form.is_valid():
+                    if current is None:
+                        problem = "This recording has no access class to clear."
+                    else:
+                        clear_access_class(
+                            recording, by=by, reason=form.cleaned_data["reason"], client=client
+                        )
+                        done = "The access class is cleared."
+            elif which == "assign":
+                form = forms[which] = AssignForm(request.POST, prefix="assign", recording=recording)
+                if form.is_valid():
+                    data = form.cleaned_data
+                    to_incident = data["target"] == "incident"
+                    assign(
+                        data["username"],
+                        by=by,
+                        recording=None if to_incident else recording,
+                        incident=recording.incident if to_incident else None,
+                        reason=data["reason"],
+                        client=client,
+                    )
+                    done = f"{data['username'].get_username()} is assigned."
+            elif which == "end-assignment":
+                with transaction.atomic():
+                    row = (
+                        _assignments(recording)
+                        .select_for_update()
+                        .filter(pk=_int(request.POST.get("assignment")))
+                        .first()
+                    )
+                    if row is None:
+                        problem = "That assignment has ended already, or is not on this recording."
+                    else:
+                        end_assignment(row, by=by, client=client)
+                        done = f"The assignment of {row.user.get_username()} has ended."
+            elif which == "share":
+                form = forms[which] = ShareForm(request.POST, prefix="share")
+                if form.is_valid():
+                    data = form.cleaned_data
+                    share(
+                        recording,
+                        data["username"],
+                        expires_at=data["expires_at"],
+                        by=by,
+                        reason=data["reason"],
+                        client=client,
+                    )
+                    done = (
+                        f"Shared with {data['username'].get_username()} until "
+                        f"{_when(data['expires_at'])}."
+                    )
+            elif which == "revoke-share":
+                with transaction.atomic():
+                    row = (
+                        Share.active()
+                        .select_for_update()
+                        .filter(recording=recording, pk=_int(request.POST.get("share")))
+                        .first()
+                    )
+                    if row is None:
+                        problem = "That share has ended already, or is not on this recording."
+                    else:
+                        revoke_share(row, by=by, client=client)
+                        done = f"The share with {row.grantee.get_username()} is revoked."
+            else:
+                problem = "Choose what to change."
+        except GrantError as exc:
+            problem = str(exc)
+        if done:
+            messages.success(request, done)
+            return redirect("recording-access", recording_id=recording.pk)
+    errors = [
+        (field.auto_id, error)
+        for form in forms.values()
+        if form.is_bound
+        for field in form
+        for error in field.errors
+    ]
+    context = {
+        "recording": recording,
+        "access_class": current,
+        "class_users": class_users,
+        "class_roles": class_roles,
+        "assignments": _assignments(recording)
+        .select_related("user", "incident")
+        .order_by("created_at", "pk"),
+        "shares": Share.active()
+        .filter(recording=recording)
+        .select_related("grantee")
+        .order_by("expires_at", "pk"),
+        "forms": forms,
+        "errors": errors,
+        "problem": problem,
+        "nav": "library",
+    }
+    return render(request, "access/recording_access.html", context, status=status)

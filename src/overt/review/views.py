@@ -402,6 +402,7 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         "nav": "library",
         "may_release": allowed(request.user, Action.DOWNLOAD, recording)
         or allowed(request.user, Action.EXPORT, recording),
+        "may_manage_access": capability(request.user, Capability.MANAGE_ACCESS),
     }
     context.update(_redaction_links(request, recording))
     if grant is not None:
