@@ -131,3 +131,25 @@ def test_corrupt_clip_is_unplayable_and_deterministic(tmp_path: Path) -> None:
     assert one.size == Path(one.path).stat().st_size > 0
     assert one.sha256 == two.sha256
     assert not probe(one.path).playable
+
+
+def test_a_camera_clock_error_moves_its_claims_not_the_world(tmp_path: Path) -> None:
+    """A camera 0.8 s fast stamps (and claims) 0.8 s late; the world's sounds stay put."""
+    true = _render(tmp_path / "true.mp4", seed=1, duration_s=12.0, width=160, height=90)
+    fast = _render(
+        tmp_path / "fast.mp4",
+        seed=2,
+        start_utc=START + timedelta(seconds=0.8),
+        clock_error_s=0.8,
+        duration_s=12.0,
+        width=160,
+        height=90,
+    )
+    assert fast.start_utc == START + timedelta(seconds=0.8)
+    assert probe(fast.path).creation_time == (START + timedelta(seconds=0.8)).replace(microsecond=0)
+    x, y = _audio(true.path), _audio(fast.path)
+    n = len(x) + len(y)
+    corr = np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(y, n)), n)
+    lag = int(np.argmax(corr))
+    lag = lag - n if lag > n // 2 else lag
+    assert lag / AUDIO_RATE == pytest.approx(0.0, abs=0.002)  # recorded at the same instant

@@ -83,25 +83,30 @@ def render_clip(
     audio_events: list[float] | None = None,
     world_seed: int = 0,
     rotation: int = 0,
+    clock_error_s: float = 0.0,
 ) -> ClipFacts:
     """Write a synthetic clip to `path` and return its facts.
 
+    `start_utc` is the camera's clock: the overlay, the file's creation time and the
+    facts say it. `clock_error_s` is how far that clock is ahead of true time (negative:
+    behind), so the world, and its sounds, happened at `start_utc - clock_error_s`.
     `audio_events` are offsets (s) of event sounds; None means the world events for
-    this clip's wall-clock span (see `world_audio_events`). `rotation` (clockwise
+    this clip's true wall-clock span (see `world_audio_events`). `rotation` (clockwise
     degrees) is written as a display matrix, like a camera mounted sideways. Odd
     dimensions are encoded 4:4:4, since 4:2:0 needs even ones.
     """
     path = os.fspath(path)
     start_utc = start_utc.astimezone(UTC)
+    world_start = start_utc - timedelta(seconds=clock_error_s)
     rate = Fraction(fps).limit_denominator(1001)
     n_frames = max(1, round(duration_s * rate))
     if audio_events is None:
-        audio_events = world_audio_events(start_utc, duration_s, world_seed)
+        audio_events = world_audio_events(world_start, duration_s, world_seed)
 
     scene = _Scene(seed, width, height)
     overlay = _Overlay(width, height, f"{device_serial}   OFFICER {officer_number}")
     audio = (
-        _render_audio(seed, world_seed, start_utc, n_frames / rate, audio_events)
+        _render_audio(seed, world_seed, world_start, n_frames / rate, audio_events)
         if with_audio
         else None
     )

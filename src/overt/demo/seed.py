@@ -43,6 +43,11 @@ DEVICES = [
     ("AXW120-0003", "Axis W120", "11.5.1"),
     ("AXW110-0104", "Axis W110", "10.12.4"),
 ]
+# Camera clocks are never perfect. Two of the armed deployment's three cameras are off
+# (seconds ahead of true time; negative: behind), so their recordings claim start times
+# that differ from when the shared world sounds happened, and the multi-camera offset
+# estimate (review.offsets) has real errors to find.
+CLOCK_ERROR_S = {"AXW120-0002": -1.3, "AXW120-0003": 0.8}
 
 
 @dataclass(frozen=True)
@@ -288,7 +293,10 @@ def _demo_grants() -> None:
 def _record(
     folder: Path, n: int, rec: PlannedRecording, seed: int, size: tuple[int, int]
 ) -> list[IngestResult]:
-    clip_start = rec.trigger_on - timedelta(seconds=PRE_EVENT_S)
+    # The plan's times are true times; the camera records (and claims) its own clock's.
+    clock_error_s = CLOCK_ERROR_S.get(rec.device, 0.0)
+    trigger_on = rec.trigger_on + timedelta(seconds=clock_error_s)
+    clip_start = trigger_on - timedelta(seconds=PRE_EVENT_S)
     rng = random.Random(seed * 1000 + n)
     track = _gps_track(rng, clip_start, rec.duration_s)
     trigger_off = clip_start + timedelta(seconds=rec.duration_s)
@@ -308,13 +316,14 @@ def _record(
             width=size[0],
             height=size[1],
             world_seed=seed,
+            clock_error_s=clock_error_s,
         )
         sidecar = {
             "schema": "overt.sidecar/1",
             "officer": rec.officer,
             "device": rec.device,
             "recording": {
-                "trigger_on_at": _iso(rec.trigger_on),
+                "trigger_on_at": _iso(trigger_on),
                 "trigger_off_at": _iso(trigger_off),
                 "trigger_on_reason": rec.reason,
                 "trigger_off_reason": "manual",
