@@ -38,8 +38,8 @@ SCRIPT = textwrap.dedent(
 
 def test_a_failed_write_leaves_nothing_and_stops_reading(tmp_path: Path) -> None:
     source = tmp_path / "source.bin"
-    source.write_bytes(bytes(range(256)) * (4096 * 64))  # 64 MiB: 16 chunks of 4 MiB
-    limit = 6 << 20  # the third chunk cannot be written
+    source.write_bytes(bytes(range(256)) * (4096 * 64))  # 64 MiB: 128 chunks of 512 KiB
+    limit = 6 << 20  # the thirteenth chunk cannot be written
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(tmp_path / "store"), str(source), str(limit)],
         capture_output=True,
