@@ -41,9 +41,9 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
     """Ask the kernel to start writing this range to disk now.
 
     Linux otherwise holds dirty pages until 10% of RAM is dirty, so a 1 GiB object would
-    wait for its whole disk write in the final fsync, after the hashing: overlapping the
-    two took ingest from 66% to 99% of `openssl dgst` + `cp` (bench/ingest.py). The fsync
-    still decides durability. DONTNEED also keeps stored evidence out of the page cache.
+    wait for its whole disk write in the final fsync, after the hashing; overlapping the
+    two is much of why ingest keeps up with `openssl dgst` + `cp` (bench/ingest.py). The
+    fsync still decides durability. DONTNEED also keeps stored evidence out of the page cache.
     """
     if hasattr(os, "posix_fadvise"):
         os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
