@@ -4,13 +4,14 @@ S3 (moto_server) in the scaled run. Nothing reads the whole object into memory."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
-from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 from swiftclient import client as swift
 
@@ -41,7 +42,10 @@ def _get_async(path: str, token: str) -> tuple[bool, list[bytes]]:
         assert response.streaming and response.is_async
         return True, [chunk async for chunk in response.streaming_content]
 
-    return async_to_sync(fetch)()
+    # A fresh thread with its own event loop: the same pytest worker may hold Playwright's
+    # loop in this thread (its sync API), and async_to_sync refuses to run beside it.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()
 
 
 @pytest.mark.scaled
