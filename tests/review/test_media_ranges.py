@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 
 from overt.demo.footage import render_clip
@@ -16,6 +15,7 @@ from overt.evidence.models import Derivative, Device, Officer, Original, Recordi
 from overt.evidence.store import get_store
 from overt.media.derivatives import GENERATOR, GENERATOR_VERSION, make_proxy
 from overt.testing.access import make_user, sign_in
+from support_async import run_async
 
 START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
@@ -227,7 +227,10 @@ def test_a_grant_covers_only_its_own_recording(viewer: Client, media, unique_byt
     assert viewer.get(url(other_proxy), headers={"range": "bytes=0-9"}).status_code == 403
 
 
-def test_under_asgi_the_range_streams_asynchronously(viewer: Client, media) -> None:
+def test_under_asgi_the_range_streams_asynchronously(
+    transactional_db: None, viewer: Client, media
+) -> None:
+    # Committed rows (transactional_db): the request runs on another thread and connection.
     justify(viewer, media["recording"])
     async_client = AsyncClient()
     async_client.cookies = viewer.cookies
@@ -237,7 +240,7 @@ def test_under_asgi_the_range_streams_asynchronously(viewer: Client, media) -> N
         chunks = [chunk async for chunk in response.streaming_content]
         return response, b"".join(chunks)
 
-    response, data = async_to_sync(fetch)("bytes=100-4195")
+    response, data = run_async(fetch("bytes=100-4195"))
     assert response.status_code == 206
     assert response.is_async  # Django would otherwise buffer a sync iterator whole
     assert data == media["proxy_bytes"][100:4196]

@@ -4,9 +4,7 @@ S3 (moto_server) in the scaled run. Nothing reads the whole object into memory."
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from overt.evidence.store import get_store
 from overt.evidence.store.base import CHUNK_SIZE
 from overt.uploads.axis import axis_key
 from overt.uploads.models import AxisContainer, AxisObject
+from support_async import run_async
 
 CONTAINER = "MP100_CAM-1_20240501_140000"
 CLIP = "20240501_140000_1.mkv"
@@ -42,10 +41,7 @@ def _get_async(path: str, token: str) -> tuple[bool, list[bytes]]:
         assert response.streaming and response.is_async
         return True, [chunk async for chunk in response.streaming_content]
 
-    # A fresh thread with its own event loop: the same pytest worker may hold Playwright's
-    # loop in this thread (its sync API), and async_to_sync refuses to run beside it.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, fetch()).result()
+    return run_async(fetch())
 
 
 @pytest.mark.scaled
