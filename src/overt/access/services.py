@@ -42,6 +42,7 @@ __all__ = [
     "Capability",
     "Relation",
     "Role",
+    "actions_allowed",
     "allowed",
     "capability",
     "check",
@@ -235,7 +236,13 @@ def _actions(
 
 def allowed(user: User | None, action: Action | str, recording: Recording) -> bool:
     """May `user` take `action` on `recording`? No logging: for what to show."""
-    return Action(action) in _actions(user, recording)[2]
+    return Action(action) in actions_allowed(user, recording)
+
+
+def actions_allowed(user: User | None, recording: Recording) -> frozenset[Action]:
+    """Every action `user` may take on `recording`, from one look at the relations: for
+    pages that show several controls. No logging."""
+    return _actions(user, recording)[2]
 
 
 def check(

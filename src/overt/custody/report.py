@@ -99,15 +99,32 @@ def _recording_json(recording: Recording) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class BuiltReport:
+    data: dict[str, Any]  # the report's JSON content
+    export_indices: list[int]  # leaf indices of the `export` entries that made it
+
+
 def build_report_data(
     recording_id: int,
     *,
     actor: Actor,
     justification: str = "",
     client: Client | None = None,
-    what: str = "custody report",
 ) -> dict[str, Any]:
-    """Log the export, sign a checkpoint, and return the report's JSON content.
+    """Log the export, sign a checkpoint, and return the report's JSON content."""
+    return build_report(recording_id, actor=actor, justification=justification, client=client).data
+
+
+def build_report(
+    recording_id: int,
+    *,
+    actor: Actor,
+    justification: str = "",
+    client: Client | None = None,
+    what: str = "custody report",
+) -> BuiltReport:
+    """Log the export (one entry per original), sign a checkpoint, build the report.
 
     `what` names the export in its custody entries: the report alone, or the package of
     originals it travels in (overt.disclosure)."""
@@ -122,7 +139,7 @@ def build_report_data(
     if not originals:
         raise ReportError(f"recording {recording_id} has no originals to report on")
     with transaction.atomic():
-        record_many(
+        logged = record_many(
             Action(
                 "export",
                 actor,
@@ -147,7 +164,7 @@ def build_report_data(
                 "proof": proof,
             }
         )
-    return {
+    data = {
         "format": REPORT_FORMAT,
         "generated_at": _iso(datetime.now(UTC)),
         "origin": origin(),
@@ -158,6 +175,7 @@ def build_report_data(
         "verifier_key": verifier_key_text(),
         "how_to_verify": f"python3 {VERIFIER_NAME} report.json --exhibit <the exhibit file>",
     }
+    return BuiltReport(data, [entry.index for entry in logged])
 
 
 def _html_context(data: dict[str, Any]) -> dict[str, Any]:

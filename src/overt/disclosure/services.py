@@ -29,7 +29,7 @@ from overt.custody.report import (
     REPORT_FORMAT,
     VERIFIER_NAME,
     ReportError,
-    build_report_data,
+    build_report,
     write_report_files,
 )
 from overt.custody.services import Actor, Client, Subject, record
@@ -39,7 +39,6 @@ from overt.evidence.store import get_store
 from .package import Member, stream_zip
 
 PACKAGE_FORMAT = "overt-exhibit-package/1"
-CHUNK = 1024 * 1024
 
 
 class ReleaseError(Exception):
@@ -170,11 +169,12 @@ def export_package(
         raise Gone(f"originals no longer in the evidence store (purged): {names}")
     actor = Actor("user", user.get_username())
     try:
-        data = build_report_data(
+        built = build_report(
             recording.pk, actor=actor, justification=reason, client=client, what="exhibit package"
         )
     except ReportError as exc:
         raise Gone(str(exc)) from exc
+    data = built.data
     exported_at = datetime.now(UTC)
     folder = f"exhibit-recording-{recording.pk}"
     members = _original_members(originals, folder)
@@ -186,22 +186,11 @@ def export_package(
         *report,
         *members,
     ]
-    ours = [item["leaf_index"] for item in data["entries"] if _is_ours(item, actor, reason)]
     return Release(
         filename=f"{folder}.zip",
         content_type="application/zip",
         chunks=stream_zip(everything, modified=exported_at),
-        custody_indices=ours[-len(originals) :],
-    )
-
-
-def _is_ours(item: dict[str, Any], actor: Actor, reason: str) -> bool:
-    entry = json.loads(item["entry"])
-    return (
-        entry.get("action") == "export"
-        and entry.get("actor", {}).get("id") == actor.id
-        and entry.get("justification") == reason
-        and entry.get("details", {}).get("what") == "exhibit package"
+        custody_indices=built.export_indices,
     )
 
 

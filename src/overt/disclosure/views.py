@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from overt.access.services import Action, allowed, justification_categories
+from overt.access.services import Action, actions_allowed, justification_categories
 from overt.review.forms import JustificationForm
 from overt.review.grants import client_of
 
@@ -25,8 +25,8 @@ def release_page(request: HttpRequest, recording_id: int) -> HttpResponseBase:
         recording = services.visible_recording(request.user, recording_id)
     except services.NotVisible as exc:
         raise Http404(str(exc)) from exc
-    may_download = allowed(request.user, Action.DOWNLOAD, recording)
-    may_export = allowed(request.user, Action.EXPORT, recording)
+    may = actions_allowed(request.user, recording)
+    may_download, may_export = Action.DOWNLOAD in may, Action.EXPORT in may
     if not (may_download or may_export):
         try:  # through the access service, so that the refusal is logged like any other
             services.require(request.user, Action.DOWNLOAD, recording, client)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from overt.review.media import async_chunks
+from overt.review.media import streaming_body
 
 from .services import Release
 
 
 def attachment(request: HttpRequest, release: Release) -> StreamingHttpResponse:
-    chunks = release.chunks
-    body = async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(body, content_type=release.content_type)
+    response = StreamingHttpResponse(
+        streaming_body(request, release.chunks), content_type=release.content_type
+    )
     response["Content-Disposition"] = content_disposition_header(True, release.filename)
     response["Cache-Control"] = "no-store"  # evidence must not linger in shared caches
     response["X-Overt-Custody-Entries"] = ",".join(str(i) for i in release.custody_indices)

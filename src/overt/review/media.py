@@ -89,8 +89,14 @@ def derivative_media(request: HttpRequest, derivative_id: int) -> HttpResponseBa
     if request.method == "HEAD" or size == 0:
         return HttpResponse(status=status, headers=headers)
     chunks = store.read_range(derivative.sha256, span.start, span.end + 1)
-    body = async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
-    return StreamingHttpResponse(body, status=status, headers=headers)
+    return StreamingHttpResponse(streaming_body(request, chunks), status=status, headers=headers)
+
+
+def streaming_body(
+    request: HttpRequest, chunks: Iterator[bytes]
+) -> Iterator[bytes] | AsyncIterator[bytes]:
+    """The body for a StreamingHttpResponse that really streams under WSGI and ASGI."""
+    return async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
 
 
 async def async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:

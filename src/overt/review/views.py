@@ -27,6 +27,7 @@ from overt.access.middleware import CSP
 from overt.access.services import (
     AccessDenied,
     Action,
+    actions_allowed,
     allowed,
     capability,
     check,
@@ -393,6 +394,7 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
     else:
         form = JustificationForm()
     grant = current_grant(request, recording.pk)
+    may = actions_allowed(request.user, recording)
     context: dict = {
         "recording": recording,
         "form": form,
@@ -400,24 +402,21 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         "grant_hours": GRANT_SECONDS // 3600,
         "reasons": justification_categories(),
         "nav": "library",
-        "may_release": allowed(request.user, Action.DOWNLOAD, recording)
-        or allowed(request.user, Action.EXPORT, recording),
+        "may_release": bool(may & {Action.DOWNLOAD, Action.EXPORT}),
         "may_manage_access": capability(request.user, Capability.MANAGE_ACCESS),
     }
-    context.update(_redaction_links(request, recording))
+    if Action.REDACT in may:
+        context.update(_redaction_links(recording))
     if grant is not None:
-        context.update(_playback_context(request, recording))
+        context.update(_playback_context(request, recording, may))
     return render(request, "review/recording.html", context, status=status)
 
 
-def _redaction_links(request: HttpRequest, recording: Recording) -> dict:
+def _redaction_links(recording: Recording) -> dict:
     """For users who may redact it: the recording's redaction projects to open, and the
     clip to preselect when starting one (the start form is the redaction list's)."""
-    if not allowed(request.user, Action.REDACT, recording):
-        return {"may_redact": False}
     projects = RedactionProject.objects.filter(original__recording=recording)
     return {
-        "may_redact": True,
         "redaction_projects": list(projects.order_by("-created_at", "-id")[:5]),
         "redaction_clip": recording.originals.filter(playable=True)
         .order_by("started_at", "id")
@@ -425,7 +424,7 @@ def _redaction_links(request: HttpRequest, recording: Recording) -> dict:
     }
 
 
-def _playback_context(request: HttpRequest, recording: Recording) -> dict:
+def _playback_context(request: HttpRequest, recording: Recording, may: frozenset[Action]) -> dict:
     originals = list(recording.originals.order_by("started_at", "id"))
     statuses = derivative_statuses(originals)
     clips = []
@@ -447,7 +446,7 @@ def _playback_context(request: HttpRequest, recording: Recording) -> dict:
         clip = by_original[position.original.pk] if position else None
         markers.append(MarkerView(marker.text, marker.at, marker.created_by, position, clip))
     user = request.user
-    may_audit = allowed(user, Action.AUDIT, recording)
+    may_audit = Action.AUDIT in may
     playable = [c for c in clips if c.proxy]
     incident_recordings = (
         visible_recordings(user, recording.incident.recordings.all()).count()
@@ -462,8 +461,8 @@ def _playback_context(request: HttpRequest, recording: Recording) -> dict:
         "categories": list(recording.categories.values_list("name", flat=True)),
         "tags": list(recording.tags.values_list("name", flat=True)),
         "all_categories": list(Category.objects.values_list("name", flat=True)),
-        "may_edit": allowed(user, Action.EDIT, recording),
-        "may_cut": allowed(user, Action.EDIT, recording),  # clips and stills stay in overt
+        "may_edit": Action.EDIT in may,
+        "may_cut": Action.EDIT in may,  # clips and stills stay in overt
         "may_audit": may_audit,
         "derived": _derived(originals, by_original),
         "pending": _pending(originals),

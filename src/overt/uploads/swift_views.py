@@ -8,12 +8,11 @@ import json
 from collections.abc import Callable
 from functools import wraps
 
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from overt.api.problems import problem
-from overt.review.media import async_chunks
+from overt.review.media import streaming_body
 
 from . import axis
 from .asgi_http import HTTPProblem
@@ -127,8 +126,7 @@ def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpRe
             if method == "GET":
                 # Chunk by chunk from the staged file or the store (S3 included); under
                 # ASGI a sync iterator would be read whole into memory, so wrap it.
-                chunks = body.open()
-                stream = async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+                stream = streaming_body(request, body.open())
                 response = StreamingHttpResponse(stream, content_type=content_type)
             else:
                 response = HttpResponse(content_type=content_type)
