@@ -30,9 +30,10 @@ from .base import (
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 WRITEBACK_WINDOW = 32 << 20
-# The unit of ingest's read, hash and write. Measured on this project's ext4 VM (quiet
-# machine, 1 GiB, three runs each): 4 MiB write() calls took put_file() to 3.9 s, 1 MiB to
-# 1.4 s, 512 KiB to 1.2 s, 256 KiB to 1.2-1.3 s, 64 KiB to 1.4 s. hashlib still releases
+# The unit of ingest's read, hash and write. Measured once on this project's ext4 VM, by
+# varying this constant around bench/ingest.py's floor_run()/overt_run() (quiet machine,
+# 1 GiB, medians of three): put_file() took 3.9 s with 4 MiB write() calls, 1.4 s with
+# 1 MiB, 1.2 s with 512 KiB, 1.2-1.3 s with 256 KiB, 1.4 s with 64 KiB. hashlib still releases
 # the GIL at this size, and the queue costs microseconds per chunk.
 WRITE_CHUNK_SIZE = 512 << 10
 
