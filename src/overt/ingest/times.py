@@ -1,0 +1,71 @@
+"""The one rule for times a camera, a dock or a client tells overt (clip start and stop,
+trigger times, markers): an RFC 3339 time with a time zone, between MIN_CAPTURE_TIME and
+now + MAX_CLOCK_AHEAD. Every door (tus Upload-Metadata, Swift metadata headers, sidecars,
+API markers) checks a time here before it accepts a byte, so no impossible time can reach
+the catalogue and fail later (year 9999 plus a clip's length overflows a datetime).
+
+Pure functions, no Django: the ingest engineer and the uploads engineer both use them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+# No body-worn camera recorded evidence before 2000; anything earlier is a reset clock.
+MIN_CAPTURE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+# A camera clock may run a little ahead; more than a day ahead is a wrong clock.
+MAX_CLOCK_AHEAD = timedelta(days=1)
+
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d\d-\d\d)[Tt ](?P<time>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?"
+    r"(?P<zone>[Zz]|[+-]\d\d:\d\d)"
+)
+
+
+class CaptureTimeError(ValueError):
+    """A time is unreadable or outside the range overt accepts; the message says which."""
+
+
+def max_capture_time(now: datetime | None = None) -> datetime:
+    """The latest time accepted at `now` (default: the current time)."""
+    return (now or datetime.now(UTC)) + MAX_CLOCK_AHEAD
+
+
+def parse_capture_time(value: str, what: str = "time", now: datetime | None = None) -> datetime:
+    """Parse an RFC 3339 time with a time zone and check its range; returns it in UTC."""
+    text = value.strip() if isinstance(value, str) else ""
+    match = _RFC3339.fullmatch(text)
+    if not match:
+        raise CaptureTimeError(f"{what} is not an RFC 3339 time with a time zone: {value!r}")
+    zone = match["zone"].upper()
+    if zone != "Z" and (int(zone[1:3]) > 23 or int(zone[4:6]) > 59):
+        raise CaptureTimeError(f"{what} has an impossible time zone offset: {value!r}")
+    # Python reads at most 6 fractional digits; a camera may send nanoseconds.
+    frac = f".{match['frac'][:6]:0<6}" if match["frac"] else ""
+    iso = f"{match['date']}T{match['time']}{frac}{'+00:00' if zone == 'Z' else zone}"
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError as exc:
+        raise CaptureTimeError(f"{what} is not a real time: {value!r}") from exc
+    return check_capture_time(parsed, what, now)
+
+
+def check_capture_time(
+    value: datetime, what: str = "time", now: datetime | None = None
+) -> datetime:
+    """Check an already parsed, zone-aware time (e.g. from a sidecar); returns it in UTC."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CaptureTimeError(f"{what} has no time zone: {value.isoformat()}")
+    try:
+        in_utc = value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:  # e.g. 9999-12-31T23:59-23:59
+        raise CaptureTimeError(f"{what} is outside the range a date can hold") from exc
+    latest = max_capture_time(now)
+    if not MIN_CAPTURE_TIME <= in_utc <= latest:
+        raise CaptureTimeError(
+            f"{what} {in_utc.isoformat()} is outside the accepted range "
+            f"{MIN_CAPTURE_TIME.isoformat()} .. now + {MAX_CLOCK_AHEAD.days} day "
+            f"({latest.replace(microsecond=0).isoformat()})"
+        )
+    return in_utc
