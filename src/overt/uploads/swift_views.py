@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from overt.api.problems import problem
 from overt.review.media import streaming_body
 
-from . import axis
+from . import axis, swift_read
 from .asgi_http import HTTPProblem
 
 View = Callable[..., HttpResponseBase]
@@ -119,7 +119,11 @@ def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpRe
         meta = axis.parse_meta(_headers(request), "x-object-meta-")
         return HttpResponse(status=axis.post_object(container, axis.object_name(name), meta))
     if method in ("GET", "HEAD"):
-        meta, md5, body, content_type = axis.get_object(container, axis.object_name(name))
+        if method == "GET":  # a read of footage: logged, and refused once access changed
+            found = swift_read.read_clip(request, container, axis.object_name(name))
+        else:
+            found = axis.get_object(container, axis.object_name(name))
+        meta, md5, body, content_type = found
         response: HttpResponseBase
         if isinstance(body, axis.Stream):
             size = body.size
