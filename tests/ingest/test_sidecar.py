@@ -46,6 +46,27 @@ def test_minimal_sidecar_parses() -> None:
             "recording.location.lat",
         ),
         (b"x" * (4 << 20 + 1), "larger than"),
+        (b"[" * 50 + b"]" * 50, "nested deeper than 16"),
+        (
+            json.dumps({**MINIMAL, "clip": {"started_at": "9999-12-31T23:59:59Z"}}).encode(),
+            "clip.started_at: .*outside the accepted range",
+        ),
+        (
+            json.dumps({**MINIMAL, "clip": {"started_at": 1700000000}}).encode(),
+            "clip.started_at: .*RFC 3339 string",
+        ),
+        (
+            json.dumps(
+                {
+                    **MINIMAL,
+                    "clip": {
+                        "started_at": "2026-11-20T14:00:10Z",
+                        "stopped_at": "2026-11-20T14:00:00Z",
+                    },
+                }
+            ).encode(),
+            "stopped_at is before started_at",
+        ),
     ],
 )
 def test_bad_sidecars_say_what_is_wrong(raw: bytes, message: str) -> None:
