@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from overt.access.incident_moves import MoveRefused, check_move, log_move, log_refusal
 from overt.access.services import AccessDenied, Action, allowed, check, visible_recordings
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Category, Incident, Marker, Original, Recording, Tag
@@ -111,7 +112,17 @@ class RecordingDetailEdit(RecordingDetail):
 
 
 def apply_edit(request: Request, recording: Recording, data: dict[str, Any]) -> list[str]:
-    """Apply the changes in `data`; one custody entry per field that changed."""
+    """Apply the changes in `data`; one custody entry per field that changed. A change of
+    incident that would change who may see the recording is refused (and the refusal
+    logged) unless the editor may make that access change (overt.access.incident_moves)."""
+    try:
+        return _apply_edit(request, recording, data)
+    except MoveRefused as refused:  # the edit rolled back; its refusal stays on the record
+        log_refusal(refused, _actor(request), _subject(recording), client_of(request))
+        raise PermissionDenied(str(refused)) from refused
+
+
+def _apply_edit(request: Request, recording: Recording, data: dict[str, Any]) -> list[str]:
     from overt.retention.services import NotFound as UnknownCategory
     from overt.retention.services import categorize
 
@@ -158,9 +169,12 @@ def apply_edit(request: Request, recording: Recording, data: dict[str, Any]) -> 
                             title=data["incident_title"],
                             occurred_at=rec.trigger_on_at,
                         )
+                move = check_move(request.user, rec, rec.incident, incident)
                 rec.incident = incident
                 rec.save(update_fields=["incident"])
                 log("incident", before, reference or None)
+                if move is not None:
+                    log_move(move, actor, subject, reason, client)
         if "tags" in data:
             wanted = sorted({t.strip() for t in data["tags"] if t.strip()})
             before = sorted(rec.tags.values_list("name", flat=True))
