@@ -293,6 +293,15 @@ class OvertSettings(BaseModel):
         "sets X-Forwarded-Proto: https): cookies are marked Secure, plain HTTP is redirected "
         "and HSTS is sent.",
     )
+    trusted_proxies: list[str] = Field(
+        [],
+        title="Trusted reverse proxies",
+        description="Addresses or CIDR networks of the reverse proxies in front of overt "
+        "(comma-separated in the environment). Only a request whose peer is one of them has "
+        "its X-Forwarded-For header read: the rightmost address in it that is not a trusted "
+        "proxy becomes the client address in the custody log and the per-address sign-in "
+        "limit. Empty (default) trusts no one, not even loopback: the peer is the client.",
+    )
     login_max_failures: int = Field(
         5,
         ge=1,
@@ -367,11 +376,19 @@ class OvertSettings(BaseModel):
             raise ValueError("must be an http(s) URL with {z}, {x} and {y} in it")
         return value
 
-    @field_validator("allowed_hosts", "justification_categories", mode="before")
+    @field_validator("allowed_hosts", "justification_categories", "trusted_proxies", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [h.strip() for h in value.split(",") if h.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        from overt.access.client_address import parse_networks
+
+        parse_networks(value)  # a typo must not silently trust nobody (or everybody)
         return value
 
     @field_validator("database_url")

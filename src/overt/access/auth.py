@@ -20,6 +20,7 @@ from django.utils import timezone
 from overt.conf import get_settings
 from overt.custody.services import Actor, Client, Subject, record
 
+from .client_address import client_address
 from .models import Alert, Lockout, LoginFailure
 from .services import needs_totp
 
@@ -30,9 +31,9 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def client_of(request: HttpRequest) -> Client:
-    # REMOTE_ADDR only: forwarded-for headers are trusted nowhere yet.
+    """Who is asking, for custody entries and login limits (see client_address.py)."""
     return Client(
-        address=request.META.get("REMOTE_ADDR", ""),
+        address=client_address(request.META),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
     )
 

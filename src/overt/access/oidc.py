@@ -24,7 +24,7 @@ from mozilla_django_oidc.views import (
 from overt.api.problems import problem
 from overt.conf import get_settings
 
-from .auth import first_factor_passed, record_failure, refusal
+from .auth import client_of, first_factor_passed, record_failure, refusal
 
 CLAIMED_KEY = "overt.oidc_claimed"
 AMR_KEY = "overt.oidc_amr"
@@ -102,7 +102,7 @@ class SSOCallback(OIDCAuthenticationCallbackView):
         request = self.request
         amr = set(request.session.pop(AMR_KEY, []))
         request.session.pop(CLAIMED_KEY, None)
-        refused = refusal(self.user.get_username(), request.META.get("REMOTE_ADDR", ""))
+        refused = refusal(self.user.get_username(), client_of(request).address)
         if refused is not None:
             record_failure(request, self.user.get_username(), "locked", "oidc")
             return HttpResponseRedirect(reverse("login") + "?sso=locked")

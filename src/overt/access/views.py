@@ -88,7 +88,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         error = "This account is locked after repeated failed sign-ins."
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        refused = refusal(username, request.META.get("REMOTE_ADDR", ""))
+        refused = refusal(username, client_of(request).address)
         if refused is not None:
             reason = "rate-limited" if refused.status == 429 else "locked"
             record_failure(request, username, reason)
@@ -109,7 +109,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def _second_factor_refused(request: HttpRequest, user) -> HttpResponse | None:  # type: ignore[no-untyped-def]
-    refused = refusal(user.get_username(), request.META.get("REMOTE_ADDR", ""))
+    refused = refusal(user.get_username(), client_of(request).address)
     if refused is None:
         return None
     record_failure(request, user.get_username(), "locked", "totp")

@@ -86,6 +86,9 @@ def serve_cmd(bind: str | None, no_worker: bool) -> None:
             port=int(port),
             log_level="warning",
             lifespan="off",
+            # uvicorn would believe X-Forwarded-For from loopback; overt decides that
+            # itself, from OVERT_TRUSTED_PROXIES only (access/client_address.py).
+            proxy_headers=False,
         )
     finally:
         if worker is not None:

@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 
+from overt.access.auth import client_of
 from overt.access.permissions import ReadsCustody
 from overt.access.services import AccessDenied, Action, check
 from overt.api.problems import problem
@@ -172,11 +173,7 @@ def verify_latest(request: Request) -> HttpResponse:
 
 def _who(request: Request) -> tuple[Actor, Client]:
     actor = Actor("user", request.user.get_username())
-    client = Client(
-        address=request.META.get("REMOTE_ADDR", ""),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
-    )
-    return actor, client
+    return actor, client_of(request)
 
 
 @extend_schema(

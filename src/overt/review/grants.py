@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.http import HttpRequest
 
+from overt.access.auth import client_of as access_client_of
 from overt.access.justify import justification
 from overt.custody.services import Actor, Client, Subject, record
 from overt.evidence.models import Recording
@@ -52,11 +53,8 @@ def current_grant(request: HttpRequest, recording_id: int) -> Grant | None:
 
 
 def client_of(request: HttpRequest) -> Client:
-    # REMOTE_ADDR only: forwarded-for headers are trusted nowhere yet.
-    return Client(
-        address=request.META.get("REMOTE_ADDR", ""),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
-    )
+    """One rule for the client address everywhere: overt.access.auth decides it."""
+    return access_client_of(request)
 
 
 def _grant(request: HttpRequest, recording_id: int) -> Grant:

@@ -102,8 +102,13 @@ class Request:
 
     @property
     def client_address(self) -> str:
+        from overt.access.client_address import client_address  # one rule for all routes
+
         client = self.scope.get("client")
-        return str(client[0]) if client else ""
+        forwarded = self.header("x-forwarded-for") or ""
+        return client_address(
+            {"REMOTE_ADDR": str(client[0]) if client else "", "HTTP_X_FORWARDED_FOR": forwarded}
+        )
 
     @property
     def content_length(self) -> int | None:
