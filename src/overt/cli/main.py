@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 
 import click
 
@@ -70,33 +68,73 @@ def worker_cmd(burst: bool) -> None:
 @click.option("--bind", default=None, help="HOST:PORT (default: OVERT_BIND).")
 @click.option("--no-worker", is_flag=True, help="Do not start a job worker beside the server.")
 def serve_cmd(bind: str | None, no_worker: bool) -> None:
-    """Serve the web app and API, with a job worker beside it."""
+    """Serve the web app and API, with a job worker beside it.
+
+    The worker stops with the server, however the server stops (SIGTERM, Ctrl+C, an
+    error); a worker that dies on its own is started again.
+    """
     setup()
     import uvicorn
 
+    from overt.jobs.supervise import WorkerSupervisor
+
     host, _, port = (bind or get_settings().bind).rpartition(":")
-    worker = None
-    if not no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "overt", "worker"], env=os.environ.copy())
-    click.echo(f"overt serving on http://{host}:{port}/  (worker: {'no' if no_worker else 'yes'})")
+    worker = None if no_worker else WorkerSupervisor()
+    stop_signals = _StopSignals()
     try:
-        uvicorn.run(
-            "overt.project.asgi:application",
-            host=host.strip("[]"),
-            port=int(port),
-            log_level="warning",
-            lifespan="off",
-            # uvicorn would believe X-Forwarded-For from loopback; overt decides that
-            # itself, from OVERT_TRUSTED_PROXIES only (access/client_address.py).
-            proxy_headers=False,
-        )
-    finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        try:
+            if worker is not None:
+                worker.start()
+            shown = "no" if worker is None else f"yes, pid {worker.pid}"
+            click.echo(f"overt serving on http://{host}:{port}/  (worker: {shown})")
+            # uvicorn handles SIGTERM/SIGINT while it runs, then re-raises the signal to the
+            # handlers it found: ours, which unwind to the `finally` below instead of
+            # ending the process there and then (which left the worker orphaned).
+            uvicorn.run(
+                "overt.project.asgi:application",
+                host=host.strip("[]"),
+                port=int(port),
+                log_level="warning",
+                lifespan="off",
+                # uvicorn would believe X-Forwarded-For from loopback; overt decides that
+                # itself, from OVERT_TRUSTED_PROXIES only (access/client_address.py).
+                proxy_headers=False,
+            )
+        finally:
+            stop_signals.stopping = True
+            if worker is not None:
+                worker.stop()
+    except _Signalled as signalled:
+        if worker is None or not worker.gave_up:
+            stop_signals.exit_by(signalled.signum)
+    if worker is not None and worker.gave_up:
+        raise click.ClickException("the job worker kept dying; see the log")
+
+
+class _Signalled(BaseException):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _StopSignals:
+    """SIGTERM and SIGINT unwind the serve command (so its cleanup runs) exactly once."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if not self.stopping:  # a second signal must not interrupt the cleanup
+            self.stopping = True
+            raise _Signalled(signum)
+
+    @staticmethod
+    def exit_by(signum: int) -> None:
+        # End as the signal would have, so a supervisor sees the usual status.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 cli.add_command(officer)
