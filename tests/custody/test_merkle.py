@@ -269,6 +269,9 @@ ROOT2 = b"don't care 2".ljust(32, b".")
         (0, 0, EMPTY_TREE_HASH, ROOT2, [], False),
         (1, 1, EMPTY_TREE_HASH, EMPTY_TREE_HASH, [EMPTY_TREE_HASH], False),
         (0, 0, EMPTY_TREE_HASH, EMPTY_TREE_HASH, [EMPTY_TREE_HASH], False),
+        # Issue 11 item 16: two equal non-empty roots do not make an empty tree.
+        (0, 0, ROOT1, ROOT1, [], False),
+        (0, 0, SOME_HASH, SOME_HASH, [], False),
         # The empty tree is a prefix of every tree, but only with the empty-tree hash.
         (0, 1, EMPTY_TREE_HASH, ROOT2, [], True),
         (0, 1, ROOT1, ROOT2, [], False),
@@ -286,6 +289,21 @@ def test_consistency_edge_cases(
     old: int, new: int, old_root: bytes, new_root: bytes, proof: list[bytes], valid: bool
 ) -> None:
     assert verify_consistency(old, new, old_root, new_root, proof) is valid
+
+
+@pytest.mark.parametrize("size", range(1, 9))
+def test_consistency_from_the_empty_tree_and_to_itself_derived_from_rfc6962_roots(size: int) -> None:
+    # Derived from the published RFC 6962 roots above: the empty tree is a prefix of every
+    # tree (empty proof), each tree is consistent with itself, and nothing else passes.
+    root = rfc_root(size)
+    assert verify_consistency(0, size, EMPTY_TREE_HASH, root, [])
+    assert verify_consistency(size, size, root, root, [])
+    assert not verify_consistency(0, size, root, root, [])
+    assert not verify_consistency(0, size, EMPTY_TREE_HASH, root, [root])
+    assert not verify_consistency(size, size, root, root, [root])
+    assert not verify_consistency(0, 0, root, root, [])
+    if size > 1:
+        assert not verify_consistency(size - 1, size, rfc_root(size - 1), root, [])
 
 
 def consistency_attacks(old: int, new: int, root1: bytes, root2: bytes, proof: list[bytes]):

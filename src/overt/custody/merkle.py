@@ -209,16 +209,20 @@ def verify_consistency(
 
     RFC 9162 section 2.1.4.2 for ``0 < old_size < new_size``. Edge cases, where nothing needs
     proving and the proof must be empty: ``old_size == new_size`` requires equal roots, and
-    ``old_size == 0`` requires ``old_root`` to be the empty-tree hash.
+    ``old_size == 0`` requires ``old_root`` to be the empty-tree hash (so ``(0, 0)`` requires
+    both roots to be it). RFC 9162 defines proofs only for ``0 < old_size < new_size``.
     """
     if not (_is_size(old_size) and _is_size(new_size) and old_size <= new_size):
         return False
     if not (_is_hash(old_root) and _is_hash(new_root) and _proof_is_well_formed(proof)):
         return False
+    if old_size == 0:
+        # Checked before the equal-size case: (0, 0, X, X) must not accept any X.
+        if len(proof) != 0 or not hmac.compare_digest(old_root, EMPTY_ROOT):
+            return False
+        return new_size > 0 or hmac.compare_digest(new_root, EMPTY_ROOT)
     if old_size == new_size:
         return len(proof) == 0 and hmac.compare_digest(old_root, new_root)
-    if old_size == 0:
-        return len(proof) == 0 and hmac.compare_digest(old_root, EMPTY_ROOT)
     if len(proof) == 0:
         return False
 

@@ -1,5 +1,6 @@
 """The custody log's storage. Rows are append-only: database triggers refuse UPDATE
-and DELETE (see migration 0002), and no admin page or API edits them."""
+and DELETE (see migration 0002), the head may only grow (0005), and no admin page or API
+edits them."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class CustodyEntry(models.Model):
     class Meta:
         ordering = ["index"]
         verbose_name_plural = "custody entries"
+        # Finding an object's latest entry (its chain head) when appending: see services.
+        indexes = [models.Index(fields=["object_sha256", "index"], name="custody_object_chain")]
 
 
 class Checkpoint(models.Model):

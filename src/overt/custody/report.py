@@ -1,8 +1,12 @@
 """The custody report for one recording: JSON, HTML and PDF, with the standalone verifier.
 
-Making a report is itself an `export` of the recording's originals, so it is logged first;
-then a checkpoint is signed and every custody entry touching those originals (that export
-included) goes into the report with an inclusion proof against that checkpoint. With the
+Making a report is itself an `export` of the recording's originals, so it is logged first,
+as the entries that seal the report: in the same transaction, with the log head still
+locked, the checkpoint at the size just after them is signed. So at that checkpoint the
+seal is each original's last entry, and each entry of an original names the one before it
+(its `chain`), which lets the verifier prove that the report holds every entry about those
+originals up to the checkpoint, not just some. Every such entry goes into the report with
+an inclusion proof against that checkpoint. With the
 verifier key, anyone can check the report offline with ``overt_verify.py``, which is copied
 beside it (docs/custody.md explains how).
 """
@@ -28,12 +32,12 @@ from .checkpoints import issue_checkpoint
 from .errors import CustodyError
 from .keys import origin, verifier_key_text
 from .models import Checkpoint, CustodyEntry
-from .proofs import inclusion_json
+from .proofs import consistency_json, inclusion_json
 from .services import Action, Actor, Client, Subject, record_many
 
 log = logging.getLogger(__name__)
 
-REPORT_FORMAT = "overt-custody-report/1"
+REPORT_FORMAT = "overt-custody-report/2"
 VERIFIER_SOURCE = Path(__file__).with_name("overt_verify.py")
 VERIFIER_NAME = "overt_verify.py"
 
@@ -140,21 +144,33 @@ def build_report(
         raise ReportError(f"recording {recording_id} has no originals to report on")
     with transaction.atomic():
         logged = record_many(
-            Action(
-                "export",
-                actor,
-                Subject(o.sha256, {"original": o.pk, "recording": recording.pk}),
-                justification=justification,
-                client=client,
-                details={"what": what, "format": REPORT_FORMAT},
-            )
-            for o in originals
+            (
+                Action(
+                    "export",
+                    actor,
+                    Subject(o.sha256, {"original": o.pk, "recording": recording.pk}),
+                    justification=justification,
+                    client=client,
+                    details={"what": what, "format": REPORT_FORMAT},
+                )
+                for o in originals
+            ),
+            seal=True,
         )
-    checkpoint: Checkpoint = issue_checkpoint()
-    shas = [o.sha256 for o in originals]
+        # Signed before the head lock is released: nothing else can come between.
+        checkpoint: Checkpoint = issue_checkpoint()
+        if checkpoint.size != logged[-1].index + 1:
+            raise ReportError("the log grew while the report was sealed; try again")
+    shas = sorted({o.sha256 for o in originals})
     entries = CustodyEntry.objects.filter(object_sha256__in=shas, index__lt=checkpoint.size)
     report_entries = []
+    earlier_seals: set[int] = set()
+    counts = dict.fromkeys(shas, 0)
     for entry in entries.order_by("index"):
+        counts[entry.object_sha256] += 1
+        sealed = json.loads(entry.entry).get("seal")
+        if isinstance(sealed, dict) and isinstance(sealed.get("tree_size"), int):
+            earlier_seals.add(sealed["tree_size"])
         proof = inclusion_json(entry.index, checkpoint.size, with_checkpoint=False)
         report_entries.append(
             {
@@ -172,6 +188,14 @@ def build_report(
         "originals": [_original_json(o) for o in originals],
         "entries": report_entries,
         "checkpoint": {"size": checkpoint.size, "root": checkpoint.root, "note": checkpoint.note},
+        # What the report claims: every entry about these objects below this tree size.
+        "complete_for": {"tree_size": checkpoint.size, "objects": shas, "entries": counts},
+        # Proofs that the checkpoints of this recording's earlier reports are prefixes of
+        # this one, for `overt_verify.py --previous`.
+        "consistency": [
+            consistency_json(size, checkpoint.size)
+            for size in sorted(earlier_seals - {checkpoint.size})
+        ],
         "verifier_key": verifier_key_text(),
         "how_to_verify": f"python3 {VERIFIER_NAME} report.json --exhibit <the exhibit file>",
     }

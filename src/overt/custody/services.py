@@ -3,6 +3,7 @@ inside the same database transaction as the action itself."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +43,9 @@ ACTIONS = frozenset(
         "verify",
     }
 )
-ENTRY_VERSION = 1
+# Version 2 adds `chain` (each object's entries form a numbered, back-linked list) and, on
+# the entries that seal a custody report, `seal`. Version 1 entries stay as written.
+ENTRY_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +109,25 @@ def record(
     _check(item)
     _require_transaction()
     with connection.cursor() as cursor:
-        entry = _build(item, _reserve(cursor, 1))
+        index = _reserve(cursor, 1)
+        heads = _chain_heads(cursor, {item.subject.sha256} if item.subject else set())
+        entry = _build(item, index, heads)
         cursor.execute(_INSERT + " RETURNING id", _row(entry))
         (entry.pk,) = cursor.fetchone()
     return _saved(entry)
 
 
-def record_many(items: Iterable[Action]) -> list[CustodyEntry]:
+def record_many(items: Iterable[Action], *, seal: bool = False) -> list[CustodyEntry]:
     """Append several entries at once (a group commit), in the caller's transaction.
 
     For a batch of actions that commit together, such as a bulk import: the head is locked
     once and the rows go in with one multi-row insert. All or none of them commit, with the
     actions they record.
+
+    ``seal``: these entries close a custody report. Each gets ``"seal": {"tree_size": N,
+    "objects": [...]}`` where N is the log size just after the batch and the objects are
+    the batch's: the caller must sign the checkpoint at N before the transaction ends (the
+    head stays locked until then), so each is its object's last entry at N.
     """
     items = list(items)
     for item in items:
@@ -127,7 +137,12 @@ def record_many(items: Iterable[Action]) -> list[CustodyEntry]:
         return []
     with connection.cursor() as cursor:
         first = _reserve(cursor, len(items))
-        entries = [_build(item, first + i) for i, item in enumerate(items)]
+        heads = _chain_heads(cursor, {i.subject.sha256 for i in items if i.subject})
+        sealed = None
+        if seal:
+            objects = sorted({i.subject.sha256 for i in items if i.subject} - {""})
+            sealed = {"tree_size": first + len(items), "objects": objects}
+        entries = [_build(item, first + i, heads, sealed) for i, item in enumerate(items)]
         cursor.executemany(_INSERT, [_row(e) for e in entries])
         cursor.execute(
             'SELECT id FROM custody_custodyentry WHERE "index" >= %s AND "index" < %s '
@@ -192,24 +207,71 @@ def _require_transaction() -> None:
         raise CustodyError("custody entries must be written inside the action's transaction")
 
 
-def _build(item: Action, index: int) -> CustodyEntry:
+# The latest entry about an object; the (object_sha256, index) index answers it directly.
+_LATEST = (
+    'SELECT "index", entry FROM custody_custodyentry WHERE object_sha256 = %s '
+    'ORDER BY "index" DESC LIMIT 1'
+)
+_COUNT = "SELECT COUNT(*) FROM custody_custodyentry WHERE object_sha256 = %s"
+
+
+def _chain_heads(cursor: Any, shas: set[str]) -> dict[str, tuple[int, int | None]]:
+    """For each object: (the number its next entry gets, the leaf index of its latest).
+
+    Runs with the head locked (after `_reserve`), so no other append can interleave.
+    Objects whose history predates version 2 are counted once, then numbered onwards.
+    """
+    heads: dict[str, tuple[int, int | None]] = {}
+    for sha in shas - {""}:
+        cursor.execute(_LATEST, [sha])
+        row = cursor.fetchone()
+        if row is None:
+            heads[sha] = (0, None)
+            continue
+        latest, text = int(row[0]), row[1]
+        try:
+            chain = json.loads(text).get("chain")
+        except (ValueError, AttributeError):
+            chain = None
+        if isinstance(chain, dict) and isinstance(chain.get("n"), int):
+            heads[sha] = (chain["n"] + 1, latest)
+        else:
+            cursor.execute(_COUNT, [sha])
+            heads[sha] = (int(cursor.fetchone()[0]), latest)
+    return heads
+
+
+def _build(
+    item: Action,
+    index: int,
+    heads: dict[str, tuple[int, int | None]],
+    seal: dict[str, Any] | None = None,
+) -> CustodyEntry:
     subject = item.subject or Subject()
     client = item.client or Client()
     ids, details = dict(subject.ids), item.details or {}
     check_canonical(ids)  # the free-form parts; the rest is built here from strings
     check_canonical(details)
     recorded_at = (item.at or datetime.now(UTC)).astimezone(UTC)
-    body = {
+    chain = None
+    if subject.sha256:
+        number, previous = heads[subject.sha256]
+        chain = {"n": number, "prev": previous}
+        heads[subject.sha256] = (number + 1, index)
+    body: dict[str, Any] = {
         "v": ENTRY_VERSION,
         "seq": index,
         "time": recorded_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "action": item.action,
         "actor": {"kind": item.actor.kind, "id": item.actor.id},
         "object": {"sha256": subject.sha256, "ids": ids},
+        "chain": chain,
         "justification": item.justification,
         "client": {"address": client.address, "user_agent": client.user_agent},
         "details": details,
     }
+    if seal is not None and subject.sha256:
+        body["seal"] = seal
     data = canonical_json(body, validate=False)
     return CustodyEntry(
         index=index,
