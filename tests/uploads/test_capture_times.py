@@ -10,6 +10,7 @@ from overt.ingest.times import (
     MAX_CLOCK_AHEAD,
     MIN_CAPTURE_TIME,
     CaptureTimeError,
+    NotRFC3339,
     check_capture_time,
     parse_capture_time,
 )
@@ -57,6 +58,14 @@ def test_impossible_times_are_refused(text: str, message: str) -> None:
 def test_the_error_is_a_value_error_and_names_the_field() -> None:
     with pytest.raises(ValueError, match=r"clip\.started_at"):
         parse_capture_time("9999-01-01T00:00:00Z", "clip.started_at", now=NOW)
+
+
+def test_unreadable_text_is_told_apart_from_an_impossible_time() -> None:
+    with pytest.raises(NotRFC3339):
+        parse_capture_time("1714557600", now=NOW)
+    with pytest.raises(CaptureTimeError) as impossible:
+        parse_capture_time("9999-01-01T00:00:00Z", now=NOW)
+    assert not isinstance(impossible.value, NotRFC3339)
 
 
 def test_the_upper_bound_is_now_plus_a_day() -> None:

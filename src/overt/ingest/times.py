@@ -27,6 +27,10 @@ class CaptureTimeError(ValueError):
     """A time is unreadable or outside the range overt accepts; the message says which."""
 
 
+class NotRFC3339(CaptureTimeError):
+    """The text is not written as an RFC 3339 time with a time zone at all."""
+
+
 def max_capture_time(now: datetime | None = None) -> datetime:
     """The latest time accepted at `now` (default: the current time)."""
     return (now or datetime.now(UTC)) + MAX_CLOCK_AHEAD
@@ -37,7 +41,7 @@ def parse_capture_time(value: str, what: str = "time", now: datetime | None = No
     text = value.strip() if isinstance(value, str) else ""
     match = _RFC3339.fullmatch(text)
     if not match:
-        raise CaptureTimeError(f"{what} is not an RFC 3339 time with a time zone: {value!r}")
+        raise NotRFC3339(f"{what} is not an RFC 3339 time with a time zone: {value!r}")
     zone = match["zone"].upper()
     if zone != "Z" and (int(zone[1:3]) > 23 or int(zone[4:6]) > 59):
         raise CaptureTimeError(f"{what} has an impossible time zone offset: {value!r}")

@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 from urllib.parse import unquote
@@ -51,6 +51,13 @@ from overt.evidence.store import (
 from overt.evidence.store.base import CHUNK_SIZE
 from overt.ingest.services import IngestError, ingest_file
 from overt.ingest.sidecar import Sidecar, safe_name
+from overt.ingest.times import (
+    MIN_CAPTURE_TIME,
+    CaptureTimeError,
+    NotRFC3339,
+    check_capture_time,
+    parse_capture_time,
+)
 
 from . import storage
 from .asgi_http import HTTPProblem
@@ -74,8 +81,6 @@ MAX_META_VALUE = 256  # bytes, decoded; the spec's longest is 100
 MAX_META_KEYS = 64
 MAX_SMALL_OBJECT = 16 << 20  # bookmarks, GNSS tracks and the like are kept in the database
 CLIP_SUFFIXES = (".mkv", ".mp4")
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-FUTURE_SLACK = timedelta(days=1)
 
 
 # --- credentials -------------------------------------------------------------------------
@@ -199,15 +204,17 @@ def meta_headers(meta: dict[str, str], prefix: str) -> list[tuple[str, str]]:
 
 
 def parse_time(meta: dict[str, str], iso_key: str, epoch_key: str, what: str) -> datetime | None:
-    """A time from the ISO key, else the epoch key; 400 for an impossible one."""
-    from .tusmeta import parse_rfc3339
-
+    """A time from the ISO key, else the epoch key; 400 for an impossible one (the range
+    is overt.ingest.times's, the same for every door)."""
     when = None
     if meta.get(iso_key):
         try:
-            when = parse_rfc3339(meta[iso_key], what)
-        except HTTPProblem:
-            when = None
+            when = parse_capture_time(meta[iso_key], what)
+        except NotRFC3339 as exc:  # some systems write it otherwise: the epoch key decides
+            if not meta.get(epoch_key):
+                raise HTTPProblem(400, str(exc)) from exc
+        except CaptureTimeError as exc:  # written right, but impossible
+            raise HTTPProblem(400, str(exc)) from exc
     if when is None and meta.get(epoch_key):
         raw = meta[epoch_key].strip()
         if not re.fullmatch(r"\d{1,16}(\.\d{1,9})?", raw):
@@ -216,13 +223,9 @@ def parse_time(meta: dict[str, str], iso_key: str, epoch_key: str, what: str) ->
         if seconds > 1e11:  # milliseconds
             seconds /= 1000.0
         try:
-            when = datetime.fromtimestamp(seconds, UTC)
+            when = check_capture_time(datetime.fromtimestamp(seconds, UTC), what)
         except (OverflowError, OSError, ValueError) as exc:
-            raise HTTPProblem(400, f"{what} is out of range: {raw!r}") from exc
-    elif when is None and meta.get(iso_key):
-        raise HTTPProblem(400, f"{what} is not an RFC 3339 time: {meta[iso_key]!r}")
-    if when is not None and not (EARLIEST <= when <= timezone.now() + FUTURE_SLACK):
-        raise HTTPProblem(400, f"{what} {when.isoformat()} is impossible (before 2000 or future)")
+            raise HTTPProblem(400, f"{what} is out of range: {raw!r} ({exc})") from exc
     return when
 
 
@@ -407,16 +410,24 @@ def open_for_put(
     if container is None:
         raise HTTPProblem(404, f"no container {container_name_!r}: create it first")
     kind = classify(container, name, meta)
-    if kind == AxisObject.Kind.CLIP:
-        start = parse_time(meta, "starttimeiso", "starttime", "StartTime")
-        stop = parse_time(meta, "stoptimeiso", "stoptime", "StopTime")
-        if start and stop and stop <= start:
-            raise HTTPProblem(400, "the clip has no duration (StopTime is not after StartTime)")
+    check_object_times(kind, name, meta)
     if kind == AxisObject.Kind.USER:
         _check_user(name, meta)
     if kind == AxisObject.Kind.DEVICE:
         _check_device(name, meta)
     return container, kind
+
+
+def check_object_times(kind: str, name: str, meta: dict[str, str]) -> None:
+    """400 for an impossible clip or bookmark time, before any byte is kept: these
+    times are read again at completion, where a failure would refuse the recording."""
+    if kind == AxisObject.Kind.CLIP:
+        start = parse_time(meta, "starttimeiso", "starttime", "StartTime")
+        stop = parse_time(meta, "stoptimeiso", "stoptime", "StopTime")
+        if start and stop and stop <= start:
+            raise HTTPProblem(400, "the clip has no duration (StopTime is not after StartTime)")
+    if kind == AxisObject.Kind.BOOKMARK:
+        parse_time(meta, "starttime", "starttimeepoch", f"bookmark {name}")
 
 
 def small(kind: str) -> bool:
@@ -538,6 +549,7 @@ def post_object(container_name_: str, name: str, meta: dict[str, str]) -> int:
         obj = _get_object(container_name_, name)
         if obj.container.status != AxisContainer.Status.OPEN:
             return 202
+        check_object_times(obj.kind, name, meta)
         if obj.kind == AxisObject.Kind.USER:
             _check_user(name, meta)
             obj.officer = _sync_user(name, meta)
@@ -765,7 +777,7 @@ def complete_recording(container_pk: int) -> None:
     objects = list(container.items.all())
     clips = sorted(
         (o for o in objects if o.kind == AxisObject.Kind.CLIP),
-        key=lambda o: (_clip_time(o, "start") or EARLIEST, o.name),
+        key=lambda o: (_clip_time(o, "start") or MIN_CAPTURE_TIME, o.name),
     )
     if not clips:
         _fail(container, "the recording has no clips")

@@ -323,6 +323,19 @@ def finish(upload_id: str, owner: str, sha256: str | None, offset: int | None = 
             f"the upload is received but could not be stored yet ({exc}); retry later",
             headers=[("Retry-After", str(RETRY_AFTER_S))],
         ) from exc
+    except Exception as exc:
+        # Anything unforeseen (a bug, a database failure): every byte is kept and the lock
+        # released, and the upload stays receiving and complete, so the client's HEAD (or
+        # the sweep) finishes it later. Never a held lock over uncatalogued bytes.
+        release(upload_id, owner, offset)
+        log.exception("upload %s: completion failed; kept, to be finished on retry", upload_id)
+        raise HTTPProblem(
+            500,
+            "every byte was received and is kept, but completing the upload failed; "
+            "send HEAD to retry",
+            headers=[("Retry-After", str(RETRY_AFTER_S))],
+            upload=upload_id,
+        ) from exc
     upload.status = result.status  # "stored" or "duplicate"
     upload.original_id = result.id
     upload.sha256 = result.sha256

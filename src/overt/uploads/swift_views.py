@@ -5,6 +5,7 @@ account and container requests, and object POST/HEAD/GET. (Object PUT streams th
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from functools import wraps
 
@@ -18,6 +19,7 @@ from . import axis, swift_read
 from .asgi_http import HTTPProblem
 
 View = Callable[..., HttpResponseBase]
+log = logging.getLogger(__name__)
 
 
 def _answer(exc: HTTPProblem) -> HttpResponse:
@@ -42,6 +44,11 @@ def _swift(view: View) -> View:
             return view(request, *args, **kwargs)
         except HTTPProblem as exc:
             return _answer(exc)
+        except Exception:
+            # The Swift client gets the protocol's error form, never an HTML page; an open
+            # recording stays open, so its retry completes it.
+            log.exception("Swift %s %s failed", request.method, request.path)
+            return _answer(HTTPProblem(500, "the server failed; retry the request"))
 
     return wrapper
 

@@ -530,9 +530,14 @@ async def _receive(
         _remember(upload_id, end, running)
         if end == upload.length:
             lock.held = False  # finish() releases it with the outcome
-            outcome = await db_long(
-                services.finish, upload_id, lock.owner, running.hexdigest(), end
-            )
+            try:
+                outcome = await db_long(
+                    services.finish, upload_id, lock.owner, running.hexdigest(), end
+                )
+            except BaseException:
+                # Whatever failed, the bytes are durable: record them, free the lock.
+                await db(services.release, upload_id, lock.owner, end)
+                raise
             _HASHES.pop(upload_id, None)
             outcome.headers.append(("Upload-Offset", str(end)))
             return outcome
