@@ -1,5 +1,5 @@
 """A simulated AXIS Body Worn System, written from the Body Worn Integration API README:
-it reads a connection file, authenticates, checks Capability.json against its ETag,
+it reads a connection file, authenticates, checks Capabilities.json against its ETag,
 stores its system ID, registers users and cameras, and uploads recordings (clips,
 bookmarks, a GNSS track) before setting the container's Status to Complete.
 
@@ -22,6 +22,13 @@ import requests
 
 def _meta(kind: str, values: dict[str, str]) -> dict[str, str]:
     return {f"X-{kind}-Meta-{key}": quote(value, safe="") for key, value in values.items()}
+
+
+def _group_of(capability: str) -> str:
+    """The spec's naming rule: the prefix says which group a capability belongs in."""
+    if capability.startswith("StoreRead"):
+        return "StoreAndRead"
+    return "Store" if capability.startswith("Store") else "Read"
 
 
 def _epoch(when: datetime) -> str:
@@ -76,12 +83,17 @@ class BodyWornSystem:
         auth.raise_for_status()
         self.token = auth.headers["X-Auth-Token"]
         self.storage_url = auth.headers["X-Storage-Url"]
-        capability = self._call("GET", "System/Capability.json")
+        capability = self._call("GET", "System/Capabilities.json")
         capability.raise_for_status()
         if capability.headers["ETag"].strip('"') != hashlib.md5(capability.content).hexdigest():
             raise RuntimeError("object corrupt")  # what the SCU logs for a bad ETag
-        for group in json.loads(capability.content).values():
-            self.capabilities.update({k: v for k, v in group.items() if v})
+        declared = json.loads(capability.content)
+        # As the spec says a system reads it: a capability counts only in the group its
+        # name calls for (Store..., Read..., StoreRead... under StoreAndRead).
+        for group, names in declared.items():
+            for key, value in names.items():
+                if value and _group_of(key) == group:
+                    self.capabilities[key] = True
         if self.capabilities.get("StoreReadSystemID"):
             self._call("PUT", "System").raise_for_status()
             self._call(

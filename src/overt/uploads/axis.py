@@ -3,7 +3,7 @@ Integration API uses, mapped onto overt's officers, devices and recordings.
 
 - `GET /auth/v1.0` with X-Auth-User and X-Auth-Key gives a token and the storage URL,
   `/swift/v1/AUTH_<user>`.
-- `System` holds `Capability.json` (served by overt, with an MD5 ETag) and one object per
+- `System` holds `Capabilities.json` (served by overt, with an MD5 ETag) and one object per
   connected system. `Users` and `Devices` hold one object per user and camera; each is
   linked to an overt officer or device, created when `OVERT_AXIS_REGISTER_PEOPLE` is on.
 - Every other container is one recording, `<UserID>_<BWCSerialNumber>_<TriggerOnTime>`.
@@ -67,15 +67,22 @@ log = logging.getLogger(__name__)
 
 TOKEN_TTL_S = 3600
 SYSTEM, USERS, DEVICES = "System", "Users", "Devices"
-CAPABILITY_NAMES = ("Capability.json", "Capabilities.json")  # the spec and its example
+# The spec (Body Worn Content Destination API, "Capability API") names the object
+# System/Capabilities.json; early versions of it said Capability.json, still served.
+CAPABILITY_NAMES = ("Capabilities.json", "Capability.json")
+# Grouped by the spec's naming rule: `Store` where the system only PUTs or POSTs,
+# `StoreAndRead` where it also reads back (the system ID). A capability under the wrong
+# group counts as unsupported, so the system would turn the feature off.
 CAPABILITIES = {
+    "Store": {
+        "StoreBookmarks": True,
+        "StoreGNSSTrackRecording": True,
+        "StoreSignedVideo": True,
+        "StoreUserIDKey": True,
+    },
     "StoreAndRead": {
         "StoreReadSystemID": True,
-        "StoreUserIDKey": True,
-        "StoreBookmarks": True,
-        "StoreSignedVideo": True,
-        "StoreGNSSTrackRecording": True,
-    }
+    },
 }
 MAX_META_VALUE = 256  # bytes, decoded; the spec's longest is 100
 MAX_META_KEYS = 64
