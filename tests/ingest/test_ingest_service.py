@@ -43,12 +43,13 @@ def test_good_clip_is_stored_catalogued_and_logged(people, clips) -> None:
     assert kinds == {"media.proxy", "media.poster", "media.sprite", "media.waveform"}
 
 
-def test_second_ingest_is_a_duplicate_with_no_new_record(people, clips) -> None:
+def test_second_ingest_is_a_duplicate_with_no_new_original(people, clips) -> None:
     first = _ingest(clips["good"])
     again = _ingest(clips["good"])
     assert again.status == "duplicate" and again.id == first.id
     assert Original.objects.count() == 1
-    assert CustodyEntry.objects.filter(action="ingest").count() == 1
+    # The second delivery is not stored again, but it is recorded (issue 11, item 6).
+    assert CustodyEntry.objects.filter(action="ingest").count() == 2
 
 
 @pytest.mark.parametrize("name", ["corrupt", "empty", "noise", "truncated"])

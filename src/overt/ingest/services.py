@@ -4,12 +4,15 @@ Order matters. The bytes are read once, hashed and made durable in the store
 first; only then is the catalogue row written, with its custody entry, in one
 transaction. A crash between the two leaves an unreferenced object (harmless, and
 re-ingest finds it) but never a catalogue row without its complete object.
+Known bytes arriving again are not stored twice, but the delivery is still recorded: a
+custody `ingest` entry marked `duplicate`, naming who, which camera and which door.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,21 +36,20 @@ from overt.media.pipeline import schedule_derivatives
 from overt.media.probe import VideoInfo, probe
 from overt.ops.metrics import BYTES_INGESTED, ORIGINALS_INGESTED
 
+from .people import IngestError, UnknownDevice, UnknownOfficer, resolve_people
 from .sidecar import Sidecar, safe_name, utc
+from .times import CaptureTimeError, check_capture_time
 
 log = logging.getLogger(__name__)
-
-
-class IngestError(Exception):
-    """Ingest refused; nothing was stored. The message says why."""
-
-
-class UnknownOfficer(IngestError):
-    pass
-
-
-class UnknownDevice(IngestError):
-    pass
+# IngestError and friends live in .people and are re-exported here, where callers look.
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "UnknownCategory",
+    "UnknownDevice",
+    "UnknownOfficer",
+    "ingest_file",
+]
 
 
 class UnknownCategory(IngestError):
@@ -94,25 +96,36 @@ def ingest_file(
     """Store one camera file and catalogue it; return once both are durable."""
     store = store or get_store()
     actor = actor or Actor.system("ingest")
-    officer, device = _resolve_people(officer_number, device_serial, sidecar)
+    size, regular = _source(path)
+    early: list[VideoInfo] = []
+
+    def capture_time() -> datetime:
+        # Only a regular file may be probed before storing: a pipe is read once.
+        if regular and not early:
+            early.append(probe(path))
+        return _clip_start(sidecar, early[0] if early else None, path)
+
+    officer, device = resolve_people(officer_number, device_serial, sidecar, capture_time)
     categories = _resolve_categories(sidecar)
     declared = _declared_hash(declared_sha256, sidecar)
     name = safe_name(
         filename or (sidecar.clip.filename if sidecar else None) or path.name, "filename"
     )
-
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise IngestError(f"cannot read {path}: {exc.strerror}") from exc
     _check_space(store, size)
 
     stored = store.put_file(path, expected_sha256=declared, progress=progress)
+    delivery = {
+        "size": stored.size,
+        "filename": name,
+        "source": source,
+        "officer": officer.number,
+        "device": device.serial,
+    }
     existing = Original.objects.filter(sha256=stored.sha256).first()
     if existing is not None:
-        return _result(existing, "duplicate")
+        return _duplicate(existing, actor, delivery)
 
-    info = probe(store.local_path(stored.sha256) or path)
+    info = early[0] if early else probe(store.local_path(stored.sha256) or path)
     try:
         with transaction.atomic():
             original = _catalogue(
@@ -124,14 +137,7 @@ def ingest_file(
                 Subject(
                     original.sha256, {"original": original.pk, "recording": original.recording_id}
                 ),
-                details={
-                    "size": original.size,
-                    "filename": name,
-                    "source": source,
-                    "officer": officer.number,
-                    "device": device.serial,
-                    "playable": info.playable,
-                },
+                details={**delivery, "playable": info.playable},
             )
             if categories:
                 _categorise(original, categories, actor)
@@ -144,30 +150,38 @@ def ingest_file(
         existing = Original.objects.filter(sha256=stored.sha256).first()
         if existing is None:
             raise
-        return _result(existing, "duplicate")
+        return _duplicate(existing, actor, delivery)
     return _result(original, "stored")
 
 
-def _resolve_people(
-    officer_number: str | None, device_serial: str | None, sidecar: Sidecar | None
-) -> tuple[Officer, Device]:
-    officer_number = _agree("officer", officer_number, sidecar.officer if sidecar else None)
-    device_serial = _agree("device", device_serial, sidecar.device if sidecar else None)
-    if not officer_number:
-        raise IngestError("no officer given: pass --officer or put 'officer' in the sidecar")
-    if not device_serial:
-        raise IngestError("no device given: pass --device or put 'device' in the sidecar")
-    officer = Officer.objects.filter(number=officer_number).first()
-    if officer is None:
-        raise UnknownOfficer(
-            f"unknown officer {officer_number!r}: register with `overt officer add` first"
+def _source(path: Path) -> tuple[int, bool]:
+    """The file's size, and whether it is a regular file; IngestError for anything that
+    is not a file or a pipe (a directory, a device such as /dev/zero, a socket)."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc.strerror}") from exc
+    mode, size = info.st_mode, info.st_size
+    if stat.S_ISDIR(mode):
+        raise IngestError(
+            f"{path} is a directory: name the files in it (e.g. {path}/*), or take the "
+            f"whole folder with `overt watch {path} --once`"
         )
-    device = Device.objects.filter(serial=device_serial).first()
-    if device is None:
-        raise UnknownDevice(
-            f"unknown device {device_serial!r}: register with `overt device add` first"
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise IngestError(f"{path} is not a regular file or a pipe")
+    return size, stat.S_ISREG(mode)
+
+
+def _duplicate(existing: Original, actor: Actor, delivery: dict[str, object]) -> IngestResult:
+    """Known bytes came again: nothing new is stored, but the delivery leaves its trace."""
+    with transaction.atomic():
+        record(
+            "ingest",
+            actor,
+            Subject(existing.sha256, {"original": existing.pk, "recording": existing.recording_id}),
+            details={**delivery, "duplicate": True},
         )
-    return officer, device
+    return _result(existing, "duplicate")
 
 
 def _resolve_categories(sidecar: Sidecar | None) -> list[Category]:
@@ -204,12 +218,6 @@ def _categorise(original: Original, categories: list[Category], actor: Actor) ->
                 "from": "sidecar",
             },
         )
-
-
-def _agree(what: str, given: str | None, from_sidecar: str | None) -> str | None:
-    if given and from_sidecar and given != from_sidecar:
-        raise IngestError(f"{what} {given!r} disagrees with the sidecar's {from_sidecar!r}")
-    return given or from_sidecar
 
 
 def _declared_hash(declared: str | None, sidecar: Sidecar | None) -> str | None:
@@ -252,7 +260,10 @@ def _catalogue(
     if sidecar and sidecar.clip.stopped_at:
         stopped_at = utc(sidecar.clip.stopped_at)
     elif started_at and info.duration_s:
-        stopped_at = started_at + timedelta(seconds=info.duration_s)
+        try:
+            stopped_at = started_at + timedelta(seconds=info.duration_s)
+        except OverflowError:  # a container claiming an absurd duration
+            stopped_at = None
     recording = _recording_for(officer, device, sidecar, started_at, stopped_at)
     original = Original.objects.create(
         sha256=sha256,
@@ -281,15 +292,21 @@ def _catalogue(
     return original
 
 
-def _clip_start(sidecar: Sidecar | None, info: VideoInfo, path: Path) -> datetime:
+def _clip_start(sidecar: Sidecar | None, info: VideoInfo | None, path: Path) -> datetime:
     if sidecar and sidecar.clip.started_at:
         return utc(sidecar.clip.started_at)
     if sidecar and sidecar.recording:
         return utc(sidecar.recording.trigger_on_at)
-    if info.creation_time:
-        return info.creation_time.astimezone(UTC)
+    if info and info.creation_time:
+        try:  # a container's clock can be as wrong as any camera's
+            return check_capture_time(info.creation_time, "the container's creation time")
+        except CaptureTimeError as exc:
+            log.warning("%s: %s; using the file's modification time", path.name, exc)
     # Last resort: the file's own time, which a dock copy may have reset. Better than none.
-    return datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+    except (OSError, OverflowError, ValueError):
+        return datetime.now(UTC)
 
 
 def _recording_for(

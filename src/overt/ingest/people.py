@@ -1,0 +1,83 @@
+"""Who wore the camera: one rule for every way footage arrives (command line, dock
+folder, tus, Axis), so a file is attributed the same whichever door it came through.
+
+The officer is, in order: the one named explicitly (a command-line option, tus
+metadata), the sidecar's, or whoever the camera was assigned to (`overt device assign`)
+at the clip's capture time. With none of these the file is refused, as tus refuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db.models import Q
+
+from overt.evidence.models import Device, DeviceAssignment, Officer
+
+from .sidecar import Sidecar
+
+
+class IngestError(Exception):
+    """Ingest refused; nothing was stored. The message says why."""
+
+
+class UnknownOfficer(IngestError):
+    pass
+
+
+class UnknownDevice(IngestError):
+    pass
+
+
+def resolve_people(
+    officer_number: str | None,
+    device_serial: str | None,
+    sidecar: Sidecar | None,
+    capture_time: Callable[[], datetime],
+) -> tuple[Officer, Device]:
+    """The registered officer and device for a file, or IngestError before anything is
+    stored. `capture_time` is called only when the device's assignment must decide."""
+    officer_number = _agree("officer", officer_number, sidecar.officer if sidecar else None)
+    device_serial = _agree("device", device_serial, sidecar.device if sidecar else None)
+    if not device_serial:
+        raise IngestError("no device given: pass --device or put 'device' in the sidecar")
+    device = Device.objects.filter(serial=device_serial).first()
+    if device is None:
+        raise UnknownDevice(
+            f"unknown device {device_serial!r}: register with `overt device add` first"
+        )
+    if not officer_number:
+        when = capture_time()
+        officer = wearer(device, when)
+        if officer is None:
+            raise IngestError(
+                f"no officer given, and device {device.serial} was assigned to no one at "
+                f"{when.isoformat()}: pass --officer, put 'officer' in the sidecar, or "
+                "assign the device (`overt device assign`)"
+            )
+        return officer, device
+    officer = Officer.objects.filter(number=officer_number).first()
+    if officer is None:
+        raise UnknownOfficer(
+            f"unknown officer {officer_number!r}: register with `overt officer add` first"
+        )
+    return officer, device
+
+
+def wearer(device: Device, at: datetime) -> Officer | None:
+    """The officer the device was assigned to at `at`, if any."""
+    assignment = (
+        DeviceAssignment.objects.select_related("officer")
+        .filter(device=device, starts_at__lte=at)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+        .order_by("-starts_at")
+        .first()
+    )
+    return assignment.officer if assignment else None
+
+
+def _agree(what: str, given: str | None, from_sidecar: str | None) -> str | None:
+    if given and from_sidecar and given != from_sidecar:
+        raise IngestError(f"{what} {given!r} disagrees with the sidecar's {from_sidecar!r}")
+    return given or from_sidecar
