@@ -51,7 +51,7 @@ def scene(db: None) -> dict:
     cam_b = Device.objects.create(serial="CAM-B")
     cad = Incident.objects.create(reference="CAD 1/NOV", title="Armed deployment")
     Category.objects.create(name="Firearms")
-    Category.objects.create(name="Non-evidential")
+    Category.objects.get_or_create(name="Non-evidential")  # a default category (migration)
     recs = {}
     for key, officer, device, minutes in [("a", asha, cam_a, 0), ("b", tom, cam_b, 0.1)]:
         rec = Recording.objects.create(
