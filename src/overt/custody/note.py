@@ -47,7 +47,7 @@ __all__ = [
 ALG_ED25519 = 0x01
 MAX_SIGNATURES = 100  # spec requires accepting at least 16; Go's reference stops at 100
 _SIG_PREFIX = "— "  # em dash U+2014, space
-_HEX8 = re.compile(r"[0-9a-fA-F]{8}")
+_HEX8 = re.compile(r"[0-9a-f]{8}")  # C2SP: fixed-length lowercase hex
 
 
 class NoteError(ValueError):

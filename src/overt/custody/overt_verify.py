@@ -394,6 +394,9 @@ def check_complete(report: dict, size: int, originals: dict, by_object: dict, ou
     if sorted(map(str, objects)) != sorted(map(str, originals)):
         out.fail("the report claims completeness for other objects than its originals")
         return
+    if not originals:
+        out.fail("the report names no originals, so it shows nothing complete")
+        return
     counts = claim.get("entries") if isinstance(claim.get("entries"), dict) else {}
     for sha in sorted(originals):
         original = originals[sha]
