@@ -16,3 +16,9 @@ urlpatterns = [
     path("redaction/", include("overt.redaction.urls")),
     path("", include("overt.review.urls")),
 ]
+
+# The site's own error pages for browsers, problem+json for API clients (project/errors.py).
+handler400 = "overt.project.errors.bad_request"
+handler403 = "overt.project.errors.permission_denied"
+handler404 = "overt.project.errors.page_not_found"
+handler500 = "overt.project.errors.server_error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -25,13 +26,16 @@ def _parse(rows: list[dict]) -> list[dict]:
 
 
 def _may_manage(request: HttpRequest) -> HttpResponse | None:
-    """The retention pages are for roles with the manage-retention capability."""
+    """The retention pages are for roles with the manage-retention capability.
+
+    A refusal is raised, not returned, so that the site's 403 handler answers a browser
+    with a page and an API client with problem+json."""
     from overt.access.matrix import Capability
     from overt.access.services import capability
 
     if capability(request.user, Capability.MANAGE_RETENTION):  # type: ignore[arg-type]
         return None
-    return problem(403, "Forbidden", "retention pages need the manage-retention capability")
+    raise PermissionDenied("Retention pages need the manage-retention capability.")
 
 
 @login_required

@@ -1,0 +1,118 @@
+"""Error responses for every Django route, and a request id to trace each one.
+
+- RequestIdMiddleware gives each request an id, sent back as X-Request-Id.
+- The handlers (handler400/403/404/500 in urls.py, and CSRF_FAILURE_VIEW) answer a browser
+  with the site's own page and an API client with problem+json (RFC 9457). /api/ is
+  always an API; elsewhere the Accept header decides, and only a client that prefers
+  text/html gets a page.
+- server_error() logs the traceback with the request id: the id in the body or the page
+  is what a user quotes, and it finds the log line. Nothing else in the stack prints it
+  when DEBUG is off.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from overt.api.problems import problem
+
+REQUEST_ID_HEADER = "X-Request-Id"
+logger = logging.getLogger("overt.errors")
+
+TITLES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+# What the page says; a 404 never hints whether something exists but is hidden.
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You may not open this page.",
+    404: "There is nothing here, or nothing you may see.",
+    500: "Something went wrong on our side. The error has been logged.",
+}
+FALLBACK_PAGE = (
+    "<!doctype html><html lang='en-GB'><head><meta charset='utf-8'><title>{title} · overt"
+    "</title></head><body><h1>{title}</h1><p>{message}</p><p>Reference: {rid}</p></body></html>"
+)
+
+
+class RequestIdMiddleware:
+    """First in MIDDLEWARE, so every response (an error page too) carries the id."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+
+def request_id(request: HttpRequest) -> str:
+    rid = getattr(request, "request_id", "")
+    if not rid:  # a request that failed before the middleware ran
+        rid = request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+    return rid
+
+
+def wants_html(request: HttpRequest) -> bool:
+    if request.path.startswith("/api/"):
+        return False
+    preferred = request.get_preferred_type(["application/problem+json", "text/html"])
+    return preferred == "text/html"
+
+
+def error_response(request: HttpRequest, status: int, detail: str = "") -> HttpResponse:
+    """The error, as a page or as problem+json, with the request id in it."""
+    rid = request_id(request)
+    title, message = TITLES.get(status, "Error"), detail or MESSAGES.get(status, "")
+    if not wants_html(request):
+        response: HttpResponse = problem(status, title, message, request_id=rid)
+    else:
+        context = {"status": status, "title": title, "message": message, "request_id": rid}
+        try:
+            page = render_to_string("errors/error.html", context, request=request)
+        except Exception:  # the page itself failed (a broken database): a plain one
+            logger.exception("error page failed to render [request %s]", rid)
+            page = FALLBACK_PAGE.format(title=title, message=message, rid=rid)
+        response = HttpResponse(page, status=status)
+    response[REQUEST_ID_HEADER] = rid
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # PermissionDenied messages in overt are written for the user; show them.
+    return error_response(request, 403, str(exception or "") or MESSAGES[403])
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its `except` block, so the exception is still current.
+    logger.error(
+        "unhandled exception [request %s] %s %s",
+        request_id(request),
+        request.method,
+        request.get_full_path()[:500],
+        exc_info=sys.exc_info(),
+    )
+    return error_response(request, 500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return error_response(
+        request,
+        403,
+        "The form was out of date or came from another site (CSRF check failed). Go back, "
+        "reload the page and try again.",
+    )
