@@ -81,7 +81,9 @@ class Request:
         duplicates: set[str] = set()
         for raw_name, raw_value in scope.get("headers", []):
             name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
+            # RFC 9110 5.5: a field value excludes leading and trailing whitespace
+            # (SP, HTAB), so `Tus-Resumable: 1.0.0 ` is 1.0.0.
+            value = raw_value.decode("latin-1").strip(" \t")
             if name in headers:
                 duplicates.add(name)
                 if name == "cookie":

@@ -15,7 +15,7 @@ from typing import Any
 from overt.conf import get_settings
 from overt.custody.services import Actor
 
-from . import axis, services, storage
+from . import axis, services, storage, swift_names
 from .asgi_http import HTTPProblem, Receive, Request, Scope, Send, respond, respond_problem
 from .tus import BATCH_BYTES, IDLE_TIMEOUT_S, SLOTS, _io, _write, db, db_long
 
@@ -45,6 +45,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _put(request: Request) -> None:
+    swift_names.check_raw_path(request.scope.get("raw_path"))
     account, container_name, name = split(request.path)
     token = request.header("x-auth-token") or request.header("x-storage-token")
     await db(axis.check_token, token, account)

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from overt.api.problems import problem
 from overt.review.media import streaming_body
 
-from . import axis, swift_read
+from . import axis, swift_names, swift_read
 from .asgi_http import HTTPProblem
 
 View = Callable[..., HttpResponseBase]
@@ -36,6 +36,7 @@ def _swift(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         try:
+            swift_names.check_request(request)
             if "account" in kwargs:
                 token = request.headers.get("X-Auth-Token") or request.headers.get(
                     "X-Storage-Token"
