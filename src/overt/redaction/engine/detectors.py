@@ -320,7 +320,7 @@ class PlateCascadeDetector:
         if not os.path.isfile(path):
             raise DetectorError(
                 f"OpenCV's plate cascade is missing ({path}); overt needs "
-                "opencv-python-headless 4.x, which ships it (5.x does not)"
+                "opencv-python 4.x, which ships it (5.x does not)"
             )
         self.cascade = cv2.CascadeClassifier(path)
         if self.cascade.empty():
@@ -330,7 +330,7 @@ class PlateCascadeDetector:
         self.max_width = max_width
         self.min_neighbors = min_neighbors
         self.version = (
-            f"{PLATE_CASCADE} sha256:{digest[:16]} (opencv-python-headless {cv2.__version__}); "
+            f"{PLATE_CASCADE} sha256:{digest[:16]} (opencv-python {cv2.__version__}); "
             f"max_width={max_width} min_neighbors={min_neighbors}"
         )
 

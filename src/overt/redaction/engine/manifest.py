@@ -41,7 +41,7 @@ def generator_version() -> str:
             f"pyav={av.__version__}",
             f"ffmpeg={av.ffmpeg_version_info}",
             f"onnxruntime={version('onnxruntime')}",
-            f"opencv={version('opencv-python-headless')}",
+            f"opencv={version('opencv-python')}",
         ]
     )
 

