@@ -137,9 +137,17 @@ class LinkingStore(LocalStore):
     link() that never replaces an existing object).
     """
 
-    def __init__(self, base: LocalStore, known_sha256: str | None) -> None:
+    def __init__(self, base: LocalStore, known_sha256: str | None, linked_size: int = 0) -> None:
         super().__init__(base.root)
         self.known_sha256 = known_sha256
+        self.linked_size = linked_size
+
+    def free_bytes(self) -> int | None:
+        """Free space as the ingest service counts it: the file to link is already on this
+        disk (its room was reserved when the upload was created), and a link takes none
+        more, so its size counts as free rather than being counted a second time."""
+        free = super().free_bytes()
+        return None if free is None else free + self.linked_size
 
     def put_file(self, path, *, expected_sha256=None, progress=None) -> StoredObject:  # type: ignore[override]
         sha256 = self.known_sha256 or hash_file(path).hexdigest()
@@ -171,5 +179,5 @@ def store_for(path: Path, known_sha256: str | None) -> EvidenceStore:
         except OSError:
             same_fs = False
         if same_fs:
-            return LinkingStore(store, known_sha256)
+            return LinkingStore(store, known_sha256, os.stat(path).st_size)
     return store
