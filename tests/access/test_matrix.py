@@ -163,7 +163,8 @@ def api_detail(s: Scene, allowed: bool) -> None:
 
 
 def ui_poster(s: Scene, allowed: bool) -> None:
-    response = s.client.get(f"/media/derivatives/{s.derivative('poster').pk}")
+    """The library's list picture (the full poster is footage: see ui_watch)."""
+    response = s.client.get(f"/media/derivatives/{s.derivative('poster').pk}/thumbnail")
     assert (response.status_code == 200) is allowed, response.status_code
 
 
@@ -174,17 +175,18 @@ def ui_watch(s: Scene, allowed: bool) -> None:
         f"/recordings/{s.recording.pk}/", {"category": "Investigation", "text": text}
     )
     proxy = s.client.get(f"/media/derivatives/{s.derivative('proxy').pk}")
+    poster = s.client.get(f"/media/derivatives/{s.derivative('poster').pk}")
     logged = [
         e for e in entries(s, "view") if e["object"]["ids"].get("recording") == s.recording.pk
     ]
     if allowed:
         assert response.status_code == 302
-        assert proxy.status_code == 200
+        assert proxy.status_code == 200 and poster.status_code == 200
         assert len(b"".join(proxy.streaming_content)) == s.derivative("proxy").size
         assert [e["justification"] for e in logged] == [f"Investigation: {text}"]
     else:
         assert response.status_code in (403, 404)
-        assert proxy.status_code in (403, 404)
+        assert proxy.status_code in (403, 404) and poster.status_code in (403, 404)
         assert logged == []
 
 

@@ -131,7 +131,7 @@ def test_the_same_urls_work_for_someone_allowed(client: Client, victim: dict) ->
     assert client.get(f"/recordings/{rec.pk}/").status_code == 200
     assert client.get(f"/api/recordings/{rec.pk}/").status_code == 200
     poster = rec.originals.get().derivatives.get(kind="poster")
-    assert client.get(f"/media/derivatives/{poster.pk}").status_code == 200
+    assert client.get(f"/media/derivatives/{poster.pk}/thumbnail").status_code == 200
 
 
 # --- CSRF -------------------------------------------------------------------------------

@@ -85,6 +85,13 @@ def viewer(client: Client, django_user_model) -> Client:
     return sign_in(client, make_user("viewer", "evidence-manager"))
 
 
+@pytest.fixture
+def watching(viewer: Client, media) -> Client:
+    """The viewer after giving a reason: posters and sprites are footage too (issue 11)."""
+    justify(viewer, media["recording"])
+    return viewer
+
+
 def url(derivative: Derivative) -> str:
     return f"/media/derivatives/{derivative.pk}"
 
@@ -109,9 +116,9 @@ def test_login_is_required_and_answered_with_problem_json(client: Client, media)
         assert response.json()["title"] == "Login required"
 
 
-def test_whole_poster_with_its_headers(viewer: Client, media) -> None:
+def test_whole_poster_with_its_headers(watching: Client, media) -> None:
     poster = media["poster"]
-    response = viewer.get(url(poster))
+    response = watching.get(url(poster))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["Content-Length"] == "10000"
@@ -133,8 +140,8 @@ def test_whole_poster_with_its_headers(viewer: Client, media) -> None:
         ("bytes=9999-9999", 9999, 9999),  # the last byte
     ],
 )
-def test_ranges(viewer: Client, media, header: str, start: int, end: int) -> None:
-    response = viewer.get(url(media["poster"]), headers={"range": header})
+def test_ranges(watching: Client, media, header: str, start: int, end: int) -> None:
+    response = watching.get(url(media["poster"]), headers={"range": header})
     assert response.status_code == 206
     assert response["Content-Range"] == f"bytes {start}-{end}/10000"
     assert response["Content-Length"] == str(end - start + 1)
@@ -143,32 +150,32 @@ def test_ranges(viewer: Client, media, header: str, start: int, end: int) -> Non
 
 
 @pytest.mark.parametrize("header", ["bytes=10000-", "bytes=20000-20100", "bytes=-0"])
-def test_unsatisfiable_range_is_416(viewer: Client, media, header: str) -> None:
-    response = viewer.get(url(media["poster"]), headers={"range": header})
+def test_unsatisfiable_range_is_416(watching: Client, media, header: str) -> None:
+    response = watching.get(url(media["poster"]), headers={"range": header})
     assert response.status_code == 416
     assert response["Content-Range"] == "bytes */10000"
     assert response["Content-Type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("header", ["bytes=0-0,5-6", "items=0-5", "bytes=500-100", "bytes=x-y"])
-def test_ranges_we_do_not_serve_get_the_whole_object(viewer: Client, media, header: str) -> None:
-    response = viewer.get(url(media["poster"]), headers={"range": header})
+def test_ranges_we_do_not_serve_get_the_whole_object(watching: Client, media, header: str) -> None:
+    response = watching.get(url(media["poster"]), headers={"range": header})
     assert response.status_code == 200
     assert body(response) == media["poster_bytes"]
 
 
-def test_conditional_requests(viewer: Client, media) -> None:
+def test_conditional_requests(watching: Client, media) -> None:
     poster = media["poster"]
     etag = f'"{poster.sha256}"'
-    assert viewer.get(url(poster), headers={"if-none-match": etag}).status_code == 304
-    stale = viewer.get(url(poster), headers={"range": "bytes=0-9", "if-range": '"other"'})
+    assert watching.get(url(poster), headers={"if-none-match": etag}).status_code == 304
+    stale = watching.get(url(poster), headers={"range": "bytes=0-9", "if-range": '"other"'})
     assert stale.status_code == 200  # the client's copy is of something else
-    fresh = viewer.get(url(poster), headers={"range": "bytes=0-9", "if-range": etag})
+    fresh = watching.get(url(poster), headers={"range": "bytes=0-9", "if-range": etag})
     assert fresh.status_code == 206
 
 
-def test_head_sends_headers_only(viewer: Client, media) -> None:
-    response = viewer.head(url(media["poster"]), headers={"range": "bytes=0-99"})
+def test_head_sends_headers_only(watching: Client, media) -> None:
+    response = watching.head(url(media["poster"]), headers={"range": "bytes=0-99"})
     assert response.status_code == 206
     assert response["Content-Length"] == "100"
     assert response.content == b""
@@ -246,21 +253,19 @@ def test_under_asgi_the_range_streams_asynchronously(
     assert data == media["proxy_bytes"][100:4196]
 
 
-@pytest.mark.parametrize(
-    ("kind", "content_type"), [("sprite", "image/jpeg"), ("waveform", "application/json")]
-)
-def test_stills_and_data_need_only_a_login(viewer: Client, media, kind, content_type) -> None:
+def test_the_waveform_needs_only_a_login(viewer: Client, media) -> None:
+    """Loudness over time: no picture and no words, so no reason is asked for it."""
     poster = media["poster"]
-    other = Derivative.objects.create(
+    waveform = Derivative.objects.create(
         original=poster.original,
-        kind=kind,
+        kind="waveform",
         sha256=poster.sha256,
         size=poster.size,
-        content_type=content_type,
+        content_type="application/json",
         generator=GENERATOR,
         generator_version=GENERATOR_VERSION,
     )
-    response = viewer.get(url(other), headers={"range": "bytes=0-9"})
+    response = viewer.get(url(waveform), headers={"range": "bytes=0-9"})
     assert response.status_code == 206
-    assert response["Content-Type"] == content_type
+    assert response["Content-Type"] == "application/json"
     assert body(response) == media["poster_bytes"][:10]

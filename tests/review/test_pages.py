@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from overt.custody.models import CustodyEntry
+from overt.custody.services import entries_for
 from overt.evidence.models import (
     Category,
     Derivative,
@@ -193,7 +194,7 @@ def test_library_lists_newest_trigger_first_with_the_facts(alice: Client, scene)
     html = page(alice.get("/"))
     assert listed(alice) == ["Dropped camera", "Armed deployment", "Stop and search"]
     assert "1 Jul 2026, 11:00:00 BST" in html  # trigger-on time in Europe/London
-    assert f'src="/media/derivatives/{scene["poster"].pk}"' in html  # poster thumbnail
+    assert f'src="/media/derivatives/{scene["poster"].pk}/thumbnail"' in html  # list picture
     assert "CAD 1/JUL" in html and "CAM-A" in html and "PC Asha Patel" in html
     assert "0:40" in html  # two 20 s clips
     assert html.count("NOT PLAYABLE") == 1
@@ -315,28 +316,29 @@ def test_justification_must_be_complete(alice: Client, scene, category, text, me
     assert view_entries() == []
 
 
-def test_justification_writes_exactly_one_view_entry(alice: Client, scene) -> None:
-    armed, first = scene["armed"], scene["first"]
+def test_justification_writes_one_view_entry_per_clip(alice: Client, scene) -> None:
+    """Issue 11 item 5: a view of a two-clip recording is in both clips' histories."""
+    armed, first, second = scene["armed"], scene["first"], scene["second"]
     response = justify(alice, armed)
     assert response.status_code == 302 and response["Location"] == f"/recordings/{armed.pk}/"
     entries = view_entries()
-    assert len(entries) == 1
-    entry = entries[0]
-    assert entry["action"] == "view"
-    assert entry["actor"] == {"kind": "user", "id": "alice"}
-    assert entry["object"] == {
-        "sha256": first.sha256,
-        "ids": {"recording": armed.pk, "original": first.pk},
-    }
-    assert entry["justification"] == "Investigation: Op Bluebell, reviewing the stop"
-    assert entry["client"] == {"address": "127.0.0.1", "user_agent": "pytest-browser/1.0"}
-    assert CustodyEntry.objects.get(action="view").object_sha256 == first.sha256
+    assert [e["object"] for e in entries] == [
+        {"sha256": clip.sha256, "ids": {"recording": armed.pk, "original": clip.pk}}
+        for clip in (first, second)
+    ]
+    for entry in entries:
+        assert entry["action"] == "view"
+        assert entry["actor"] == {"kind": "user", "id": "alice"}
+        assert entry["justification"] == "Investigation: Op Bluebell, reviewing the stop"
+        assert entry["client"] == {"address": "127.0.0.1", "user_agent": "pytest-browser/1.0"}
+    for clip in (first, second):  # each original's own history, as the custody API reads it
+        assert [e.action for e in entries_for(clip.sha256)] == ["view"]
 
     for _ in range(3):  # watching, reloading and seeking log nothing more
         assert alice.get(f"/recordings/{armed.pk}/").status_code == 200
-    assert len(view_entries()) == 1
+    assert len(view_entries()) == 2
     justify(alice, armed, "Complaint", "Complaint ref 77")  # a new reason is a new entry
-    assert [e["justification"] for e in view_entries()][1] == "Complaint: Complaint ref 77"
+    assert [e["justification"] for e in view_entries()][2:] == ["Complaint: Complaint ref 77"] * 2
 
 
 def test_player_markers_facts_and_derivatives_after_justifying(alice: Client, scene) -> None:

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from overt.access.auth import client_of as access_client_of
 from overt.access.justify import justification
-from overt.custody.services import Actor, Client, Subject, record
+from overt.custody.services import Action, Actor, Client, Subject, record_many
 from overt.evidence.models import Recording
 
 GRANT_SECONDS = 4 * 60 * 60
@@ -26,21 +26,23 @@ class Grant:
 
 
 def justify_view(request: HttpRequest, recording: Recording, category: str, text: str) -> Grant:
-    """Log why `request.user` is viewing `recording`, then let this session play it.
+    """Log why `request.user` is viewing `recording` (in every clip's history), then let
+    this session play it.
 
     Raises JustificationError (a ValueError) for a reason that is not on the list."""
     reason = justification(category, text)
-    first = recording.originals.order_by("started_at", "id").first()
-    ids: dict[str, int | str] = {"recording": recording.pk}
-    if first is not None:
-        ids["original"] = first.pk
+    # The grant plays every clip, so every clip's history must show the view: one entry
+    # per original, all committed together (a custody history is read by original).
+    originals = list(recording.originals.order_by("started_at", "id").only("id", "sha256"))
+    subjects = [
+        Subject(o.sha256, {"recording": recording.pk, "original": o.pk}) for o in originals
+    ] or [Subject("", {"recording": recording.pk})]
+    actor = Actor("user", request.user.get_username())
+    client = client_of(request)
     with transaction.atomic():
-        record(
-            "view",
-            Actor("user", request.user.get_username()),
-            Subject(first.sha256 if first else "", ids),
-            justification=str(reason),
-            client=client_of(request),
+        record_many(
+            Action("view", actor, subject, justification=str(reason), client=client)
+            for subject in subjects
         )
     return _grant(request, recording.pk)
 

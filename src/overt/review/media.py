@@ -1,7 +1,9 @@
 """/media/derivatives/<id>: derivatives streamed from the store, with byte ranges.
 
-Posters, sprites and waveforms need a login; footage (the proxy, and any other
-video derivative) also needs this session's justification grant for its recording.
+Every picture of the footage (the proxy, posters, scrub sprites, clips, stills, redacted
+copies) plays only under this session's justification grant for its recording, whose
+`view` entries are in every clip's custody history. The library's list pictures are
+the unidentifiable thumbnails of thumbnails.py. Only the waveform needs just a login.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from overt.evidence.store import ObjectNotFound, get_store
 from .grants import current_grant
 from .ranges import ByteRange, RangeNotSatisfiable, parse_range
 
-# Kinds that are not footage: a login is enough. Anything else (the proxy, redacted
-# copies, kinds yet to come) plays only under this session's justification grant.
-STILLS_AND_DATA = frozenset(
-    {Derivative.Kind.POSTER, Derivative.Kind.SPRITE, Derivative.Kind.WAVEFORM}
-)
+# Kinds that hold no picture and no words (the waveform is the sound's loudness over
+# time): a login is enough. Anything else (the proxy, posters and sprites, which are
+# frames of footage, redacted copies, kinds yet to come) needs the justification grant.
+NOT_FOOTAGE = frozenset({Derivative.Kind.WAVEFORM})
 
 
 @require_safe
@@ -40,7 +41,7 @@ def derivative_media(request: HttpRequest, derivative_id: int) -> HttpResponseBa
         pk=derivative_id,
     )
     recording_id = derivative.original.recording_id
-    needs_grant = derivative.kind not in STILLS_AND_DATA  # fail closed for new kinds
+    needs_grant = derivative.kind not in NOT_FOOTAGE  # fail closed for new kinds
     action = Action.STREAM if needs_grant else Action.VIEW
     try:
         check(request.user, action, derivative.original.recording)

@@ -238,7 +238,8 @@ def _library_rows(recordings: list[Recording]) -> list[LibraryRow]:
     )
     # Reversed once, filled in per row: 150 {% url %} tags cost more than the rest of a row.
     recording_url = reverse("recording", args=[0]).replace("/0/", "/{}/")
-    media_url = reverse("derivative-media", args=[0])[:-1] + "{}"
+    # The list shows unidentifiable thumbnails; the poster itself needs a justified view.
+    thumbnail_url = reverse("poster-thumbnail", args=[0]).replace("/0/", "/{}/")
     incident_url = reverse("incident", args=[0]).replace("/0/", "/{}/")
     rows = []
     for recording in recordings:
@@ -255,7 +256,7 @@ def _library_rows(recordings: list[Recording]) -> list[LibraryRow]:
                 made[(recording.pk, Derivative.Kind.CLIP)],
                 made[(recording.pk, Derivative.Kind.STILL)],
                 recording_url.format(recording.pk),
-                media_url.format(poster.pk) if poster else "",
+                thumbnail_url.format(poster.pk) if poster else "",
                 incident_url.format(recording.incident_id) if recording.incident_id else "",
             )
         )
