@@ -141,6 +141,9 @@ RECORDING_RULES: dict[Role, dict[Relation, frozenset[Action]]] = {
         Relation.ASSIGNED: _a("audit"),
         Relation.SHARED: _a("audit"),
         Relation.OTHER: _a("audit"),
+        # Oversight reaches restricted and confidential footage's custody too (never the
+        # footage); each read is logged (overt.access.custody_reads).
+        Relation.RESTRICTED: _a("audit"),
     },
     Role.ADMIN: {},
 }
