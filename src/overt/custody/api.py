@@ -7,6 +7,7 @@ Errors are RFC 9457 problem details. The verifier key is public, at a well-known
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 
 from overt.access.auth import client_of
+from overt.access.custody_reads import log_entries_read, may_read_entries, recordings_of
 from overt.access.permissions import ReadsCustody
 from overt.access.services import AccessDenied, Action, check
 from overt.api.problems import problem
@@ -132,18 +134,43 @@ def checkpoint_latest(request: Request) -> HttpResponse:
 
 @extend_schema(
     tags=["custody"],
-    parameters=[_query("object", str, required=True, doc="An original's SHA-256.")],
+    parameters=[
+        _query("object", str, required=True, doc="An original's SHA-256."),
+        _query("justification", str, doc="Why the entries are read; logged with the read."),
+    ],
     responses=OBJECT,
 )
 @api_view(["GET"])
 @permission_classes([ReadsCustody])
 def entries(request: Request) -> HttpResponse:
-    """Entries about one original: ?object=SHA256, with their leaf indices."""
+    """Entries about one original: ?object=SHA256, with their leaf indices.
+
+    An object of a recording also needs the `audit` action on it, and the read is logged
+    (overt.access.custody_reads); a refusal answers as an unknown object does: 404."""
     sha = (request.query_params.get("object") or "").lower()
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         return problem(400, "Bad request", "object must be a 64-digit hex SHA-256")
-    rows = CustodyEntry.objects.filter(object_sha256=sha).order_by("index")
+    _, client = _who(request)
+    recordings = recordings_of(sha)
+    if not may_read_entries(request.user, recordings, client):
+        return _no_entries()
+    with transaction.atomic():
+        log_entries_read(
+            request.user,
+            sha,
+            recordings,
+            justification=request.query_params.get("justification", "")[:1000],
+            client=client,
+        )
+        rows = list(CustodyEntry.objects.filter(object_sha256=sha).order_by("index"))
+    if not rows:
+        return _no_entries()
     return JsonResponse({"object": sha, "entries": [entry_json(e) for e in rows]})
+
+
+def _no_entries() -> HttpResponse:
+    detail = "no custody entries for this object, or you may not read them"
+    return problem(404, "No such object", detail)
 
 
 @extend_schema(tags=["custody"], responses=OBJECT)
