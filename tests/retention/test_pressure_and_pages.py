@@ -18,7 +18,7 @@ from overt.evidence.store.local import LocalStore
 from overt.ingest.services import UnknownCategory, ingest_file
 from overt.ingest.sidecar import parse_sidecar
 from overt.jobs.worker import Heartbeat
-from overt.retention import services
+from overt.retention.models import Tombstone
 from overt.retention.pressure import disk_pressure
 from overt.retention.services import run_retention
 
@@ -163,7 +163,7 @@ def test_upcoming_page_and_certificates(
     run_retention(store=store)
     sim_clock.advance(7 * DAY)
     run_retention(store=store)
-    number = services.Tombstone.objects.get(recording_ref=gone.pk).certificate.number
+    number = Tombstone.objects.get(recording_ref=gone.pk).certificate.number
 
     from overt.testing.access import make_user, sign_in
 

@@ -144,7 +144,7 @@ def test_recover_with_keep_until(people, purge_store, sim_clock) -> None:
     # kept until a date means reviewed again then, not deleted unseen
     report = run_retention(store=purge_store)
     assert report.count("recycled") == 0
-    assert [r["recording"] for r in report.review_due] == [made.pk]
+    assert [r.recording for r in report.review_due] == [made.pk]
 
 
 def test_a_hold_on_a_recycled_recording_brings_it_back(people, purge_store, sim_clock) -> None:
@@ -221,8 +221,8 @@ def test_trigger_policy_counts_from_the_case_closing(people, purge_store, sim_cl
 def test_review_policies_flag_and_never_delete(people, purge_store, sim_clock) -> None:
     made = _new(people, purge_store, 370, sim_clock, "traffic", categories=("Traffic",))
     report = run_retention(store=purge_store)
-    assert report.outcomes == [] and [r["recording"] for r in report.review_due] == [made.pk]
-    assert services.review_due()[0]["recording"] == made.pk
+    assert report.outcomes == [] and [r.recording for r in report.review_due] == [made.pk]
+    assert services.review_due()[0].recording == made.pk
     services.keep_until(made.pk, sim_clock.now() + 180 * DAY, reason="appeal pending", actor=ACTOR)
     assert run_retention(store=purge_store).review_due == []
 
@@ -232,10 +232,10 @@ def test_uncategorised_default_review_then_delete_when_configured(
 ) -> None:
     made = _new(people, purge_store, 40, sim_clock, "uncat", categories=())
     report = run_retention(store=purge_store)
-    assert report.outcomes == [] and report.review_due[0]["recording"] == made.pk
+    assert report.outcomes == [] and report.review_due[0].recording == made.pk
     worklist = services.uncategorised()
-    assert worklist[0]["officer"] == "MP200" and worklist[0]["team"] == "Response Team 2"
-    assert worklist[0]["recordings"] == [made.pk]
+    assert worklist[0].officer == "MP200" and worklist[0].team == "Response Team 2"
+    assert worklist[0].recordings == (made.pk,)
     settings_env(retention_uncategorised_action="delete", retention_uncategorised_days=60)
     assert run_retention(store=purge_store).outcomes == []
     sim_clock.advance(20 * DAY)
@@ -252,7 +252,7 @@ def test_future_as_of_is_a_what_if_only(people, purge_store, sim_clock) -> None:
     assert not Disposal.objects.exists()
     assert CustodyEntry.objects.filter(action="delete").count() == 0
     upcoming = services.upcoming(days=30)
-    assert [(r["recording"], r["stage"]) for r in upcoming] == [(made.pk, "recycle")]
+    assert [(r.recording, r.stage) for r in upcoming] == [(made.pk, "recycle")]
     assert services.upcoming(days=7) == []
 
 

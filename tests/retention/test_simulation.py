@@ -315,7 +315,7 @@ class Simulation:
                 assert not t.due_for(now, "delete"), f"due recording {t.pk} was not recycled"
                 if t.due_for(now, "review"):
                     expected_review.add(t.pk)
-        assert {r["recording"] for r in report.review_due} == expected_review
+        assert {r.recording for r in report.review_due} == expected_review
         for pk in expected_review:
             self.at(1, lambda pk=pk: self.review(self.tracks[pk]))
 

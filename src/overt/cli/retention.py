@@ -134,17 +134,19 @@ def recording_list(
 
         _emit(rows, as_json, text_deleted)
         return
-    rows = recording_rows(officer=officer, team=team, only_uncategorised=uncategorised, state=state)
+    found = recording_rows(
+        officer=officer, team=team, only_uncategorised=uncategorised, state=state
+    )
 
     def text() -> None:
-        for row in rows:
-            cats = ",".join(row["categories"]) or "(uncategorised)"
+        for row in found:
+            cats = ",".join(row.categories) or "(uncategorised)"
             click.echo(
-                f"{row['id']:>8}  {row['trigger_on_at'][:16]}  {row['officer']:<10} "
-                f"{row['state']:<9} {cats:<30} {row['retention']}"
+                f"{row.id:>8}  {row.trigger_on_at:%Y-%m-%dT%H:%M}  {row.officer:<10} "
+                f"{row.state:<9} {cats:<30} {row.retention}"
             )
 
-    _emit(rows, as_json, text)
+    _emit([row.to_json() for row in found], as_json, text)
 
 
 @recording.command("categorize")
@@ -337,11 +339,11 @@ def retention_upcoming(days: int, as_of: str | None, as_json: bool) -> None:
             click.echo(f"nothing due in the next {days} days")
         for row in rows:
             click.echo(
-                f"{row['date'][:10]}  {row['stage']:<8} recording {row['recording']:<8} "
-                f"{row['officer']:<10} {row['reason']}"
+                f"{row.date:%Y-%m-%d}  {row.stage:<8} recording {row.recording:<8} "
+                f"{row.officer:<10} {row.reason}"
             )
 
-    _emit(rows, as_json, text)
+    _emit([row.to_json() for row in rows], as_json, text)
 
 
 @retention.command("uncategorised")
@@ -362,11 +364,11 @@ def retention_uncategorised(as_json: bool) -> None:
             click.echo("every recording has a category")
         for row in rows:
             click.echo(
-                f"{row['team'] or '(no team)':<28} {row['officer']:<10} {row['count']:>6}  "
-                f"oldest {row['oldest'][:10]}"
+                f"{row.team or '(no team)':<28} {row.officer:<10} {row.count:>6}  "
+                f"oldest {row.oldest:%Y-%m-%d}"
             )
 
-    _emit(rows, as_json, text)
+    _emit([row.to_json() for row in rows], as_json, text)
 
 
 @retention.command("review-due")
@@ -383,11 +385,10 @@ def retention_review_due(as_json: bool) -> None:
         if not rows:
             click.echo("nothing is due for review")
         for row in rows:
-            click.echo(
-                f"recording {row['recording']:<8} due {row['due_at'][:10]}  {row['decided_by']}"
-            )
+            due = f"{row.due_at:%Y-%m-%d}" if row.due_at else ""
+            click.echo(f"recording {row.recording:<8} due {due}  {row.decided_by}")
 
-    _emit(rows, as_json, text)
+    _emit([row.to_json() for row in rows], as_json, text)
 
 
 @retention.command("keep")
@@ -502,7 +503,7 @@ def policy_list(as_json: bool) -> None:
     from overt.retention.services import categories_without_policy, default_rule, policies
 
     data = {
-        "policies": policies(),
+        "policies": [row.to_json() for row in policies()],
         "categories_without_policy": categories_without_policy(),
         "uncategorised_default": default_rule().describe(),
     }

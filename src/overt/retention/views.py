@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,14 +15,6 @@ from overt.api.problems import problem
 from . import certificates, clock, services
 from .models import DeletionCertificate, DeletionRequest, Disposal
 from .pressure import disk_pressure
-
-
-def _parse(rows: list[dict]) -> list[dict]:
-    for row in rows:
-        for key in ("date", "purge_after", "recorded_at"):
-            if row.get(key):
-                row[f"{key}_dt"] = datetime.fromisoformat(row[key].replace("Z", "+00:00"))
-    return rows
 
 
 def _may_manage(request: HttpRequest) -> HttpResponse | None:
@@ -44,10 +36,10 @@ def upcoming_page(request: HttpRequest) -> HttpResponse:
     if (refused := _may_manage(request)) is not None:
         return refused
     now = clock.now()
-    rows = _parse(services.upcoming(now, days=30))
-    soon = now.timestamp() + 7 * 86400
-    week = [r for r in rows if r["date_dt"].timestamp() <= soon]
-    month = [r for r in rows if r["date_dt"].timestamp() > soon]
+    rows = services.upcoming(now, days=30)
+    soon = now + timedelta(days=7)
+    week = [r for r in rows if r.date <= soon]
+    month = [r for r in rows if r.date > soon]
     context = {
         "nav": "retention",
         "now": now,
@@ -91,7 +83,8 @@ def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
         cert = certificates.find(number)
         pdf, why = certificates.pdf_bytes(cert)
     except certificates.CertificateError as exc:
-        return problem(404 if "no deletion" in str(exc) else 503, "Not Available", str(exc))
+        status = 404 if isinstance(exc, certificates.CertificateNotFound) else 503
+        return problem(status, "Not Available", str(exc))
     if pdf is None:
         return problem(503, "PDF unavailable", why)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -107,4 +100,5 @@ def upcoming_json(request: HttpRequest) -> HttpResponse:
     days = request.GET.get("days", "30")
     if not days.isdigit() or not 1 <= int(days) <= 3660:
         return problem(400, "Bad Request", "days must be a whole number from 1 to 3660")
-    return JsonResponse({"upcoming": services.upcoming(clock.now(), days=int(days))})
+    rows = services.upcoming(clock.now(), days=int(days))
+    return JsonResponse({"upcoming": [row.to_json() for row in rows]})
