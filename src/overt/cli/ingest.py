@@ -15,7 +15,12 @@ from .bootstrap import setup
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--officer", "officer_number", help="Officer's warrant or collar number.")
+@click.option(
+    "--officer",
+    "officer_number",
+    help="Officer's warrant or collar number. Default: the sidecar's, else whoever the "
+    "camera was assigned to when the clip was recorded (`overt device assign`).",
+)
 @click.option("--device", "device_serial", help="Camera serial number.")
 @click.option("--sidecar", type=click.Path(path_type=Path), help="Sidecar JSON (overt.sidecar/1).")
 @click.option("--sha256", "declared", help="Expected SHA-256 of the (single) file.")
@@ -30,8 +35,9 @@ def ingest(
 ) -> None:
     """Store camera FILES as evidence and catalogue them.
 
+    Each FILE must be a file or a pipe; for a folder, use `overt watch FOLDER --once`.
     Exit status: 0 when every file was stored or already present, 1 when any was
-    refused (each refusal is explained on stderr; nothing of it is stored).
+    refused (each refusal is explained on stderr; nothing of it is catalogued).
     """
     setup()
     from overt.evidence.store import StoreError
@@ -60,6 +66,13 @@ def ingest(
         except (IngestError, StoreError, ValueError) as exc:
             failed += 1
             click.echo(f"overt ingest: {path}: {exc}", err=True)
+            continue
+        except Exception as exc:  # never a traceback; the other files still go in
+            failed += 1
+            click.echo(
+                f"overt ingest: {path}: not catalogued, unexpected {type(exc).__name__}: {exc}",
+                err=True,
+            )
             continue
         results.append(result)
         if not as_json:
@@ -106,22 +119,34 @@ def _byte_progress(path: Path, *, quiet: bool) -> Iterator[Callable[[int], None]
 
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--officer", "officer_number", help="Officer for files without a sidecar.")
+@click.option(
+    "--officer",
+    "officer_number",
+    help="Officer for files without a sidecar. Default: whoever the camera was assigned "
+    "to when the clip was recorded.",
+)
 @click.option("--device", "device_serial", help="Camera for files without a sidecar.")
 @click.option("--once", is_flag=True, help="Take what is settled now, then exit.")
 def watch(folder: Path, officer_number: str | None, device_serial: str | None, once: bool) -> None:
     """Ingest files dropped into a dock FOLDER once they stop changing.
 
     A file's sidecar, if any, is FILE.json beside it. After a durable ingest the file
-    moves to FOLDER/.ingested/ (or is deleted, per OVERT_WATCH_DELETE_SOURCE).
+    moves to FOLDER/.ingested/ (or is deleted, per OVERT_WATCH_DELETE_SOURCE). A file
+    whose sidecar or bytes are at fault moves with its sidecar to FOLDER/.quarantine/,
+    beside a FILE.reason.txt; the watch goes on.
     """
     setup()
+    from overt.ingest.services import IngestError
     from overt.ingest.watch import DockWatcher
 
     watcher = DockWatcher(folder, officer_number=officer_number, device_serial=device_serial)
-    if once:
-        watcher.settle_and_scan()
-        return
+    try:
+        watcher.candidates()  # the folder must exist when the watch starts
+        if once:
+            watcher.settle_and_scan()
+            return
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"watching {folder.resolve()} (Ctrl+C to stop)")
     try:
         watcher.run_forever()

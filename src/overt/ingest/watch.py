@@ -1,5 +1,14 @@
 """The dock folder: take a file only once it has stopped changing, ingest it, and
-only then move it out of the way. Nothing is deleted unless the settings say so."""
+only then move it out of the way. Nothing is deleted unless the settings say so.
+
+A file is never dropped and never stops the watcher. A refusal that depends on
+something outside the file (an officer or device not registered yet, the store down,
+no room) leaves it in place, to be tried again when it changes or the watcher restarts.
+A file that is itself at fault (its sidecar unreadable or impossible, its bytes not
+matching the declared hash, or anything unexpected) is moved with its sidecar into
+FOLDER/.quarantine/ beside a reason file, and a custody `verify` entry records its hash;
+the watcher goes on, and a restart does not see it again.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +18,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import DatabaseError
+
 from overt.conf import get_settings
 from overt.evidence.models import Original
-from overt.evidence.store import StoreError
+from overt.evidence.store import HashMismatch, StoreError
 
+from .quarantine import quarantine_dock_file
 from .services import IngestError, IngestResult, ingest_file
 from .sidecar import SidecarError, read_sidecar
 
 log = logging.getLogger(__name__)
 SIDECAR_SUFFIX = ".json"
+QUARANTINE_DIR = ".quarantine"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +49,7 @@ class DockWatcher:
     ) -> None:
         self.folder = folder
         self.done_dir = folder / ".ingested"
+        self.quarantine_dir = folder / QUARANTINE_DIR
         self.officer_number = officer_number
         self.device_serial = device_serial
         settings = get_settings()
@@ -90,7 +104,10 @@ class DockWatcher:
 
     def run_forever(self) -> None:
         while True:
-            self.scan()
+            try:
+                self.scan()
+            except IngestError as exc:  # the folder went away (an unmounted dock): wait
+                log.error("%s; still watching", exc)
             time.sleep(self.poll_s)
 
     def _take(self, path: Path, state: FileState) -> IngestResult | None:
@@ -104,10 +121,18 @@ class DockWatcher:
                 sidecar=sidecar,
                 source=Original.Source.DOCK_FOLDER,
             )
-        except (IngestError, SidecarError, StoreError, ValueError) as exc:
+        except (SidecarError, HashMismatch) as exc:
+            return self._quarantine(path, sidecar_path, state, str(exc))
+        except (IngestError, StoreError, OSError, DatabaseError) as exc:
+            # Not the file's fault: registration, room or the store may change.
             log.error("dock file %s refused, left in place: %s", path, exc)
             self._refused[path] = state
             return None
+        except Exception as exc:  # a bad file must never stop the watcher
+            log.exception("dock file %s could not be ingested", path)
+            return self._quarantine(
+                path, sidecar_path, state, f"unexpected {type(exc).__name__}: {exc}"
+            )
         self._seen.pop(path, None)
         self._refused.pop(path, None)
         self._retire(path)
@@ -115,6 +140,18 @@ class DockWatcher:
             self._retire(sidecar_path)
         log.info("dock file %s ingested as %s (%s)", path.name, result.sha256, result.status)
         return result
+
+    def _quarantine(
+        self, path: Path, sidecar_path: Path, state: FileState, reason: str
+    ) -> None:
+        try:
+            quarantine_dock_file(path, sidecar_path, self.quarantine_dir, reason)
+        except Exception:  # even then: leave it, and do not try it again this run
+            log.exception("dock file %s could not be quarantined; left in place", path)
+            self._refused[path] = state
+            return
+        self._seen.pop(path, None)
+        self._refused.pop(path, None)
 
     def _retire(self, path: Path) -> None:
         if self.delete_source:
