@@ -70,14 +70,16 @@ def test_entry_is_canonical_json_hashed_as_an_rfc9162_leaf(db: None) -> None:
             client=Client("10.0.0.1", "Firefox"),
         )
     assert (first.index, second.index) == (0, 1)
+    assert json.loads(first.entry)["chain"] is None  # about no object
     body = json.loads(second.entry)
     assert body == {
-        "v": 1,
+        "v": 2,
         "seq": 1,
         "time": body["time"],
         "action": "view",
         "actor": {"kind": "user", "id": "alice"},
         "object": {"sha256": SHA, "ids": {"original": 7, "recording": 3}},
+        "chain": {"n": 0, "prev": None},  # the first entry about this object
         "justification": "Reviewing for file NFA 12/26",
         "client": {"address": "10.0.0.1", "user_agent": "Firefox"},
         "details": {},

@@ -139,6 +139,7 @@ def test_log_row_deleted(instance: Path) -> None:
     result = _verify(instance)
     assert _problems(result) == {
         ("entry-missing", "entry 3"),
+        ("entry-chain-broken", "entry 4"),  # the next entry about the same original
         ("checkpoint-root-mismatch", "checkpoint at size 5"),
     }
 
@@ -157,6 +158,8 @@ def test_two_entries_swapped(instance: Path) -> None:
     assert _problems(result) == {
         ("entry-out-of-place", "entry 1"),
         ("entry-out-of-place", "entry 2"),
+        ("entry-chain-broken", "entry 1"),
+        ("entry-chain-broken", "entry 2"),
         ("checkpoint-root-mismatch", "checkpoint at size 5"),
     }
 
@@ -181,6 +184,7 @@ def test_checkpoint_replaced_by_one_signed_with_another_key(instance: Path) -> N
 def test_log_truncated(instance: Path) -> None:
     db = _db(instance)
     _drop_triggers(db, "custody_custodyentry")
+    _drop_triggers(db, "custody_custodyhead")
     db.execute('DELETE FROM custody_custodyentry WHERE "index" >= 3')
     db.execute("UPDATE custody_custodyhead SET size = 3")
     db.close()
@@ -259,33 +263,39 @@ def _truncate(keep: int) -> None:
     _sql("UPDATE custody_custodyhead SET size = %s", [keep])
 
 
-TAMPERS: dict[str, tuple[str, Callable[[], None], set[tuple[str, str]]]] = {
+TAMPERS: dict[str, tuple[tuple[str, ...], Callable[[], None], set[tuple[str, str]]]] = {
     "byte flipped in an entry": (
-        "custody_custodyentry",
+        ("custody_custodyentry",),
         lambda: _flip_entry(4),
         {("entry-hash-mismatch", "entry 4"), ("checkpoint-root-mismatch", "checkpoint at size 8")},
     ),
     "row deleted": (
-        "custody_custodyentry",
+        ("custody_custodyentry",),
         lambda: _sql('DELETE FROM custody_custodyentry WHERE "index" = 6'),
-        {("entry-missing", "entry 6"), ("checkpoint-root-mismatch", "checkpoint at size 8")},
+        {
+            ("entry-missing", "entry 6"),
+            ("entry-chain-broken", "entry 7"),
+            ("checkpoint-root-mismatch", "checkpoint at size 8"),
+        },
     ),
     "entries swapped": (
-        "custody_custodyentry",
+        ("custody_custodyentry",),
         lambda: _swap_entries(2, 5),
         {
             ("entry-out-of-place", "entry 2"),
             ("entry-out-of-place", "entry 5"),
+            ("entry-chain-broken", "entry 2"),
+            ("entry-chain-broken", "entry 5"),
             ("checkpoint-root-mismatch", "checkpoint at size 8"),
         },
     ),
     "checkpoint forged": (
-        "custody_checkpoint",
+        ("custody_checkpoint",),
         lambda: _forge_checkpoint(8),
         {("checkpoint-signature", "checkpoint at size 8")},
     ),
     "log truncated": (
-        "custody_custodyentry",
+        ("custody_custodyentry", "custody_custodyhead"),
         lambda: _truncate(7),
         {("log-truncated", "checkpoint at size 8")},
     ),
@@ -307,8 +317,9 @@ def test_log_tampering_through_the_database_is_named(db: None, name: str) -> Non
     issue_checkpoint()
     assert run_checks(log_only=True).ok
 
-    table, tamper, expected = TAMPERS[name]
-    _drop_all_triggers(table)
+    tables, tamper, expected = TAMPERS[name]
+    for table in tables:
+        _drop_all_triggers(table)
     tamper()
     result = run_checks(log_only=True)
     assert {(p.kind, p.where) for p in result.problems} == expected

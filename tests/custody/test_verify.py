@@ -3,8 +3,10 @@ the scheduled checkpoint and scrub jobs."""
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +27,25 @@ pytestmark = pytest.mark.scaled
 
 
 @pytest.fixture
-def exhibit(people, unique_bytes: Callable[[int], bytes], tmp_path: Path) -> Original:  # type: ignore[no-untyped-def]
+def own_store(settings_env, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A store of this test's own (a new prefix on S3), since `overt verify` also lists
+    store objects that nothing catalogues, and the session's store holds other tests'."""
+    from overt.conf import get_settings
+
+    current = get_settings().store_location
+    if current.startswith("s3://"):
+        base, _, query = current.partition("?")
+        url = f"{base.rstrip('/')}/verify-{uuid.uuid4().hex}" + (f"?{query}" if query else "")
+    else:
+        url = (tmp_path / "store").as_uri()
+    settings_env(store_url=url)
+    get_store.cache_clear()
+    yield url
+    get_store.cache_clear()
+
+
+@pytest.fixture
+def exhibit(people, own_store: str, unique_bytes: Callable[[int], bytes], tmp_path: Path) -> Original:  # type: ignore[no-untyped-def]
     """An original of this test's own bytes (not playable, so no derivative jobs)."""
     path = tmp_path / "exhibit.mp4"
     path.write_bytes(unique_bytes(20_000))
@@ -59,14 +79,16 @@ def test_a_catalogued_object_missing_from_the_store_is_named(exhibit: Original) 
     ghost = "0123456789abcdef" * 4
     Original.objects.filter(pk=exhibit.pk).update(sha256=ghost)
     result, run = verify_instance()
-    [problem] = result.problems
+    problem, uncatalogued = result.problems
+    assert uncatalogued.kind == "object-uncatalogued"  # the real bytes, now unreferenced
+    assert uncatalogued.where.startswith(f"store object {exhibit.sha256} at ")
     assert problem.kind == "object-missing"
     assert problem.where == f"original {exhibit.pk} at {get_store().location(ghost)}"
-    assert run.ok is False and run.problems == [
-        {"kind": problem.kind, "where": problem.where, "detail": problem.detail}
-    ]
+    assert run.ok is False and run.problems[0] == {
+        "kind": problem.kind, "where": problem.where, "detail": problem.detail
+    }
     body = json.loads(CustodyEntry.objects.get(index=run.entry_index).entry)
-    assert body["details"]["problem_kinds"] == ["object-missing"]
+    assert body["details"]["problem_kinds"] == ["object-missing", "object-uncatalogued"]
 
 
 def test_a_wrong_catalogue_size_is_named(exhibit: Original) -> None:
@@ -91,6 +113,150 @@ def test_a_log_head_that_overcounts_is_named(db: None) -> None:
     CustodyHead.objects.update(size=3)
     problems = {(p.kind, p.where) for p in run_checks(log_only=True).problems}
     assert problems == {("entry-missing", "entries 1 to 2")}
+
+
+def test_a_store_object_nothing_catalogues_is_listed_with_its_place(
+    exhibit: Original, unique_bytes: Callable[[int], bytes]
+) -> None:
+    stray = get_store().put(io.BytesIO(unique_bytes(3000)))  # bytes stored, catalogue row never made
+    [problem] = run_checks().problems
+    assert problem.kind == "object-uncatalogued"
+    assert problem.where == f"store object {stray.sha256} at {get_store().location(stray.sha256)}"
+    assert get_store().exists(stray.sha256)  # listed, never deleted
+
+
+def _sql(statement: str, params: list | None = None) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def _log_of(count: int) -> None:
+    with transaction.atomic():
+        for i in range(count):
+            record("view", Actor("user", "alice"), Subject("ab" * 32), justification=f"look {i}")
+
+
+def test_the_log_head_may_only_grow(db: None) -> None:
+    from django.db import DatabaseError
+
+    from overt.custody.models import CustodyHead
+
+    _log_of(2)
+    for statement in (
+        "UPDATE custody_custodyhead SET size = 1",
+        "DELETE FROM custody_custodyhead",
+        "UPDATE custody_custodyhead SET id = 2",
+    ):
+        with pytest.raises(DatabaseError, match="may only grow"), transaction.atomic():
+            _sql(statement)
+    assert CustodyHead.objects.get().size == 2
+
+
+def _drop_head_triggers() -> None:
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from overt.custody.triggers import drop_head_triggers
+
+    drop_head_triggers(SimpleNamespace(connection=connection, execute=_sql))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "detail"),
+    [
+        ("UPDATE custody_custodyhead SET size = 1", "the head counts 1 entries but entry 2 exists"),
+        ("DELETE FROM custody_custodyhead", "the head row is gone"),
+    ],
+)
+def test_an_altered_head_is_reported_not_a_crash(db: None, tamper: str, detail: str) -> None:
+    _log_of(3)
+    _drop_head_triggers()
+    _sql(tamper)
+    result, run = verify_instance(log_only=True)
+    problems = {(p.kind, p.where) for p in result.problems}
+    assert ("log-head-altered", "table custody_custodyhead row 1") in problems
+    assert any(detail in p.detail for p in result.problems)
+    assert run.ok is False and run.entry_index is None  # not appended at a wrong head
+    assert CustodyEntry.objects.count() == 3
+
+
+def test_a_head_that_is_not_a_count_is_reported_on_sqlite(db: None) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's bigint column cannot hold text")
+    _log_of(1)
+    _drop_head_triggers()
+    _sql("UPDATE custody_custodyhead SET size = 'abc'")
+    result, run = verify_instance(log_only=True)
+    assert ("log-head-altered", "table custody_custodyhead row 1") in {
+        (p.kind, p.where) for p in result.problems
+    }
+    assert run.ok is False
+
+
+def test_a_broken_object_chain_is_named(db: None) -> None:
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from overt.custody.triggers import ENTRIES, drop_triggers
+
+    _log_of(4)
+    drop_triggers(SimpleNamespace(connection=connection, execute=_sql), ENTRIES)
+    _drop_head_triggers()
+    # Remove entry 3 (the last) cleanly, head included: only the chain and no checkpoint
+    # could tell. Then remove entry 1: the chain names the place.
+    _sql('DELETE FROM custody_custodyentry WHERE "index" = 1')
+    problems = {(p.kind, p.where) for p in run_checks(log_only=True).problems}
+    assert ("entry-chain-broken", "entry 2") in problems
+    assert ("entry-missing", "entry 1") in problems
+
+
+def test_a_removed_report_checkpoint_is_missed(exhibit: Original) -> None:
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from overt.custody.report import build_report
+    from overt.custody.triggers import CHECKPOINTS, drop_triggers
+
+    built = build_report(exhibit.recording_id, actor=Actor.system("test"))
+    size = built.data["checkpoint"]["size"]
+    drop_triggers(SimpleNamespace(connection=connection, execute=_sql), CHECKPOINTS)
+    _sql("DELETE FROM custody_checkpoint WHERE size = %s", [size])
+    problems = {(p.kind, p.where) for p in run_checks(log_only=True).problems}
+    assert problems == {("checkpoint-missing", f"checkpoint at size {size}")}
+
+
+def test_successive_checkpoints_must_be_consistent(db: None) -> None:
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from overt.custody import checkpoint as tlog
+    from overt.custody.checkpoints import issue_checkpoint
+    from overt.custody.keys import load_signing_key
+    from overt.custody.triggers import CHECKPOINTS, drop_triggers
+
+    _log_of(3)
+    issue_checkpoint()
+    _log_of(2)
+    issue_checkpoint()
+    assert run_checks(log_only=True).ok
+    # The instance's own key signs a different root at size 3: a forked history.
+    key = load_signing_key()
+    forged = tlog.sign(tlog.Checkpoint(key.name, 3, bytes(32)), key.name, key.private_key)
+    drop_triggers(SimpleNamespace(connection=connection, execute=_sql), CHECKPOINTS)
+    _sql("UPDATE custody_checkpoint SET note = %s, root = %s WHERE size = 3", [forged, "00" * 32])
+    problems = {(p.kind, p.where) for p in run_checks(log_only=True).problems}
+    assert problems == {
+        ("checkpoint-root-mismatch", "checkpoint at size 3"),
+        ("checkpoint-inconsistent", "checkpoints at sizes 3 and 5"),
+    }
 
 
 def test_every_problem_kind_is_explained_in_the_docs() -> None:
@@ -132,7 +298,7 @@ def test_scrub_job_that_finds_a_problem_records_it(exhibit: Original) -> None:
     assert jobs.run(job.pk) == Job.Status.SUCCEEDED  # the job ran; its finding is the result
     run = VerifyRun.objects.get()
     assert run.ok is False and run.problems[0]["kind"] == "object-missing"
-    assert "1 problem(s) found" in Job.objects.get(pk=job.pk).message
+    assert "2 problem(s) found" in Job.objects.get(pk=job.pk).message  # and its bytes unreferenced
 
 
 def test_the_next_run_is_handed_to_the_task_backend_with_run_after(

@@ -10,9 +10,14 @@ Nothing here trusts a cached or derived value. The checks:
    equal its position (this catches entries swapped or moved); each entry must be in
    canonical form and agree with the columns used to search it; the head must count them.
    The Merkle tree is rebuilt from the entry texts themselves, not from stored hashes.
+   Each object's entries (version 2) must be numbered 0, 1, 2, ... each naming the one
+   before; the head row must be a plain count that agrees with the entries.
 3. Checkpoints: each stored checkpoint's signature must verify with the instance key (and
-   its origin be the instance's), and the rebuilt tree's root at its size must equal the
-   signed root. A checkpoint larger than the log means the log was truncated.
+   its origin be the instance's), the rebuilt tree's root at its size must equal the
+   signed root, and each must be consistent with the one before (an RFC 9162 proof from
+   the stored leaf hashes). A checkpoint larger than the log means the log was truncated;
+   a report's seal naming a size with no stored checkpoint means one was removed.
+4. Objects in the store that no original or derivative references are listed.
 
 Every problem has a ``kind`` (below), a ``where`` (``original 3 at /path``, ``entry 17``,
 ``checkpoint at size 40``) and a ``detail`` in plain words.
@@ -27,18 +32,26 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from overt.evidence.models import Derivative, Original
 from overt.evidence.store import EvidenceStore, StoreError, get_store
 
 from . import checkpoint as tlog
+from .canonical import entry_is_canonical
+from .integrity import (
+    HEAD_WHERE,
+    check_head_covers_entries,
+    check_successive,
+    check_uncatalogued,
+    read_head,
+)
 from .keys import verifier
 from .merkle import EMPTY_ROOT, MerkleAccumulator
 from .models import Checkpoint, VerifyRun
 from .note import InvalidSignatureError, NoteError, UnverifiedNoteError
 from .services import Actor, record
-from .tree import FETCH_ROWS, head_size
+from .tree import FETCH_ROWS
 
 # Problem kinds; docs/custody.md explains each to a reader.
 PROBLEM_KINDS = {
@@ -46,17 +59,22 @@ PROBLEM_KINDS = {
     "object-size-mismatch": "the stored object's size differs from the catalogue",
     "object-hash-mismatch": "the stored object's bytes no longer hash to its SHA-256",
     "object-unreadable": "the store could not read the object",
+    "object-uncatalogued": "an object in the store that no original or derivative references",
     "entry-missing": "a leaf index has no entry (a row was removed)",
     "entry-hash-mismatch": "an entry's text no longer hashes to its stored leaf hash",
     "entry-unreadable": "an entry's text is not valid JSON",
     "entry-out-of-place": "an entry's own sequence number differs from its position",
     "entry-not-canonical": "an entry's text is not in canonical form",
     "entry-columns-mismatch": "an entry's search columns disagree with its text",
+    "entry-chain-broken": "an object's entries do not follow on (number, previous entry)",
+    "log-head-altered": "the log head row is missing, not a count, or counts too few",
     "checkpoint-signature": "a checkpoint is not validly signed by this instance's key",
     "checkpoint-malformed": "a stored checkpoint cannot be read",
     "checkpoint-record-mismatch": "a checkpoint's stored size or root differs from its signed text",
     "checkpoint-root-mismatch": "the log's entries do not add up to a signed root",
     "log-truncated": "a signed checkpoint covers more entries than the log now has",
+    "checkpoint-missing": "a report was sealed at a size whose checkpoint is not stored",
+    "checkpoint-inconsistent": "a checkpoint is not a prefix of the next one",
 }
 
 
@@ -114,11 +132,35 @@ def run_checks(*, log_only: bool = False, store: EvidenceStore | None = None) ->
     # below the head. Every checkpoint read is then within the head, and every entry below
     # the head was committed with it; later appends are simply not looked at.
     signed = _read_checkpoints(result)
-    head = head_size()
-    roots = _check_log(result, {size for size, _ in signed.values()}, head)
+    head = read_head(result)
+    seals: dict[int, int] = {}
+    roots = _check_log(result, {size for size, _ in signed.values()}, head, seals)
+    check_head_covers_entries(result)
     _check_checkpoints(result, signed, roots)
+    check_successive(result, signed)
+    stored = {size for size, _ in signed.values()}
+    for size, index in sorted(seals.items()):
+        if size not in stored:
+            result.add(
+                "checkpoint-missing",
+                f"checkpoint at size {size}",
+                f"entry {index} sealed a custody report at this size, but no valid checkpoint "
+                "of it is stored: a checkpoint row was removed or replaced",
+            )
     result.finished_at = datetime.now(UTC)
     return result
+
+
+def _log_verify_run(result: VerifyResult, actor: Actor, details: dict[str, Any]) -> int | None:
+    """Append the run's own `verify` entry; None when the log cannot take one."""
+    if any(p.kind == "log-head-altered" for p in result.problems):
+        return None  # appending at a wrong head would collide with, or skip, entries
+    try:
+        with transaction.atomic():
+            return record("verify", actor, details=details).index
+    except DatabaseError as exc:
+        result.add("log-head-altered", HEAD_WHERE, f"the run could not be logged: {exc}")
+        return None
 
 
 def verify_instance(
@@ -137,12 +179,12 @@ def verify_instance(
             entries=result.entries,
             checkpoints=result.checkpoints,
             objects_checked=result.originals + result.derivatives,
-            problems=[asdict(p) for p in result.problems[:1000]],
+            problems=[],
         )
-        entry = record(
-            "verify",
+        run.entry_index = _log_verify_run(
+            result,
             actor or Actor.system(f"verify-{trigger}"),
-            details={
+            {
                 "ok": result.ok,
                 "problems": len(result.problems),
                 "problem_kinds": kinds,
@@ -154,8 +196,9 @@ def verify_instance(
                 "run": run.pk,
             },
         )
-        run.entry_index = entry.index
-        run.save(update_fields=["entry_index"])
+        run.ok = result.ok
+        run.problems = [asdict(p) for p in result.problems[:1000]]
+        run.save(update_fields=["entry_index", "ok", "problems"])
     return result, run
 
 
@@ -163,6 +206,11 @@ def verify_instance(
 
 
 def _check_objects(result: VerifyResult, store: EvidenceStore) -> None:
+    try:
+        in_store = list(store.iter_hashes())
+    except (StoreError, OSError) as exc:
+        result.add("object-unreadable", "the evidence store", f"could not list it: {exc}")
+        in_store = []
     for row in Original.objects.order_by("pk").values("pk", "sha256", "size").iterator():
         result.originals += 1
         _check_object(result, store, f"original {row['pk']}", row["sha256"], row["size"])
@@ -171,6 +219,7 @@ def _check_objects(result: VerifyResult, store: EvidenceStore) -> None:
         result.derivatives += 1
         label = f"derivative {row['pk']} ({row['kind']} of original {row['original_id']})"
         _check_object(result, store, label, row["sha256"], row["size"])
+    check_uncatalogued(result, store, in_store)
 
 
 def _check_object(
@@ -209,12 +258,25 @@ def _check_object(
 # --- the log ---------------------------------------------------------------------------------
 
 
-def _rows(head: int) -> Iterator[tuple[int, str, str, str, str]]:
+def _check_chain(
+    result: VerifyResult, where: str, chain: object, count: int, previous: int | None
+) -> None:
+    if not isinstance(chain, dict) or (chain.get("n"), chain.get("prev")) != (count, previous):
+        said = (chain.get("n"), chain.get("prev")) if isinstance(chain, dict) else None
+        result.add(
+            "entry-chain-broken",
+            where,
+            f"it says it is its object's entry (number, previous) {said} but the log holds "
+            f"({count}, {previous}): an entry about the same object was removed or moved",
+        )
+
+
+def _rows(head: int | None) -> Iterator[tuple[int, str, str, str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             'SELECT "index", action, object_sha256, entry, leaf_hash '
             'FROM custody_custodyentry WHERE "index" < %s ORDER BY "index"',
-            [head],
+            [2**63 - 1 if head is None else head],
         )
         while True:
             rows = cursor.fetchmany(FETCH_ROWS)
@@ -228,18 +290,26 @@ def _missing(result: VerifyResult, start: int, end: int, why: str) -> None:
     result.add("entry-missing", where, why)
 
 
-def _check_log(result: VerifyResult, sizes: set[int], head: int) -> dict[int, bytes]:
-    """Rebuild the tree from the entry texts; return its root at each size in ``sizes``."""
+def _check_log(
+    result: VerifyResult, sizes: set[int], head: int | None, seals: dict[int, int]
+) -> dict[int, bytes]:
+    """Rebuild the tree from the entry texts; return its root at each size in ``sizes``.
+
+    ``seals`` collects {tree size: entry index} of the entries that sealed a report. With no
+    usable head, every entry is read."""
+    chains: dict[str, tuple[int, int]] = {}  # object -> (entries so far, last leaf index)
     roots: dict[int, bytes] = {0: EMPTY_ROOT}
     accumulator = MerkleAccumulator()
     append = accumulator.append
     sha256 = hashlib.sha256
-    dumps: Callable[..., str] = json.dumps
     loads = json.loads
     add = result.add
     expected = 0
     count = 0
     for index, action, object_sha256, text, stored_hash in _rows(head):
+        if object_sha256:
+            count_so_far, last_index = chains.get(object_sha256, (0, None))
+            chains[object_sha256] = (count_so_far + 1, index)
         if index != expected:
             _missing(result, expected, index, f"the log jumps from entry {expected - 1} to {index}")
         where = f"entry {index}"
@@ -265,10 +335,7 @@ def _check_log(result: VerifyResult, sizes: set[int], head: int) -> dict[int, by
                     f"the entry says it is number {seq} but it is stored at position {index}: "
                     "entries were swapped, moved or renumbered",
                 )
-            canonical = dumps(
-                body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            )
-            if canonical != text:
+            if not entry_is_canonical(text):
                 add("entry-not-canonical", where, "the entry's text is not in canonical form")
             obj = body.get("object")
             sha = obj.get("sha256") if isinstance(obj, dict) else None
@@ -279,6 +346,11 @@ def _check_log(result: VerifyResult, sizes: set[int], head: int) -> dict[int, by
                     f"the row is filed under action {action!r} and object {object_sha256!r} "
                     f"but the entry says {body.get('action')!r} and {sha!r}",
                 )
+            if object_sha256 and body.get("v", 1) != 1:
+                _check_chain(result, where, body.get("chain"), count_so_far, last_index)
+            seal = body.get("seal")
+            if isinstance(seal, dict) and isinstance(seal.get("tree_size"), int):
+                seals.setdefault(seal["tree_size"], index)
         elif body is not None:
             add("entry-unreadable", where, "the entry's text is not a JSON object")
         append(digest)
@@ -289,7 +361,7 @@ def _check_log(result: VerifyResult, sizes: set[int], head: int) -> dict[int, by
     result.entries = count
     result.positions = expected
     result.root = accumulator.root().hex()
-    if head > expected:
+    if head is not None and head > expected:
         _missing(
             result,
             expected,
@@ -367,3 +439,5 @@ def _check_checkpoints(
                 f"the first {size} entries now hash to root {roots[size].hex()} but the signed "
                 f"root is {root.hex()}: an entry among them was changed, removed or reordered",
             )
+
+
