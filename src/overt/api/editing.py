@@ -21,6 +21,7 @@ from overt.access.incident_moves import MoveRefused, check_move, log_move, log_r
 from overt.access.services import AccessDenied, Action, allowed, check, visible_recordings
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Category, Incident, Marker, Original, Recording, Tag
+from overt.ingest.times import CaptureTimeError, check_capture_time
 from overt.jobs.models import Job
 from overt.review import derive, offsets, timeline
 from overt.review.grants import client_of
@@ -233,9 +234,16 @@ class RecordingMarkers(APIView):
                 raise ValidationError(
                     {"original": "not a clip of this recording with a start time"}
                 )
-            at = original.started_at + timedelta(seconds=data["offset_s"])
+            try:
+                at = original.started_at + timedelta(seconds=data["offset_s"])
+            except OverflowError:
+                raise ValidationError({"offset_s": "past the end of any date"}) from None
         else:
             raise ValidationError({"at": "give either at, or original and offset_s"})
+        try:  # the same range as every time a camera or client tells overt
+            at = check_capture_time(at, "at")
+        except CaptureTimeError as exc:
+            raise ValidationError({"at" if "at" in data else "offset_s": str(exc)}) from exc
         with transaction.atomic():
             marker = Marker.objects.create(
                 recording=recording,
