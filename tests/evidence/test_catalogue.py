@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote_from_bytes
 
+import hypothesis
 import pytest
 from django.http import QueryDict
+from hypothesis import strategies as st
 
 from overt.evidence.catalogue import (
     FilterError,
@@ -185,3 +188,154 @@ def test_facet_options_offer_every_value_the_filters_take(catalogue) -> None:
     assert facets.categories == sorted([("Domestic", "Domestic"), ("Firearms", "Firearms"), *defaults])
     for value, _ in facets.officers:
         assert titles(officer=value)
+
+
+# --- hostile search text (issue 11 item 21), on SQLite FTS5 and on PostgreSQL pg_trgm ----
+
+ODD = 'Said "halt*" ^twice (loudly) NEAR: the car; col:value AND 50% off_side \\ {x} -y +z'
+
+
+@pytest.fixture
+def odd_text(catalogue) -> Recording:
+    return Recording.objects.create(
+        title="Odd words",
+        notes=ODD,
+        officer=catalogue["armed"].officer,
+        device=catalogue["armed"].device,
+        trigger_on_at=T0 + timedelta(hours=5),
+    )
+
+
+@pytest.mark.scaled
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"halt*"',  # quotes and the prefix star
+        "halt*",
+        "^twice",  # FTS5's start-of-column anchor
+        "(loudly)",  # grouping
+        "NEAR:",  # NEAR and a colon
+        "col:value",  # FTS5's column filter
+        "AND off_side",  # boolean operators are words like any other
+        "50%",  # LIKE wildcards
+        "off_side",
+        "\\ {x}",  # backslash (LIKE's escape) and braces (FTS5 column sets)
+        '"halt*" ^twice',
+        "-y +z said",
+    ],
+)
+def test_fts_metacharacters_are_only_text(odd_text, q: str) -> None:
+    assert titles(q=q) == ["Odd words"]
+
+
+@pytest.mark.scaled
+@pytest.mark.parametrize("q", ["NOT armed", "armed OR welfare", "armed AND NOT welfare", "(armed)"])
+def test_operators_do_not_operate(odd_text, q: str) -> None:
+    """Each word must appear as written: NOT and OR find nothing that lacks them."""
+    assert titles(q=q) == []
+
+
+@pytest.mark.scaled
+@pytest.mark.parametrize(
+    "q", ["\x00abc", "ab\x00cd", "abc\x00", "armed\x01", "\x1babc", "abc\x7f", "abc\x85def"]
+)
+def test_nul_and_control_characters_are_refused_clearly(catalogue, q: str) -> None:
+    with pytest.raises(FilterError) as caught:
+        RecordingFilter.from_params({"q": q})
+    assert caught.value.field == "q" and "control character" in caught.value.message
+    with pytest.raises(FilterError):  # a filter built by hand is checked too
+        list(filter_recordings(RecordingFilter(q=q)))
+
+
+@pytest.mark.scaled
+def test_tabs_and_line_breaks_separate_words(catalogue) -> None:
+    assert titles(q="stop\tsearch\r\n") == ["Stop and search"]
+
+
+@pytest.mark.scaled
+@pytest.mark.parametrize("field", ["officer", "device", "incident", "category", "tag"])
+def test_nul_in_any_text_filter_is_a_filter_error(catalogue, field: str) -> None:
+    with pytest.raises(FilterError) as caught:
+        RecordingFilter.from_params({field: "MP\x001"})
+    assert caught.value.field == field
+
+
+@pytest.mark.scaled
+def test_unpaired_surrogates_are_refused(catalogue) -> None:
+    with pytest.raises(FilterError) as caught:
+        RecordingFilter.from_params({"q": "\ud800armed"})
+    assert "surrogate" in caught.value.message
+
+
+@pytest.mark.scaled
+def test_very_long_text_is_refused_and_the_longest_allowed_works(catalogue) -> None:
+    with pytest.raises(FilterError):
+        RecordingFilter.from_params({"q": "armed" * 10_000})
+    assert titles(q="x" * 200) == []
+    assert titles(q=" ".join(["armed"] * 8)) == ["Armed deployment"]
+
+
+@pytest.fixture
+def api(client, catalogue):  # type: ignore[no-untyped-def]
+    from overt.testing.access import make_user, sign_in
+
+    return sign_in(client, make_user("searcher", "evidence-manager"))
+
+
+@pytest.mark.scaled
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("q=%00abc", 400),  # the probe's request: was a 500
+        ("q=abc%00", 400),
+        ("q=%1Babc", 400),
+        ("officer=MP%001", 400),
+        ("q=%ED%A0%80armed", 200),  # a UTF-8-encoded surrogate: not UTF-8, read as U+FFFD
+        ("q=%FF%FEarmed", 200),  # invalid UTF-8 bytes
+        ("q=" + "a" * 5000, 400),
+        ("q=%22armed%22+NEAR%28x%29+%5E*", 200),
+    ],
+)
+def test_the_api_and_library_answer_hostile_text_without_a_server_error(
+    api, query: str, status: int
+) -> None:
+    response = api.get(f"/api/recordings/?{query}")
+    assert response.status_code == status, response.content[:300]
+    if status == 400:
+        assert response["Content-Type"] == "application/problem+json"
+        assert "q" in response.json()["detail"] or "officer" in response.json()["detail"]
+    assert api.get(f"/?{query}").status_code == status  # the library page
+
+
+@pytest.mark.scaled
+def test_a_saved_search_name_with_nul_is_refused(api) -> None:
+    from overt.review.models import SavedSearch
+
+    response = api.post("/searches/", {"name": "mine\x00", "query": "q=armed"})
+    assert response.status_code == 400
+    assert not SavedSearch.objects.exists()
+
+
+# Any string, through the service and through the API: results or a clear 400, never an
+# exception of another kind or a 500.
+@pytest.mark.scaled
+@hypothesis.settings(
+    max_examples=150, deadline=None, suppress_health_check=list(hypothesis.HealthCheck)
+)
+@hypothesis.given(text=st.text(max_size=220))
+def test_any_query_string_never_errors(catalogue, text: str) -> None:
+    try:
+        f = RecordingFilter.from_params({"q": text})
+    except FilterError:
+        return
+    assert isinstance(list(filter_recordings(f)), list)
+
+
+@pytest.mark.scaled
+@hypothesis.settings(
+    max_examples=100, deadline=None, suppress_health_check=list(hypothesis.HealthCheck)
+)
+@hypothesis.given(raw=st.binary(max_size=120))
+def test_any_query_bytes_over_http_never_error(api, raw: bytes) -> None:
+    response = api.get("/api/recordings/?q=" + quote_from_bytes(raw))
+    assert response.status_code in (200, 400), response.content[:300]

@@ -7,10 +7,12 @@ indexes, so a first page reads about 50 index entries rather than sorting the ta
 Free text is a substring search of every word (any case) in titles, notes and marker
 text. On SQLite it reads an FTS5 trigram index kept current by triggers (migration
 evidence 0003); on PostgreSQL, `icontains` is served by pg_trgm GIN indexes.
+(Longer than most modules: the filters, their parsing and the search share one vocabulary.)
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
@@ -271,6 +273,8 @@ def _named(facet: str, counts: list[tuple[int, int]]) -> list[FacetCount]:
 def _text_condition(q: str) -> tuple[Q, bool]:
     """Recordings whose title, notes or marker text contain every word of `q` (any case),
     and whether the match is small enough to have been fetched as a list of ids."""
+    if (problem := text_problem(q)) is not None:  # a filter not made by from_params
+        raise FilterError("q", problem)
     terms = [t for t in q.split() if t][:MAX_TERMS]
     if connection.vendor == "sqlite":
         sql, params = _fts_query(terms)
@@ -290,7 +294,11 @@ def _text_condition(q: str) -> tuple[Q, bool]:
 
 def _fts_query(terms: list[str]) -> tuple[str, list[str]]:
     """SELECT of recording ids from the trigram index: MATCH for words of 3+ characters
-    (a quoted phrase is a substring search), LIKE on the indexed text for shorter ones."""
+    (a quoted phrase is a substring search), LIKE on the indexed text for shorter ones.
+
+    Every word goes in as an FTS5 string (double quotes, inner ones doubled), so `*`, `^`,
+    `:`, parentheses, NEAR, AND, OR and NOT are only characters to find; text_problem()
+    has already refused the NUL that would end the string early."""
     long_terms = [t for t in terms if len(t) >= MIN_WORD]
     short_terms = [t for t in terms if len(t) < MIN_WORD]
     where, params = [], []
@@ -363,7 +371,24 @@ def _text(field: str, raw: Any) -> str | None:
         return None
     if len(value) > MAX_TEXT_LENGTH:
         raise FilterError(field, f"longer than {MAX_TEXT_LENGTH} characters")
+    if (problem := text_problem(value)) is not None:
+        raise FilterError(field, problem)
     return value
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be searched for, or None. PostgreSQL refuses NUL in text and
+    FTS5 ends a string at one; a lone surrogate cannot be encoded at all. Tabs and line
+    breaks (pasted text) are only spaces between words."""
+    for char in value:
+        if char in "\t\n\r":
+            continue
+        kind = unicodedata.category(char)
+        if kind == "Cc":
+            return f"contains a control character (U+{ord(char):04X})"
+        if kind == "Cs":
+            return f"contains an unpaired surrogate (U+{ord(char):04X}), which is not text"
+    return None
 
 
 def _flag(field: str, raw: Any) -> bool | None:

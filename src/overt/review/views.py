@@ -45,6 +45,7 @@ from overt.evidence.catalogue import (
     RecordingFilter,
     Search,
     facet_options,
+    text_problem,
 )
 from overt.evidence.models import Category, Derivative, Incident, Original, Recording
 from overt.jobs.models import Job
@@ -318,6 +319,8 @@ def save_search(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("name", "").strip()[:100]
     query = QueryDict(request.POST.get("query", "")[:2000]).copy()
     query.pop("page", None)
+    if (problem := text_problem(name)) is not None:  # PostgreSQL refuses NUL in text
+        return HttpResponse(f"The name {problem}.", status=400, content_type="text/plain")
     if not name:
         return redirect(f"{reverse('library')}?{query.urlencode()}")
     if SavedSearch.objects.filter(owner=request.user).count() >= MAX_SAVED_SEARCHES:
