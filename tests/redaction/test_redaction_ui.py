@@ -157,8 +157,9 @@ def test_get_is_refused_on_changes_and_unknown_projects_are_404(reviewer, projec
 
 def test_a_role_that_may_not_redact_is_refused(project) -> None:
     auditor = sign_in(Client(), make_user("audrey", "auditor", password="correct horse battery"))
-    assert auditor.get(f"/redaction/{project.pk}/").status_code == 403
-    assert auditor.post(f"/redaction/{project.pk}/render").status_code == 403
+    # The auditor may not even list the footage: 404, as for no project (issue 11 item 3).
+    assert auditor.get(f"/redaction/{project.pk}/").status_code == 404
+    assert auditor.post(f"/redaction/{project.pk}/render").status_code == 404
     assert not Render.objects.exists()
     listing = auditor.get("/redaction/")
     assert listing.status_code == 200 and str(project) not in listing.content.decode()

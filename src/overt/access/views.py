@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -53,9 +53,9 @@ from .grants import (
     set_access_class,
     share,
 )
-from .matrix import Capability
+from .matrix import Action, Capability
 from .models import AccessClass, Alert, Assignment, PostIncidentProcedure, Share
-from .services import AccessDenied, require, visible_recordings
+from .services import AccessDenied, allowed, require, visible_recordings
 
 SETUP_KEY = "overt.totp_setup_device"
 BAD_LOGIN = "Your username and password did not match. Please try again."
@@ -205,6 +205,22 @@ def _deny(exc: AccessDenied) -> PermissionDenied:
     return PermissionDenied(str(exc))
 
 
+def break_glass_target(request: HttpRequest, recording_id: int) -> Recording:
+    """The recording to open; an id that names none is a logged 404, so trying ids one
+    after another leaves a trace whether or not they exist."""
+    recording = Recording.objects.only("id", "officer_id", "incident_id").filter(pk=recording_id)
+    if found := recording.first():
+        return found
+    record_now(
+        "access-refused",
+        Actor("user", request.user.get_username()),
+        Subject("", {"recording": recording_id}),
+        client=client_of(request),
+        details={"action": "break-glass", "reason": "no such recording"},
+    )
+    raise Http404("no such recording")
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def break_glass_view(request: HttpRequest, recording_id: int) -> HttpResponse:
@@ -212,18 +228,19 @@ def break_glass_view(request: HttpRequest, recording_id: int) -> HttpResponse:
         require(request.user, Capability.BREAK_GLASS)
     except AccessDenied as exc:
         raise _deny(exc) from exc
-    # The recording's details stay hidden until the glass is broken.
-    recording = get_object_or_404(
-        Recording.objects.only("id", "officer_id", "incident_id"), pk=recording_id
-    )
+    # The form is the same for every id: whether the recording exists, and its details,
+    # stay hidden until the glass is broken (see break_glass_target).
     form = BreakGlassForm(request.POST if request.method == "POST" else None)
     error, status = "", 200
     if request.method == "POST" and form.is_valid():
+        recording = break_glass_target(request, recording_id)
         try:
             break_glass(
                 request.user, recording, form.cleaned_data["reason"], client=client_of(request)
             )
-        except AccessDenied as exc:
+        except AccessDenied as exc:  # logged by break_glass()
+            if not allowed(request.user, Action.LIST, recording):
+                raise Http404("no such recording") from exc
             raise _deny(exc) from exc
         except GrantError as exc:
             error, status = str(exc), 400
@@ -231,7 +248,7 @@ def break_glass_view(request: HttpRequest, recording_id: int) -> HttpResponse:
             return redirect("recording", recording_id=recording.pk)
     elif request.method == "POST":
         status = 400
-    context = {"form": form, "recording_id": recording.pk, "error": error}
+    context = {"form": form, "recording_id": recording_id, "error": error}
     return render(request, "access/break_glass.html", context, status=status)
 
 
@@ -273,8 +290,8 @@ def post_incident_release(request: HttpRequest, procedure_id: int) -> HttpRespon
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
         release_post_incident(row, request.user, note=note, client=client_of(request))
-    except AccessDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
+    except AccessDenied as exc:  # logged there; only its manager may know the procedure
+        raise Http404("no such post-incident procedure") from exc
     except GrantError:
         pass  # released already: nothing to do
     return redirect(reverse("access-post-incident"))

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from overt.access.services import AccessDenied, Action, check, permitted
+from overt.access.services import AccessDenied, Action, allowed, check, permitted
 from overt.evidence.models import Derivative, Original, Recording
 from overt.jobs.models import Job
 from overt.review.grants import current_grant
@@ -37,10 +37,13 @@ def _project(request: HttpRequest, pk: int) -> RedactionProject:
 
 
 def _allow(request: HttpRequest, recording: Recording) -> None:
-    """The access service decides; its refusal (logged there) is a 403 with its reason."""
+    """The access service decides and logs its refusal: 404, as for no such project or
+    original, to whoever may not know the recording exists; else 403 with its reason."""
     try:
         check(request.user, Action.REDACT, recording)
     except AccessDenied as exc:
+        if not allowed(request.user, Action.LIST, recording):
+            raise Http404("no such redaction project or original") from exc
         raise PermissionDenied(str(exc)) from exc
 
 
