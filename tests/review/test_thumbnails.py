@@ -20,6 +20,7 @@ from overt.review.thumbnails import DETAIL_SIZE, THUMBNAIL_SIZE
 from overt.testing.access import make_user, sign_in
 
 START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+pytestmark = pytest.mark.scaled  # the poster is read back from S3 in the scaled run
 
 
 def detailed_jpeg(width: int = 1280, height: int = 720, seed: int = 7) -> bytes:
