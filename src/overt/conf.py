@@ -184,6 +184,15 @@ class OvertSettings(BaseModel):
         title="Worker heartbeat age limit",
         description="/healthz reports the worker down when its last heartbeat is older.",
     )
+    job_stale_seconds: float = Field(
+        600.0,
+        ge=1.0,
+        le=86400.0,
+        title="Stale running job threshold",
+        description="A running job whose worker has sent no heartbeat (and the job no "
+        "progress) for this long is taken over: a live worker sends it again. The lost "
+        "attempt counts towards OVERT_JOB_MAX_ATTEMPTS. Workers beat at least every 10 s.",
+    )
     checkpoint_interval_seconds: int = Field(
         300,
         ge=10,

@@ -22,14 +22,6 @@ from overt.jobs.worker import run_worker
 from overt.media.probe import probe
 
 
-@pytest.fixture
-def clean_queue() -> None:
-    if get_settings().jobs_engine == "redis":
-        import django_rq
-
-        django_rq.get_connection("default").flushdb()
-
-
 @pytest.mark.scaled
 @pytest.mark.django_db(transaction=True)
 def test_ingest_makes_all_derivatives_with_provenance(people, clips, clean_queue) -> None:

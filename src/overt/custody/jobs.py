@@ -1,31 +1,27 @@
 """Scheduled custody work: checkpoints and the verify scrub.
 
-The job worker has no clock of its own, so each of these jobs, when it has run, queues its
-own next run with django-tasks' ``run_after``: checkpoints every
-``OVERT_CHECKPOINT_INTERVAL_SECONDS``, the scrub every ``SCRUB_INTERVAL_SECONDS``. Each
-run is a Job row of its own (subject ``due:<time>``), so the jobs list shows the history.
-`overt custody schedule` starts both chains; it is safe to run again, as it adds nothing
-while a run is already queued. A cron line calling `overt custody checkpoint` and
-`overt verify` does the same job without the worker.
+Each run queues its own next one through the one periodic scheduler (overt.jobs.schedule):
+checkpoints every ``OVERT_CHECKPOINT_INTERVAL_SECONDS``, the scrub every
+``SCRUB_INTERVAL_SECONDS``. `overt custody schedule` starts both chains; it is safe to run
+again, as it adds nothing while a run is already queued. A cron line calling
+`overt custody checkpoint` and `overt verify` does the same job without the worker.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-
-from django.db import transaction
 
 from overt.conf import get_settings
 from overt.jobs.models import Job
 from overt.jobs.registry import JobContext, handles
+from overt.jobs.schedule import ensure_scheduled as _ensure_scheduled
+from overt.jobs.schedule import schedule_next, schedule_run
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_JOB = "custody.checkpoint"
 SCRUB_JOB = "custody.scrub"
 SCRUB_INTERVAL_SECONDS = 24 * 3600  # a full re-hash reads every object: daily
-PENDING = (Job.Status.QUEUED, Job.Status.RETRYING, Job.Status.RUNNING)
 
 
 def interval(kind: str) -> float:
@@ -36,35 +32,17 @@ def interval(kind: str) -> float:
 
 def schedule(kind: str, delay_s: float | None = None) -> Job:
     """Queue one run of ``kind`` after ``delay_s`` (default: its interval)."""
-    from overt.jobs.tasks import run_job
-
-    due = datetime.now(UTC) + timedelta(seconds=interval(kind) if delay_s is None else delay_s)
-    with transaction.atomic():
-        job, created = Job.objects.get_or_create(
-            key=f"{kind}:due:{due.isoformat(timespec='microseconds')}",
-            defaults={
-                "kind": kind,
-                "params": {"due": due.isoformat()},
-                "max_attempts": get_settings().job_max_attempts,
-            },
-        )
-        if created:
-            transaction.on_commit(lambda: run_job.using(run_after=due).enqueue(job.pk))
-    return job
+    return schedule_run(kind, interval(kind) if delay_s is None else delay_s)
 
 
 def ensure_scheduled(kind: str) -> Job:
     """The pending run of ``kind``, queuing one if there is none."""
-    pending = Job.objects.filter(kind=kind, status__in=PENDING).order_by("created_at").first()
-    return pending or schedule(kind)
+    return _ensure_scheduled(kind, interval(kind))
 
 
 def _next(kind: str, ctx: JobContext) -> None:
-    # Queue the next run before this one is marked done, so the chain never breaks; a
-    # retry of this attempt must not add a second chain.
-    pending = Job.objects.filter(kind=kind, status__in=PENDING).exclude(pk=ctx.job_id)
-    if not pending.exists():
-        schedule(kind)
+    # Queue the next run before this one is marked done, so the chain never breaks.
+    schedule_next(ctx, interval(kind))
 
 
 @handles(CHECKPOINT_JOB)

@@ -22,6 +22,9 @@ class Job(models.Model):
     params = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(
+        max_length=100, blank=True, help_text="The worker that ran the latest attempt."
+    )
     max_attempts = models.PositiveIntegerField(default=5)
     progress = models.FloatField(default=0.0)
     message = models.CharField(max_length=500, blank=True)

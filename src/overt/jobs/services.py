@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import traceback
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from overt.conf import get_settings
 
-from .models import Job
+from .models import Job, WorkerHeartbeat
 from .registry import JOB_KINDS, JobContext, handler_for
 
 log = logging.getLogger(__name__)
 PROGRESS_WRITE_INTERVAL_S = 0.5  # at most two progress writes a second per job
-STALE_RUNNING_S = 600.0  # a running job silent this long lost its worker; take it over
+
+# Who runs jobs in this process: the worker's heartbeat id, set by run_worker(). A job run
+# elsewhere (`overt jobs run`) is named by host and pid and has no heartbeat, so only its
+# own progress writes keep it from being taken over.
+_worker_id = f"{socket.gethostname()}-{os.getpid()}"
+
+
+def set_worker_id(worker_id: str) -> None:
+    global _worker_id
+    _worker_id = worker_id
 
 
 def enqueue(kind: str, subject: str, params: dict[str, Any] | None = None) -> Job:
@@ -50,25 +62,79 @@ def retry(job: Job) -> Job:
 
 
 def _dispatch(job_id: int, delay_s: float = 0.0) -> None:
+    dispatch(job_id, run_after=timezone.now() + timedelta(seconds=delay_s) if delay_s > 0 else None)
+
+
+def dispatch(job_id: int, run_after: datetime | None = None) -> None:
+    """Send job `job_id` to the worker queue now, or to run at `run_after`."""
     from .tasks import run_job
 
     task = run_job
-    if delay_s > 0:
-        task = run_job.using(run_after=timezone.now() + timedelta(seconds=delay_s))
+    if run_after is not None and run_after > timezone.now():
+        task = run_job.using(run_after=run_after)
     task.enqueue(job_id)
 
 
 def redispatch_stranded(older_than_s: float = 300.0) -> int:
-    """Re-send queued jobs whose message may have been lost (e.g. Redis restarted)."""
+    """Re-send waiting jobs whose message may have been lost (e.g. Redis restarted).
+
+    A job due later (a scheduled run, a retry after backoff) is sent for its due time,
+    never early; a duplicate message finds the job done or running and does nothing.
+    """
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
     stranded = list(
         Job.objects.filter(
             status__in=[Job.Status.QUEUED, Job.Status.RETRYING], updated_at__lt=cutoff
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "next_attempt_at")
     )
-    for pk in stranded:
-        _dispatch(pk)
+    for pk, due in stranded:
+        dispatch(pk, run_after=due)
     return len(stranded)
+
+
+def stale_running() -> QuerySet[Job]:
+    """Running jobs whose worker is silent: no heartbeat, and no progress from the job,
+    for OVERT_JOB_STALE_SECONDS. Their worker died (kill -9, power cut, OOM) mid-job."""
+    cutoff = timezone.now() - timedelta(seconds=get_settings().job_stale_seconds)
+    alive = WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values("worker_id")
+    return Job.objects.filter(status=Job.Status.RUNNING, updated_at__lt=cutoff).exclude(
+        worker__in=alive
+    )
+
+
+def take_over_stale() -> int:
+    """Send every stale running job again; returns how many were taken over.
+
+    The lost attempt counts, so a job that kills its worker every time (say, out of
+    memory) ends up failed instead of looping. Each take-over is a compare-and-set on
+    the row, so of several workers doing this at once only one re-sends a job.
+    """
+    taken = 0
+    for job in stale_running():
+        note = (
+            f"attempt {job.attempts} lost: worker {job.worker or '(unknown)'} went silent; "
+            "taken over"
+        )
+        now = timezone.now()
+        last = job.attempts >= job.max_attempts
+        won = Job.objects.filter(
+            pk=job.pk, status=Job.Status.RUNNING, updated_at=job.updated_at
+        ).update(
+            status=Job.Status.FAILED if last else Job.Status.RETRYING,
+            message=note[:500],
+            last_error=note,
+            next_attempt_at=None if last else now,
+            finished_at=now if last else None,
+            updated_at=now,
+        )
+        if not won:
+            continue  # another worker took it over, or its worker spoke after all
+        taken += 1
+        log.warning("job %s: %s", job.key, note)
+        _count(job.kind, "failed" if last else "failed-attempt")
+        if not last:
+            dispatch(job.pk)
+    return taken
 
 
 def run(job_id: int) -> str:
@@ -78,15 +144,27 @@ def run(job_id: int) -> str:
         if job is None:
             log.warning("job %s no longer exists", job_id)
             return "missing"
-        stale = timezone.now() - timedelta(seconds=STALE_RUNNING_S)
-        if job.done or (job.status == Job.Status.RUNNING and job.updated_at > stale):
-            return job.status  # a duplicate delivery: the work is done or under way
+        if job.done:
+            return job.status  # a duplicate delivery: the work is done
+        if job.status == Job.Status.RUNNING:
+            if not stale_running().filter(pk=job.pk).exists():
+                return job.status  # a duplicate delivery: the work is under way
+            if job.attempts >= job.max_attempts:
+                return job.status  # its last attempt was lost: take_over_stale() fails it
         job.status = Job.Status.RUNNING
         job.attempts += 1
+        job.worker = _worker_id[:100]
         job.started_at = timezone.now()
         job.next_attempt_at = None
         job.save(
-            update_fields=["status", "attempts", "started_at", "next_attempt_at", "updated_at"]
+            update_fields=[
+                "status",
+                "attempts",
+                "worker",
+                "started_at",
+                "next_attempt_at",
+                "updated_at",
+            ]
         )
 
     last_write = 0.0

@@ -1,4 +1,7 @@
-"""The worker process: the database engine's loop or an RQ worker, plus a heartbeat."""
+"""The worker process: the database engine's loop or an RQ worker, plus a heartbeat.
+
+The heartbeat thread also takes over the jobs of dead workers: every beat it re-sends
+running jobs whose worker has been silent for OVERT_JOB_STALE_SECONDS."""
 
 from __future__ import annotations
 
@@ -14,14 +17,20 @@ from django.utils import timezone
 from overt.conf import get_settings
 
 from .models import WorkerHeartbeat
-from .services import redispatch_stranded
+from .services import redispatch_stranded, set_worker_id, take_over_stale
 
 log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_S = 10.0
 
 
+def heartbeat_interval() -> float:
+    # Several beats fit in the stale threshold, so one slow write never looks like death.
+    return min(HEARTBEAT_INTERVAL_S, get_settings().job_stale_seconds / 4)
+
+
 class Heartbeat(threading.Thread):
-    """Writes this worker's liveness every few seconds so /healthz can see it."""
+    """Writes this worker's liveness every few seconds (for /healthz and for the stale-job
+    check of every other worker), and takes over the jobs of workers that went silent."""
 
     def __init__(self, worker_id: str, engine: str) -> None:
         super().__init__(name="overt-heartbeat", daemon=True)
@@ -44,10 +53,11 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         try:
-            while not self.stopped.wait(HEARTBEAT_INTERVAL_S):
+            while not self.stopped.wait(heartbeat_interval()):
                 try:
                     close_old_connections()
                     self.beat()
+                    take_over_stale()
                 except Exception:  # a busy database must not kill the worker
                     log.exception("worker heartbeat failed")
         finally:
@@ -61,9 +71,11 @@ def run_worker(*, burst: bool = False, interval: float = 0.5) -> None:
     """Run jobs until stopped (or, with burst, until the queue is empty)."""
     settings = get_settings()
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    set_worker_id(worker_id)
     heartbeat = Heartbeat(worker_id, settings.jobs_engine)
     heartbeat.beat()
     if not burst:
+        take_over_stale()
         redispatch_stranded()
         heartbeat.start()
     try:
@@ -101,4 +113,44 @@ def _run_rq(burst: bool) -> None:
     queue = django_rq.get_queue("default", job_class=TaskJob)
     # SimpleWorker runs jobs in this process: no fork, so Django's connections stay valid.
     worker = SimpleWorker([queue], connection=queue.connection, job_class=TaskJob)
-    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    if burst:  # RQ moves due delayed jobs once, in this process
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        return
+    # RQ's own scheduler is a forked process that outlives a worker killed with SIGKILL;
+    # run it as a thread of this process instead, so a dead worker leaves nothing behind.
+    scheduler = RQSchedulerThread(queue)
+    scheduler.start()
+    try:
+        worker.work(burst=False, with_scheduler=False, logging_level="WARNING")
+    finally:
+        scheduler.stop()
+
+
+class RQSchedulerThread(threading.Thread):
+    """Moves delayed RQ jobs (retries after backoff, scheduled runs) to the queue when due."""
+
+    def __init__(self, queue: object) -> None:
+        from rq.scheduler import RQScheduler
+
+        super().__init__(name="overt-rq-scheduler", daemon=True)
+        self.scheduler = RQScheduler([queue], connection=queue.connection)  # type: ignore[attr-defined]
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        rq = self.scheduler
+        rq.register_birth()
+        try:
+            while not self.stopped.wait(rq.interval):
+                try:
+                    if rq.should_reacquire_locks:
+                        rq.acquire_locks()
+                    rq.heartbeat()
+                    rq.enqueue_scheduled_jobs()
+                except Exception:  # Redis away for a moment must not end scheduling
+                    log.exception("RQ scheduling failed")
+        finally:
+            rq.stop()  # releases its locks, so another worker's scheduler takes over now
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
