@@ -1,15 +1,18 @@
-"""Canonical JSON: the exact bytes that custody entries are hashed from."""
+"""Canonical JSON: the exact bytes that custody entries are hashed from (RFC 8785)."""
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from overt.custody.canonical import canonical_json
+from overt.custody.canonical import SAFE_INTEGER, canonical_json, legacy_canonical_json
+
+JCS_VECTORS = Path(__file__).parent / "data" / "jcs"
 
 
 def test_sorted_keys_and_no_whitespace() -> None:
@@ -22,10 +25,42 @@ def test_non_ascii_is_literal_utf8() -> None:
     assert canonical_json({"name": "Zoë 東京"}) == '{"name":"Zoë 東京"}'.encode()
 
 
-def test_keys_sort_by_code_point() -> None:
-    # "Z" (U+005A) < "a" (U+0061) < "é" (U+00E9) < "😀" (U+1F600)
-    expected = '{"Z":0,"a":0,"é":0,"😀":0}'.encode()
-    assert canonical_json({"é": 0, "a": 0, "😀": 0, "Z": 0}) == expected
+def test_keys_sort_by_utf16_code_unit() -> None:
+    # U+1F600 is the surrogate pair D83D DE00 in UTF-16, so it sorts before U+FB33:
+    # JCS's order, where code-point order would put it last.
+    expected = '{"Z":0,"a":0,"é":0,"\U0001f600":0,"\ufb33":0}'.encode()
+    assert canonical_json({"\ufb33": 0, "é": 0, "a": 0, "\U0001f600": 0, "Z": 0}) == expected
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.stem for p in (JCS_VECTORS / "input").glob("*.json"))
+)
+def test_published_rfc8785_vectors(name: str) -> None:
+    source = json.loads((JCS_VECTORS / "input" / f"{name}.json").read_text("utf-8"))
+    assert canonical_json(source) == (JCS_VECTORS / "output" / f"{name}.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("ieee_hex", "expected"),
+    [  # from the RFC 8785 author's number test file (testdata/README.md)
+        ("4340000000000001", "9007199254740994"),
+        ("4340000000000002", "9007199254740996"),
+        ("444b1ae4d6e2ef50", "1e+21"),
+        ("3eb0c6f7a0b5ed8d", "0.000001"),
+        ("3eb0c6f7a0b5ed8c", "9.999999999999997e-7"),
+        ("8000000000000000", "0"),
+        ("0", "0"),
+    ],
+)
+def test_numbers_in_ecmascript_form(ieee_hex: str, expected: str) -> None:
+    import struct
+
+    value = struct.unpack(">d", bytes.fromhex(ieee_hex.rjust(16, "0")))[0]
+    assert canonical_json(value) == expected.encode()
+
+
+def test_version_1_form_is_kept_for_checking_old_entries() -> None:
+    assert legacy_canonical_json({"b": 1e16, "a": 0.000001}) == b'{"a":1e-06,"b":1e+16}'
 
 
 def test_string_escapes() -> None:
@@ -33,9 +68,15 @@ def test_string_escapes() -> None:
 
 
 def test_numbers() -> None:
-    assert canonical_json([0, -1, 2**64, 0.1, 1e16, -0.0, False]) == (
-        b"[0,-1,18446744073709551616,0.1,1e+16,-0.0,false]"
+    assert canonical_json([0, -1, SAFE_INTEGER, 0.1, 1e16, -0.0, False]) == (
+        b"[0,-1,9007199254740991,0.1,10000000000000000,0,false]"
     )
+
+
+@pytest.mark.parametrize("value", [SAFE_INTEGER + 1, -SAFE_INTEGER - 1, 2**64])
+def test_rejects_integers_a_double_cannot_hold(value: int) -> None:
+    with pytest.raises(ValueError, match="string"):
+        canonical_json({"size": value})
 
 
 def test_tuples_are_arrays_and_no_trailing_newline() -> None:
@@ -80,8 +121,8 @@ def test_shared_subobjects_are_not_circular() -> None:
 json_values = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(min_value=-SAFE_INTEGER, max_value=SAFE_INTEGER)
+    | st.floats(allow_nan=False, allow_infinity=False).map(lambda x: x or 0.0)
     | st.text(),
     lambda children: st.lists(children) | st.dictionaries(st.text(), children),
     max_leaves=20,
@@ -91,6 +132,7 @@ json_values = st.recursive(
 @given(json_values)
 def test_round_trips_and_is_idempotent(value: object) -> None:
     encoded = canonical_json(value)
-    decoded = json.loads(encoded.decode("utf-8"))
+    # JCS numbers are IEEE-754 doubles: read them back as a JCS reader would.
+    decoded = json.loads(encoded.decode("utf-8"), parse_int=float)
     assert decoded == value
     assert canonical_json(decoded) == encoded
