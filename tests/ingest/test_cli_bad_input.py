@@ -97,6 +97,10 @@ def test_watch_quarantines_bad_files_goes_on_and_does_not_retry_them(tmp_path, c
     (dock / "a-nested.mp4.json").write_bytes(NESTED)
     (dock / "b-overflow.mp4").write_bytes(clips["noise"].read_bytes())
     (dock / "b-overflow.mp4.json").write_bytes(OVERFLOWING)
+    (dock / "b2-wrong-hash.mp4").write_bytes(clips["truncated"].read_bytes())
+    (dock / "b2-wrong-hash.mp4.json").write_text(
+        json.dumps({"schema": "overt.sidecar/1", "sha256": "0" * 64})
+    )
     (dock / "c-good.mp4").write_bytes(clips["good"].read_bytes())
     args = ("watch", str(dock), "--officer", "MP100", "--device", "CAM-1", "--once")
     env = {"OVERT_WATCH_SETTLE_SECONDS": "0.3"}
@@ -104,12 +108,13 @@ def test_watch_quarantines_bad_files_goes_on_and_does_not_retry_them(tmp_path, c
     out = run_overt(home, *args, env=env)
     _no_traceback(out)
     assert out.returncode == 0, out.stderr
-    assert out.stderr.count("quarantined") == 2, out.stderr
+    assert out.stderr.count("quarantined") == 3, out.stderr
     assert (dock / ".ingested" / "c-good.mp4").read_bytes() == clips["good"].read_bytes()
     quarantine = dock / ".quarantine"
     for name, source, reason in [
         ("a-nested.mp4", clips["silent"], "nested deeper than 16 levels"),
         ("b-overflow.mp4", clips["noise"], "outside the range a date can hold"),
+        ("b2-wrong-hash.mp4", clips["truncated"], "declared sha256 0000"),
     ]:
         assert not (dock / name).exists() and not (dock / f"{name}.json").exists()
         assert (quarantine / name).read_bytes() == source.read_bytes()  # kept, byte for byte
@@ -121,7 +126,11 @@ def test_watch_quarantines_bad_files_goes_on_and_does_not_retry_them(tmp_path, c
         json.loads(e)
         for (e,) in _rows(home, "SELECT entry FROM custody_custodyentry WHERE action = 'verify'")
     ]
-    assert sorted(e["details"]["filename"] for e in entries) == ["a-nested.mp4", "b-overflow.mp4"]
+    assert sorted(e["details"]["filename"] for e in entries) == [
+        "a-nested.mp4",
+        "b-overflow.mp4",
+        "b2-wrong-hash.mp4",
+    ]
     assert all(e["details"]["ok"] is False for e in entries)
     assert _rows(home, "SELECT filename FROM evidence_original") == [("c-good.mp4",)]
 
@@ -131,5 +140,5 @@ def test_watch_quarantines_bad_files_goes_on_and_does_not_retry_them(tmp_path, c
     assert again.returncode == 0 and "quarantined" not in again.stderr, again.stderr
     assert sorted(p.name for p in quarantine.iterdir()) == before
     assert _rows(home, "SELECT count(*) FROM custody_custodyentry WHERE action = 'verify'") == [
-        (2,)
+        (3,)
     ]

@@ -117,3 +117,22 @@ def test_a_directory_or_a_device_file_is_refused_with_a_message(people, tmp_path
     with pytest.raises(IngestError, match="not a regular file or a pipe"):
         ingest_file(Path(os.devnull), officer_number="MP100", device_serial="CAM-1")
     assert not Original.objects.exists() and not CustodyEntry.objects.exists()
+
+
+def test_a_clip_claiming_another_officers_activation_is_refused_before_storing(
+    people, clips
+) -> None:
+    Officer.objects.create(number="MP200", name="PC Other")
+    meta = {
+        "schema": "overt.sidecar/1",
+        "device": "CAM-1",
+        "recording": {"trigger_on_at": "2026-11-20T14:00:00Z"},
+    }
+    first = parse_sidecar(json.dumps({**meta, "officer": "MP100"}).encode())
+    ingest_file(clips["good"], officer_number=None, device_serial=None, sidecar=first)
+    before = set(get_store().iter_hashes())
+    second = parse_sidecar(json.dumps({**meta, "officer": "MP200"}).encode())
+    with pytest.raises(IngestError, match="belongs to officer MP100, not MP200"):
+        ingest_file(clips["silent"], officer_number=None, device_serial=None, sidecar=second)
+    # Refused before a byte was written: no uncatalogued object is left in the store.
+    assert set(get_store().iter_hashes()) == before

@@ -106,6 +106,13 @@ def ingest_file(
         return _clip_start(sidecar, early[0] if early else None, path)
 
     officer, device = resolve_people(officer_number, device_serial, sidecar, capture_time)
+    if sidecar and sidecar.recording:  # refuse before storing, not after
+        _check_activation_owner(
+            Recording.objects.filter(
+                device=device, trigger_on_at=utc(sidecar.recording.trigger_on_at)
+            ).first(),
+            officer,
+        )
     categories = _resolve_categories(sidecar)
     declared = _declared_hash(declared_sha256, sidecar)
     name = safe_name(
@@ -351,15 +358,21 @@ def _recording_for(
             ],
         )
     elif recording.officer_id != officer.pk:
-        raise IngestError(
-            f"recording {recording.pk} from device {device.serial} at {trigger_on.isoformat()} "
-            f"belongs to officer {recording.officer.number}, not {officer.number}"
-        )
+        _check_activation_owner(recording, officer)
     elif stopped_at and (recording.trigger_off_at is None or stopped_at > recording.trigger_off_at):
         if not (meta and meta.trigger_off_at):
             recording.trigger_off_at = stopped_at
             recording.save(update_fields=["trigger_off_at"])
     return recording
+
+
+def _check_activation_owner(recording: Recording | None, officer: Officer) -> None:
+    if recording is not None and recording.officer_id != officer.pk:
+        raise IngestError(
+            f"recording {recording.pk} from device {recording.device.serial} at "
+            f"{recording.trigger_on_at.isoformat()} belongs to officer "
+            f"{recording.officer.number}, not {officer.number}"
+        )
 
 
 def _count(original: Original) -> None:
