@@ -1,0 +1,271 @@
+"""ID walking over every route, object kind and role (issue 11, "make the probing permanent").
+
+The routes come from the URL resolver, so a new route that takes an object id and has no
+entry in WALK fails `test_every_route_is_walked`. For each role (and 'no role') the walk
+asks each route about an object of a recording that role may not see (filmed by another
+team, restricted to someone else) and about an id that names nothing. Neither may answer
+2xx, both must answer the same status, and nothing may name the recording. Routes that
+take no object id are listed in NO_OBJECT_ID; those outside user sessions in ELSEWHERE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from access_support import START, incident, people, recording
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from overt.access import grants
+from overt.access.matrix import Action, Capability, Role, has_capability
+from overt.access.models import Alert
+from overt.access.services import allowed
+from overt.custody.services import Actor
+from overt.evidence.models import Derivative
+from overt.jobs.models import Job
+from overt.redaction.models import AudioRange, Box, RedactionProject, Track
+from overt.review.models import SavedSearch, SyncOffset
+from overt.testing.access import make_user, sign_in
+
+BY = Actor.system("test")
+MISSING = 987654321
+TITLE = "Walked target"
+ROLES: list[Role | None] = [None, *Role]
+REASON = {"category": "Investigation", "text": "walking ids"}
+
+# Routes that name no object (lists, forms, sign-in, the schema, health).
+NO_OBJECT_ID = {
+    "healthz", "metrics", "api-schema", "api-recordings", "api-jobs", "login", "login-totp",
+    "login-totp-setup", "logout", "oidc_authentication_init", "oidc_authentication_callback",
+    "access-alerts", "access-post-incident", "verifier-key", "inclusion", "consistency",
+    "checkpoint-latest", "verify-latest", "retention", "retention-upcoming-json",
+    "upload-new", "redaction-list", "library", "jobs", "save-search", "axis-auth",
+}  # fmt: skip
+# Routes with an id that are walked elsewhere, and why.
+ELSEWHERE = {
+    "swift-account": "device credentials, not a user session: tests/uploads",
+    "swift-container": "device credentials, not a user session: tests/uploads",
+    "swift-object": "device credentials, not a user session: tests/uploads",
+    "tus": "served by the ASGI app only: tests/uploads",
+    "retention-certificate-json": "manage-retention checked before any lookup: tests/retention",
+    "retention-certificate-pdf": "manage-retention checked before any lookup: tests/retention",
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    url: str  # with {id} for the walked object
+    kind: str  # which object of the scene fills {id}
+    body: dict | None = None
+    json: bool = False
+    # The role may see this object through this route (so it is not walked): by default,
+    # when it may take `action` on the target recording.
+    action: Action = Action.LIST
+    capability: Capability | None = None  # ...or when it holds this capability
+
+
+DERIVED = [k.value for k in Derivative.Kind]
+WALK: dict[str, list[Probe]] = {
+    "release": [
+        Probe("get", "/recordings/{id}/release", "recording"),
+        Probe("post", "/recordings/{id}/release", "recording", {"export": "1", **REASON}),
+    ],
+    "api-download": [Probe("post", "/api/originals/{id}/download/", "original", REASON, json=True)],
+    "api-export": [Probe("post", "/api/recordings/{id}/export/", "recording", REASON, json=True)],
+    "api-recording": [
+        Probe("get", "/api/recordings/{id}/", "recording"),
+        Probe("patch", "/api/recordings/{id}/", "recording", {"incident": ""}, json=True),
+    ],
+    "api-recording-markers": [
+        Probe("post", "/api/recordings/{id}/markers/", "recording", {"text": "x"}, json=True)
+    ],
+    "api-recording-clips": [
+        Probe("post", "/api/recordings/{id}/clips/", "recording", {"in_s": 0}, json=True)
+    ],
+    "api-recording-stills": [
+        Probe("post", "/api/recordings/{id}/stills/", "recording", {"at_s": 0}, json=True)
+    ],
+    "api-recording-timeline": [Probe("get", "/api/recordings/{id}/timeline/", "recording")],
+    "api-marker": [
+        Probe("patch", "/api/markers/{id}/", "marker", {"text": "x"}, json=True),
+        Probe("delete", "/api/markers/{id}/", "marker"),
+    ],
+    "api-original": [Probe("get", "/api/originals/{id}/", "original")],
+    "api-derived-job": [Probe("get", "/api/jobs/{id}/derived/", "job")],
+    "api-incident-sync": [
+        Probe("get", "/api/incidents/{id}/sync/", "incident"),
+        Probe("post", "/api/incidents/{id}/sync/", "incident"),
+    ],
+    "api-sync-offset": [
+        Probe("put", "/api/sync-offsets/{id}/", "sync-offset", {"offset_s": 1}, json=True)
+    ],
+    "access-break-glass": [
+        # The form itself is the same page for every id; opening is break-glass's purpose.
+        Probe(
+            "post",
+            "/access/break-glass/{id}/",
+            "recording",
+            {"reason": "walking ids here"},
+            capability=Capability.BREAK_GLASS,
+        ),
+    ],
+    "recording-access": [Probe("get", "/recordings/{id}/access", "recording")],
+    "access-alert-acknowledge": [
+        Probe("post", "/access/alerts/{id}/acknowledge", "alert", capability=Capability.SEE_ALERTS)
+    ],
+    "access-post-incident-release": [
+        Probe("post", "/access/post-incident/{id}/release", "procedure")
+    ],
+    "entries": [
+        Probe("get", "/api/custody/entries?object={id}", k, action=Action.AUDIT)
+        for k in ["sha:original", *(f"sha:{d}" for d in DERIVED)]
+    ],
+    "report": [
+        Probe("get", f"/api/custody/reports/{{id}}.{fmt}", "recording", action=Action.AUDIT)
+        for fmt in ("json", "zip")
+    ],
+    "redaction-create": [Probe("post", "/redaction/new", "original-form")],
+    "redaction-project": [Probe("get", "/redaction/{id}/", "project")],
+    "redaction-data": [Probe("get", "/redaction/{id}/data.json", "project")],
+    "redaction-track-add": [Probe("post", "/redaction/{id}/tracks/new", "project")],
+    "redaction-thumb": [Probe("get", "/redaction/{id}/tracks/1/thumb.jpg", "project")],
+    "redaction-include": [Probe("post", "/redaction/{id}/tracks/1/include", "project")],
+    "redaction-keyframe": [Probe("post", "/redaction/{id}/tracks/1/keyframes", "project")],
+    "redaction-keyframe-delete": [
+        Probe("post", "/redaction/{id}/keyframes/{box}/delete", "project")
+    ],
+    "redaction-audio-add": [Probe("post", "/redaction/{id}/audio", "project")],
+    "redaction-audio-remove": [Probe("post", "/redaction/{id}/audio/{audio}/delete", "project")],
+    "redaction-render": [Probe("post", "/redaction/{id}/render", "project")],
+    "recording": [
+        Probe("get", "/recordings/{id}/", "recording"),
+        Probe("post", "/recordings/{id}/", "recording", REASON),
+    ],
+    "derivative-media": [
+        Probe("get", "/media/derivatives/{id}", f"derivative:{d}") for d in DERIVED
+    ],
+    "poster-thumbnail": [
+        Probe("get", "/media/derivatives/{id}/thumbnail", f"derivative:{d}") for d in DERIVED
+    ],
+    "incident": [Probe("get", "/incidents/{id}/", "incident")],
+    "delete-search": [Probe("post", "/searches/{id}/delete/", "search")],
+}
+
+
+def _routes(patterns: list, prefix: str = "") -> list[tuple[str, str]]:
+    found = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            found += _routes(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            found.append((p.name or "", prefix + str(p.pattern)))
+    return found
+
+
+def test_every_route_is_walked() -> None:
+    routes = _routes(get_resolver().url_patterns)
+    unnamed = [r for n, r in routes if not n]
+    assert not unnamed, f"name these routes so the walk can cover them: {unnamed}"
+    names = {n for n, _ in routes}
+    takes_id = {n for n, r in routes if re.search(r"<|\(\?P<", r)}
+    missing = takes_id - set(WALK) - set(ELSEWHERE)
+    assert not missing, f"routes with an object id that the ID walk does not cover: {missing}"
+    untold = names - takes_id - NO_OBJECT_ID - set(WALK)
+    assert not untold, f"new routes: walk them, or list them in NO_OBJECT_ID: {untold}"
+    assert set(WALK) | set(ELSEWHERE) | NO_OBJECT_ID <= names  # nothing stale
+
+
+@pytest.fixture
+def target(db) -> dict:
+    """A recording only `keeper` may see, with one object of every kind hanging off it."""
+    officers = people()
+    keeper = make_user("keeper", Role.EVIDENCE_MANAGER)
+    walked = incident("CAD 7/WALK")
+    rec = recording(officers["MP3"], TITLE, incident=walked, salt="walk")
+    other = recording(officers["MP3"], f"{TITLE} two", incident=walked, salt="walk2")
+    grants.set_access_class(rec, "confidential", by=BY, users=[keeper])
+    grants.set_access_class(other, "confidential", by=BY, users=[keeper])
+    original = rec.originals.get()
+    for kind in DERIVED:
+        if not original.derivatives.filter(kind=kind).exists():
+            Derivative.objects.create(
+                original=original, kind=kind, sha256=f"{len(kind):02d}{kind[:2].encode().hex()}"
+                .ljust(64, "e"), size=1, content_type="application/octet-stream",
+                generator="test", generator_version="1",
+            )  # fmt: skip
+    project = RedactionProject.objects.create(original=original, created_by="keeper")
+    track = Track.objects.create(project=project, number=1, start_s=0, end_s=1)
+    box = Box.objects.create(track=track, t=0, x1=0, y1=0, x2=1, y2=1, manual=True)
+    audio = AudioRange.objects.create(project=project, start_s=0, end_s=1, mode="mute")
+    marker = rec.markers.create(at=START, text="walked", created_by="keeper")
+    job = Job.objects.create(kind="review.clip", key="review.clip:walk", params={
+        "original": original.pk})  # fmt: skip
+    offset = SyncOffset.objects.create(reference=original, other=other.originals.get())
+    alert = Alert.objects.create(kind=Alert.Kind.BREAK_GLASS, message="x", recording=rec)
+    procedure = grants.start_post_incident(
+        incident("CAD 8/SHOOT"), officers=[officers["MP3"]], manager=keeper, by=BY
+    )
+    search = SavedSearch.objects.create(owner=keeper, name="mine", query="q=walk")
+    ids: dict[str, object] = {
+        "recording": rec.pk, "original": original.pk, "project": project.pk,
+        "marker": marker.pk, "job": job.pk, "incident": walked.pk, "sync-offset": offset.pk,
+        "alert": alert.pk, "procedure": procedure.pk, "search": search.pk,
+        "sha:original": original.sha256, "box": box.pk, "audio": audio.pk,
+    }  # fmt: skip
+    for d in original.derivatives.all():
+        ids[f"derivative:{d.kind}"], ids[f"sha:{d.kind}"] = d.pk, d.sha256
+    return {"recording": rec, "ids": ids, "original": original}
+
+
+def _actor(role: Role | None):  # type: ignore[no-untyped-def]
+    officers = people()
+    with_officer = role in (Role.OFFICER, Role.SUPERVISOR)
+    user = make_user(
+        f"walker-{role or 'none'}",
+        role,
+        officer=officers["MP1"] if with_officer else None,
+        team="Alpha" if role is Role.SUPERVISOR else "",
+    )
+    return user
+
+
+def _call(client: Client, probe: Probe, url: str, value: object):  # type: ignore[no-untyped-def]
+    body = dict(probe.body or {})
+    if probe.kind == "original-form":
+        body["original"] = value
+    call: Callable = getattr(client, probe.method)
+    if probe.json:
+        return call(url, body, content_type="application/json")
+    return call(url, body) if probe.method == "post" else call(url)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: str(r or "no-role"))
+def test_no_role_learns_of_objects_it_may_not_see(target: dict, role: Role | None) -> None:
+    user = _actor(role)
+    client = sign_in(Client(), user)
+    ids, rec = target["ids"], target["recording"]
+    failures = []
+    for name, probes in WALK.items():
+        for probe in probes:
+            if allowed(user, probe.action, rec) or (
+                probe.capability is not None and has_capability(role, probe.capability)
+            ):
+                continue  # the role may see it: the matrix tests check what it gets
+            kind = "original" if probe.kind == "original-form" else probe.kind
+            answers = []
+            for value in (ids[kind], MISSING if not kind.startswith("sha:") else "f" * 64):
+                url = probe.url.format(id=value, box=ids["box"], audio=ids["audio"])
+                response = _call(client, probe, url, value)
+                text = response.content.decode(errors="replace") if not getattr(
+                    response, "streaming", False) else ""  # fmt: skip
+                answers.append(response.status_code)
+                if TITLE in text:
+                    failures.append(f"{name} {probe.method} {url} names the recording")
+            seen, missing = answers
+            if 200 <= seen < 400 or seen != missing:
+                failures.append(f"{name} {probe.method} {probe.kind}: {seen} vs missing {missing}")
+    assert not failures, f"{role}:\n" + "\n".join(failures)
