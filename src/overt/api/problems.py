@@ -62,3 +62,33 @@ def insufficient_space_problem(exc: Exception) -> JsonResponse:
     """The same 507 for plain Django views."""
     body = insufficient_space_body(exc)
     return problem(507, body["title"], body["detail"])
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "request_id": {"type": "string", "description": "Quote it when reporting an error."},
+    },
+    "required": ["type", "title", "status"],
+    "additionalProperties": True,
+}
+
+
+def document_problems(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular post-processing hook: every 4xx/5xx answer of the API is
+    problem+json (see problem_exception_handler), so the schema says so."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if str(status)[:1] in {"4", "5"} and isinstance(response, dict):
+                    ref = {"$ref": "#/components/schemas/Problem"}
+                    response["content"] = {PROBLEM_TYPE: {"schema": ref}}
+    return result

@@ -210,7 +210,11 @@ def _who(request: Request) -> tuple[Actor, Client]:
         OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["zip", "json"]),
         _query("justification", str, doc="Why the report is taken; logged with the export."),
     ],
-    responses={200: OpenApiTypes.BINARY, 404: OpenApiTypes.OBJECT},
+    responses={
+        (200, "application/zip"): OpenApiTypes.BINARY,
+        (200, "application/json"): OpenApiTypes.OBJECT,  # the .json form
+        404: OpenApiTypes.OBJECT,
+    },
 )
 @api_view(["GET"])
 def report(request: Request, recording_id: int, fmt: str) -> HttpResponse:

@@ -153,6 +153,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Evidence platform for body-worn video.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "overt.api.problems.document_problems",  # errors are problem+json
+    ],
 }
 
 LOGGING = {
