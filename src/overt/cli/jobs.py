@@ -18,7 +18,7 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--status", help="Only jobs in this status.")
 def jobs_list(as_json: bool, status: str | None) -> None:
-    """List jobs with their progress, attempts and last error."""
+    """List jobs with their progress, attempts (a lost one included), worker and last error."""
     setup()
     from overt.jobs.models import Job
 
@@ -34,6 +34,7 @@ def jobs_list(as_json: bool, status: str | None) -> None:
             "progress": round(j.progress, 3),
             "attempts": j.attempts,
             "max_attempts": j.max_attempts,
+            "worker": j.worker,
             "message": j.message,
             "last_error": j.last_error,
         }
