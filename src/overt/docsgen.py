@@ -96,11 +96,20 @@ def access_markdown() -> str:
     return matrix_markdown()
 
 
+def custody_actions_markdown() -> str:
+    from overt.custody.actions import ACTION_DESCRIPTIONS
+
+    lines = ["| action | recorded when |", "| --- | --- |"]
+    lines += [f"| `{name}` | {text} |" for name, text in ACTION_DESCRIPTIONS.items()]
+    return "\n".join(lines)
+
+
 PAGES = {
     "configuration.md": settings_markdown,
     "cli.md": cli_markdown,
     "access.md": access_markdown,
     "api.md": api_markdown,
+    "custody.md": custody_actions_markdown,
 }
 
 

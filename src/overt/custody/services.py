@@ -11,38 +11,12 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from .actions import ACTIONS
 from .canonical import canonical_json, check_canonical
 from .errors import CustodyError
 from .merkle import leaf_hash
 from .models import CustodyEntry, CustodyHead
 
-# The closed vocabulary; docs/custody.md describes each one.
-ACTIONS = frozenset(
-    {
-        "ingest",
-        "view",
-        "stream",
-        "download",
-        "export",
-        "share",
-        "metadata-change",
-        "category-change",
-        "marker-add",
-        "hold-set",
-        "hold-release",
-        "delete",
-        "purge",
-        "derivative-create",
-        "redaction",
-        "login",
-        "login-failed",
-        "permission-change",
-        "access-refused",
-        "break-glass",
-        "config-change",
-        "verify",
-    }
-)
 # Version 2 adds `chain` (each object's entries form a numbered, back-linked list) and, on
 # the entries that seal a custody report, `seal`. Version 1 entries stay as written.
 ENTRY_VERSION = 2

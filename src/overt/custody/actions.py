@@ -1,0 +1,49 @@
+"""Every action the custody log records, with when it is recorded.
+
+The one list: `record()` refuses any other action, and the table of actions in
+docs/custody.md is generated from it (`make docs`).
+"""
+
+from __future__ import annotations
+
+# action -> when it is recorded (Markdown, one sentence)
+ACTION_DESCRIPTIONS: dict[str, str] = {
+    "ingest": (
+        'an original is received and stored; again, with `"duplicate": true` and the new '
+        "delivery's officer, device and source, whenever known bytes arrive again"
+    ),
+    "view": (
+        "someone starts playback of a recording (at each playback start one entry for each of"
+        " its originals, with the justification)"
+    ),
+    "download": "an original or derivative is downloaded",
+    "export": "footage or its custody report is exported (a custody report is made)",
+    "share": "footage is shared with someone outside the force (e.g. CPS, defence)",
+    "metadata-change": "catalogue details (officer, times, title, notes, ...) are changed",
+    "category-change": "an evidential category is added or removed",
+    "marker-add": "a timestamped marker is added",
+    "hold-set": "a legal hold is placed (retention suspended)",
+    "hold-release": "a legal hold is lifted",
+    "delete": "footage is marked for deletion",
+    "purge": "footage bytes are destroyed under the retention rules",
+    "derivative-create": (
+        "a derivative (browser proxy, poster, sprite, waveform) is made from an original"
+    ),
+    "redaction": "a redacted version is produced",
+    "login": "a user signs in",
+    "login-failed": "a sign-in attempt fails",
+    "permission-change": ("a user's roles or access change"),
+    "access-refused": (
+        "the access rules refused someone an action on a recording (e.g. an involved officer "
+        "under a post-incident lock); the attempted action, relations and reason are in the "
+        "details"
+    ),
+    "break-glass": (
+        "someone opened a recording they may not normally see, in an emergency, with a reason"
+        " (evidence managers are alerted)"
+    ),
+    "config-change": "an instance setting changes",
+    "verify": "`overt verify` or the scrub job ran (with its result)",
+}
+
+ACTIONS = frozenset(ACTION_DESCRIPTIONS)
