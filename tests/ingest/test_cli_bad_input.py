@@ -142,3 +142,33 @@ def test_watch_quarantines_bad_files_goes_on_and_does_not_retry_them(tmp_path, c
     assert _rows(home, "SELECT count(*) FROM custody_custodyentry WHERE action = 'verify'") == [
         (3,)
     ]
+
+
+def test_watch_survives_a_dock_it_cannot_tidy(tmp_path, clips) -> None:
+    """The file is catalogued but cannot be moved out (.ingested is not a folder): no
+    traceback, the file stays, and it is not delivered again on every pass."""
+    home, dock = tmp_path / "home", tmp_path / "dock"
+    dock.mkdir()
+    (dock / ".ingested").write_text("not a folder")
+    assert run_overt(home, "officer", "add", "MP100", "--name", "PC Test").returncode == 0
+    assert run_overt(home, "device", "add", "CAM-1", "--model", "W").returncode == 0
+    (dock / "clip.mp4").write_bytes(clips["good"].read_bytes())
+    out = run_overt(
+        home,
+        "watch",
+        str(dock),
+        "--officer",
+        "MP100",
+        "--device",
+        "CAM-1",
+        "--once",
+        env={"OVERT_WATCH_SETTLE_SECONDS": "0.3"},
+    )
+    _no_traceback(out)
+    assert out.returncode == 0
+    assert "ingested but not moved out of the dock" in out.stderr
+    assert (dock / "clip.mp4").exists()
+    assert _rows(home, "SELECT count(*) FROM evidence_original") == [(1,)]
+    assert _rows(home, "SELECT count(*) FROM custody_custodyentry WHERE action = 'ingest'") == [
+        (1,)
+    ]

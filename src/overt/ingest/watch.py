@@ -77,7 +77,7 @@ class DockWatcher:
             present.add(path)
             try:
                 stat = path.stat()
-            except FileNotFoundError:
+            except OSError:  # gone, or unreadable: look again next pass
                 continue
             state = FileState(stat.st_size, stat.st_mtime_ns)
             if self._refused.get(path) == state:
@@ -108,6 +108,8 @@ class DockWatcher:
                 self.scan()
             except IngestError as exc:  # the folder went away (an unmounted dock): wait
                 log.error("%s; still watching", exc)
+            except Exception:  # whatever happens to one pass, the next one comes
+                log.exception("dock scan of %s failed; still watching", self.folder)
             time.sleep(self.poll_s)
 
     def _take(self, path: Path, state: FileState) -> IngestResult | None:
@@ -121,7 +123,7 @@ class DockWatcher:
                 sidecar=sidecar,
                 source=Original.Source.DOCK_FOLDER,
             )
-        except (SidecarError, HashMismatch) as exc:
+        except (SidecarError, HashMismatch, ValueError) as exc:  # the file is at fault
             return self._quarantine(path, sidecar_path, state, str(exc))
         except (IngestError, StoreError, OSError, DatabaseError) as exc:
             # Not the file's fault: registration, room or the store may change.
@@ -135,9 +137,13 @@ class DockWatcher:
             )
         self._seen.pop(path, None)
         self._refused.pop(path, None)
-        self._retire(path)
-        if sidecar_path.exists():
-            self._retire(sidecar_path)
+        try:
+            self._retire(path)
+            if sidecar_path.exists():
+                self._retire(sidecar_path)
+        except OSError as exc:  # catalogued; don't deliver it again on every pass
+            log.error("dock file %s ingested but not moved out of the dock: %s", path, exc)
+            self._refused[path] = state
         log.info("dock file %s ingested as %s (%s)", path.name, result.sha256, result.status)
         return result
 
