@@ -1,8 +1,9 @@
 """What every retention service module shares: the domain errors, the actor of the daily
 job, and the helpers that lock a recording, find its holds and log to custody.
 
-The errors are domain errors, never HTTP ones: the web, API and CLI edges map them
-(NotFound to 404 or exit 2, Refused to 409/400 or exit 1).
+The errors are domain errors, never HTTP ones: each edge maps them (the CLI: NotFound
+exits 2, any other RetentionError exits 1; the API's edit of categories: a 400 naming
+the field).
 """
 
 from __future__ import annotations
