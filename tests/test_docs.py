@@ -26,3 +26,18 @@ def test_every_cli_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text("utf-8")
     for path in command_paths():
         assert f"### `{path}`" in text, f"{path} is missing from docs/cli.md"
+
+
+def test_the_readme_links_every_docs_page() -> None:
+    readme = (DOCS.parent / "README.md").read_text("utf-8")
+    missing = [p.name for p in sorted(DOCS.glob("*.md")) if f"(docs/{p.name})" not in readme]
+    assert not missing, f"README.md links no docs page for {missing}"
+
+
+def test_the_readme_keeps_exactly_two_set_up_commands() -> None:
+    readme = (DOCS.parent / "README.md").read_text("utf-8")
+    quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    block = quickstart.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make demo", "make test"]
+    assert "OVERT_BIND" in quickstart
