@@ -132,7 +132,8 @@ def ingest_file(
     if existing is not None:
         return _duplicate(existing, actor, delivery)
 
-    info = early[0] if early else probe(store.local_path(stored.sha256) or path)
+    # Probed again even if probed early: the stored bytes, not the source, are the record.
+    info = probe(store.local_path(stored.sha256) or path)
     try:
         with transaction.atomic():
             original = _catalogue(
