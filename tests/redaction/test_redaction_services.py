@@ -29,6 +29,7 @@ from overt.redaction.engine.c2pa_sign import (
 )
 from overt.redaction.evalset import make_eval_clip
 from overt.redaction.models import AudioRange, RedactionProject, Render, Track
+from support_derivatives import assert_every_derivative_has_its_entry
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +157,7 @@ def test_project_detect_review_render_makes_a_signed_derivative(original, tmp_pa
     second.refresh_from_db()
     assert second.derivative is not None and second.derivative.pk != derivative.pk
     assert Derivative.objects.filter(original=original, kind="redacted").count() == 2
+    assert_every_derivative_has_its_entry()
 
 
 @pytest.mark.django_db(transaction=True)

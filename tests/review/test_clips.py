@@ -21,8 +21,11 @@ from overt.evidence.store import get_store
 from overt.ingest.services import ingest_file
 from overt.jobs.models import Job
 from overt.jobs.worker import run_worker
+from overt.media import cutting
 from overt.media.derivatives import start_seconds
-from overt.review import clips, derive
+from overt.media.pictures import ClipError, make_still
+from overt.review import derive
+from support_derivatives import assert_every_derivative_has_its_entry
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
@@ -121,7 +124,7 @@ def test_clip_holds_exactly_the_pictures_from_in_to_out(
 ) -> None:
     src = sources[source]
     before = hashlib.sha256(src.read_bytes()).hexdigest()
-    result = clips.make_clip(src, tmp_path / "clip.mp4", in_s, out_s)
+    result = cutting.make_clip(src, tmp_path / "clip.mp4", in_s, out_s)
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before  # the source is only read
 
     every = pictures(src)
@@ -153,12 +156,12 @@ def test_clip_holds_exactly_the_pictures_from_in_to_out(
 
 
 def test_rotated_source_keeps_its_rotation_and_stills_are_upright(sources, tmp_path: Path) -> None:
-    result = clips.make_clip(sources["rotated"], tmp_path / "clip.mp4", 0.5, 2.2)
+    result = cutting.make_clip(sources["rotated"], tmp_path / "clip.mp4", 0.5, 2.2)
     assert result.audio == "none" and (result.width, result.height) == (180, 320)
     from overt.media.probe import probe
 
     assert probe(tmp_path / "clip.mp4").rotation == 90
-    still = clips.make_still(sources["rotated"], tmp_path / "still.png", 1.2)
+    still = make_still(sources["rotated"], tmp_path / "still.png", 1.2)
     assert (still.width, still.height) == (180, 320)
 
 
@@ -166,7 +169,7 @@ def test_rotated_source_keeps_its_rotation_and_stills_are_upright(sources, tmp_p
 def test_still_is_the_picture_shown_at_that_moment(sources, tmp_path: Path, at: float) -> None:
     every = pictures(sources["b-frames"])
     shown = max((p for p in every if p[0] <= at + 0.001), key=lambda p: p[0])
-    result = clips.make_still(sources["b-frames"], tmp_path / "still.png", at)
+    result = make_still(sources["b-frames"], tmp_path / "still.png", at)
     assert result.at_s == pytest.approx(shown[0])
     assert result.frame == [t for t, _ in every].index(shown[0])
     image = np.asarray(Image.open(tmp_path / "still.png").convert("RGB"))
@@ -174,10 +177,10 @@ def test_still_is_the_picture_shown_at_that_moment(sources, tmp_path: Path, at: 
 
 
 def test_bad_ranges_are_refused(sources, tmp_path: Path) -> None:
-    with pytest.raises(clips.ClipError, match="before the in-point"):
-        clips.make_clip(sources["plain"], tmp_path / "c.mp4", 3.0, 1.0)
-    with pytest.raises(clips.ClipError, match="after the end"):
-        clips.make_clip(sources["plain"], tmp_path / "c.mp4", 60.0, 61.0)
+    with pytest.raises(ClipError, match="before the in-point"):
+        cutting.make_clip(sources["plain"], tmp_path / "c.mp4", 3.0, 1.0)
+    with pytest.raises(ClipError, match="after the end"):
+        cutting.make_clip(sources["plain"], tmp_path / "c.mp4", 60.0, 61.0)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -198,7 +201,7 @@ def test_clip_and_still_jobs_store_derivatives_with_provenance_and_custody(peopl
     assert job.status == "succeeded", job.last_error
     clip = derive.made_by(job)
     assert clip is not None and clip.kind == "clip" and clip.content_type == "video/mp4"
-    assert clip.generator == clips.GENERATOR and "pyav=" in clip.generator_version
+    assert clip.generator == cutting.GENERATOR and "pyav=" in clip.generator_version
     assert clip.facts["source_sha256"] == original.sha256
     assert clip.facts["method"] == "smart-cut" and clip.facts["frames"] == 65
     assert clip.facts["label"] == "The challenge" and clip.facts["requested_by"] == "reviewer"
@@ -225,6 +228,9 @@ def test_clip_and_still_jobs_store_derivatives_with_provenance_and_custody(peopl
     derive.request_clip(recording, original, 1.0, 2.0, username="reviewer")
     run_worker(burst=True)
     assert Derivative.objects.filter(original=original, kind="clip").count() == 2
+    # Every derivative the flow made (media's proxy, poster, sprite and waveform, the
+    # clips and the still) has its own custody entry.
+    assert assert_every_derivative_has_its_entry() == 7
 
 
 @pytest.mark.django_db

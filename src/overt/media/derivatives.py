@@ -21,6 +21,7 @@ from av.filter import Graph
 from av.video.stream import VideoStream
 from PIL import Image
 
+from overt.media.audio import AacEncoder
 from overt.media.probe import VideoInfo, probe
 
 GENERATOR = "overt.media"
@@ -124,7 +125,7 @@ def make_proxy(
         ) as out:
             vout = _add_h264_stream(out, vin, out_w, out_h)
             graph = _video_graph(vin, info.rotation, out_w, out_h)
-            audio = _AudioPath(out, ain, t0) if ain is not None else None
+            audio = AacEncoder(out, ain, t0) if ain is not None else None
 
             frames = 0
             last_pts = -1
@@ -263,37 +264,6 @@ def _drain_video(graph: Graph, out: av.container.OutputContainer, vout: VideoStr
         frame.pict_type = 0  # let the encoder choose frame types
         out.mux(vout.encode(frame))
         count += 1
-
-
-class _AudioPath:
-    """Resample to AAC-friendly fltp and encode with a continuous sample clock."""
-
-    def __init__(self, out: av.container.OutputContainer, ain: av.audio.AudioStream, t0: float):
-        src_rate = ain.codec_context.sample_rate or 48_000
-        self.rate = 44_100 if src_rate == 44_100 else 48_000
-        layout = "mono" if ain.codec_context.channels == 1 else "stereo"
-        self.stream = out.add_stream("aac", rate=self.rate, layout=layout)
-        self.stream.bit_rate = 96_000 if layout == "mono" else 128_000
-        self.resampler = av.AudioResampler(format="fltp", layout=layout, rate=self.rate)
-        self.t0 = t0
-        self.out = out
-        self.next_pts: int | None = None
-
-    def push(self, frame: av.AudioFrame | None) -> None:
-        if frame is not None and self.next_pts is None:
-            # Where the first sound sits relative to the first picture.
-            start = frame.time if frame.time is not None else self.t0
-            self.next_pts = max(0, round((start - self.t0) * self.rate))
-        for chunk in self.resampler.resample(frame):
-            chunk.pts = self.next_pts
-            chunk.time_base = Fraction(1, self.rate)
-            self.next_pts = (self.next_pts or 0) + chunk.samples
-            self.out.mux(self.stream.encode(chunk))
-
-    def finish(self) -> None:
-        if self.next_pts is not None:
-            self.push(None)
-        self.out.mux(self.stream.encode(None))
 
 
 # --- poster and sprite --------------------------------------------------------------

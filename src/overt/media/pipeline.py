@@ -9,14 +9,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
-from overt.custody.services import Actor, Subject, record
+from overt.custody.services import Actor
 from overt.evidence.models import Derivative, Original
 from overt.evidence.store import EvidenceStore, get_store
 from overt.jobs.services import enqueue
 
 from . import derivatives
+from .catalogue import Provenance, Requester, store_derivative
 
 DERIVATIVE_JOBS: dict[str, str] = {
     Derivative.Kind.PROXY: "media.proxy",
@@ -30,6 +31,7 @@ CONTENT_TYPES: dict[str, tuple[str, str]] = {
     Derivative.Kind.SPRITE: ("image/jpeg", ".jpg"),
     Derivative.Kind.WAVEFORM: ("application/json", ".json"),
 }
+PROVENANCE = Provenance(derivatives.GENERATOR, derivatives.GENERATOR_VERSION)
 
 
 def schedule_derivatives(original: Original) -> None:
@@ -56,34 +58,19 @@ def make_derivative(
     ):
         target = Path(tmp) / f"{kind}{suffix}"
         facts = _jsonable(build(source, target))
-        stored = store.put_file(target)
-    try:
-        with transaction.atomic():
-            derivative = Derivative.objects.create(
-                original=original,
-                kind=kind,
-                sha256=stored.sha256,
-                size=stored.size,
+        try:
+            return store_derivative(
+                original,
+                kind,
+                target,
                 content_type=content_type,
-                generator=derivatives.GENERATOR,
-                generator_version=derivatives.GENERATOR_VERSION,
+                provenance=PROVENANCE,
                 facts=facts,
+                requester=Requester(Actor.system("media"), {"original": original.pk}),
+                store=store,
             )
-            record(
-                "derivative-create",
-                Actor.system("media"),
-                Subject(original.sha256, {"original": original.pk, "derivative": derivative.pk}),
-                details={
-                    "kind": kind,
-                    "sha256": stored.sha256,
-                    "size": stored.size,
-                    "generator": derivatives.GENERATOR,
-                    "generator_version": derivatives.GENERATOR_VERSION,
-                },
-            )
-    except IntegrityError:  # a concurrent attempt won; its row stands
-        return Derivative.objects.get(original=original, kind=kind)
-    return derivative
+        except IntegrityError:  # a concurrent attempt won; its row stands
+            return Derivative.objects.get(original=original, kind=kind)
 
 
 def _jsonable(value: Any) -> Any:

@@ -23,6 +23,7 @@ from overt.evidence.models import Derivative, Original
 from overt.evidence.store import EvidenceStore, get_store
 from overt.jobs.models import Job
 from overt.jobs.services import enqueue
+from overt.media.catalogue import Provenance, Requester, catalogue_derivative
 
 from .engine import tracking
 from .engine.adhoc import DEFAULT_DETECT_WIDTH, DEFAULT_THRESHOLD, PLATE_EVERY
@@ -552,49 +553,47 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
         locked = Render.objects.select_for_update().get(pk=render.pk)
         if locked.derivative_id is not None:  # a concurrent attempt won
             return RenderOutcome(locked, Derivative.objects.get(pk=locked.derivative_id))
-        derivative = Derivative.objects.create(
-            original=original,
-            kind=Derivative.Kind.REDACTED,
-            sha256=stored.sha256,
-            size=stored.size,
+
+        def record_render(derivative: Derivative) -> None:
+            # The render's own entry comes before the derivative's, and names it.
+            locked.derivative = derivative
+            locked.finished_at = timezone.now()
+            locked.save(update_fields=["derivative", "finished_at"])
+            RedactionProject.objects.filter(pk=project.pk).update(
+                status=RedactionProject.Status.RENDERED, last_error=""
+            )
+            record(
+                "redaction",
+                _user(render.requested_by),
+                _subject(project, render=render.number, derivative=derivative.pk),
+                details={
+                    "step": "render",
+                    "render": render.number,
+                    "sha256": stored.sha256,
+                    "tracks": [t["id"] for t in manifest["tracks"]],
+                    "excluded_tracks": [t["id"] for t in manifest["excluded_tracks"]],
+                    "audio_ranges": manifest["audio_ranges"],
+                    "mode": project.mode,
+                    "detectors": project.detectors,
+                },
+            )
+
+        derivative = catalogue_derivative(
+            original,
+            Derivative.Kind.REDACTED,
+            stored,
             content_type="video/mp4",
-            generator=GENERATOR,
-            generator_version=generator_version()[:200],
+            provenance=Provenance(GENERATOR, generator_version()),
             facts=manifest,
-        )
-        locked.derivative = derivative
-        locked.finished_at = timezone.now()
-        locked.save(update_fields=["derivative", "finished_at"])
-        RedactionProject.objects.filter(pk=project.pk).update(
-            status=RedactionProject.Status.RENDERED, last_error=""
-        )
-        subject = _subject(project, render=render.number, derivative=derivative.pk)
-        record(
-            "redaction",
-            _user(render.requested_by),
-            subject,
-            details={
-                "step": "render",
-                "render": render.number,
-                "sha256": stored.sha256,
-                "tracks": [t["id"] for t in manifest["tracks"]],
-                "excluded_tracks": [t["id"] for t in manifest["excluded_tracks"]],
-                "audio_ranges": manifest["audio_ranges"],
-                "mode": project.mode,
-                "detectors": project.detectors,
-            },
-        )
-        record(
-            "derivative-create",
-            Actor.system("redaction"),
-            subject,
-            details={
-                "kind": Derivative.Kind.REDACTED,
-                "sha256": stored.sha256,
-                "size": stored.size,
-                "generator": GENERATOR,
-                "generator_version": derivative.generator_version,
-            },
+            requester=Requester(
+                Actor.system("redaction"),
+                {
+                    "original": project.original_id,
+                    "redaction_project": project.pk,
+                    "render": render.number,
+                },
+            ),
+            before_entry=record_render,
         )
     if progress is not None:
         progress(1.0, "rendered")

@@ -1,6 +1,7 @@
-"""Clips and stills a reviewer asks for: queued as jobs, cut from the stored original,
-stored as derivatives with their provenance and a `derivative-create` custody entry in
-the same transaction. The original is only ever read."""
+"""Clips and stills a reviewer asks for: checked, queued as jobs, cut from the stored
+original by the media cutter (overt.media.cutting, overt.media.pictures), and stored as
+derivatives with their provenance and a `derivative-create` custody entry in the same
+transaction (overt.media.catalogue). The original is only ever read."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ from typing import Any
 
 from django.db import transaction
 
-from overt.custody.services import Actor, Client, Subject, record
+from overt.custody.services import Actor, Client
 from overt.evidence.models import Derivative, Original, Recording
 from overt.evidence.store import EvidenceStore, get_store
 from overt.jobs.models import Job
 from overt.jobs.services import enqueue
-
-from . import clips
+from overt.media import cutting, pictures
+from overt.media.catalogue import Provenance, Requester, store_derivative
 
 CLIP_JOB, STILL_JOB = "review.clip", "review.still"
 MAX_LABEL = 200
+PROVENANCE = Provenance(cutting.GENERATOR, cutting.GENERATOR_VERSION)
 
 
 class DeriveError(ValueError):
@@ -53,8 +55,8 @@ def request_clip(
         raise DeriveError("the out-point must not come before the in-point")
     if in_s > duration:
         raise DeriveError(f"the in-point is after the end of the clip ({duration:.3f} s)")
-    if out_s - in_s > clips.MAX_CLIP_S:
-        raise DeriveError(f"a clip may be at most {clips.MAX_CLIP_S / 3600:.0f} hours long")
+    if out_s - in_s > cutting.MAX_CLIP_S:
+        raise DeriveError(f"a clip may be at most {cutting.MAX_CLIP_S / 3600:.0f} hours long")
     subject = f"original:{original.pk}:{round(in_s * 1000)}-{round(out_s * 1000)}"
     return _enqueue(
         CLIP_JOB,
@@ -126,8 +128,8 @@ def make_clip(
     original = Original.objects.get(pk=params["original"])
     in_s, out_s = float(params["in_s"]), float(params["out_s"])
 
-    def build(src: Path, dst: Path) -> clips.ClipResult:
-        return clips.make_clip(src, dst, in_s, out_s, progress=progress)
+    def build(src: Path, dst: Path) -> cutting.ClipResult:
+        return cutting.make_clip(src, dst, in_s, out_s, progress=progress)
 
     return _store(original, Derivative.Kind.CLIP, "video/mp4", ".mp4", build, params)
 
@@ -136,8 +138,8 @@ def make_still(params: dict[str, Any]) -> Derivative:
     original = Original.objects.get(pk=params["original"])
     at_s = float(params["at_s"])
 
-    def build(src: Path, dst: Path) -> clips.StillResult:
-        return clips.make_still(src, dst, at_s)
+    def build(src: Path, dst: Path) -> pictures.StillResult:
+        return pictures.make_still(src, dst, at_s)
 
     return _store(original, Derivative.Kind.STILL, "image/png", ".png", build, params)
 
@@ -157,59 +159,39 @@ def _store(
         if existing is not None:  # a retried job whose first attempt got this far
             return existing
     store = store or get_store()
+    requested_by = params.get("requested_by") or ""
+    actor = Actor("user", requested_by) if requested_by else Actor.system("review")
+    client = Client(**params["client"]) if params.get("client") else None
+    ids = {"recording": original.recording_id, "original": original.pk}
     with (
         local_original(store, original) as source,
         tempfile.TemporaryDirectory(prefix="overt-review-") as tmp,
     ):
         target = Path(tmp) / f"{kind}{suffix}"
         result = dataclasses.asdict(build(source, target))
-        stored = store.put_file(target)
-    facts = {
-        **result,
-        "source_sha256": original.sha256,
-        "label": params.get("label", ""),
-        "requested_by": params.get("requested_by", ""),
-        "job": job_id,
-    }
-    requested_by = params.get("requested_by") or ""
-    actor = Actor("user", requested_by) if requested_by else Actor.system("review")
-    client = Client(**params["client"]) if params.get("client") else None
-    with transaction.atomic():
-        derivative = Derivative.objects.create(
-            original=original,
-            kind=kind,
-            sha256=stored.sha256,
-            size=stored.size,
+        facts = {
+            **result,
+            "source_sha256": original.sha256,
+            "label": params.get("label", ""),
+            "requested_by": params.get("requested_by", ""),
+            "job": job_id,
+        }
+        return store_derivative(
+            original,
+            kind,
+            target,
             content_type=content_type,
-            generator=clips.GENERATOR,
-            generator_version=clips.GENERATOR_VERSION,
+            provenance=PROVENANCE,
             facts=facts,
-        )
-        record(
-            "derivative-create",
-            actor,
-            Subject(
-                original.sha256,
-                {
-                    "recording": original.recording_id,
-                    "original": original.pk,
-                    "derivative": derivative.pk,
-                },
-            ),
-            client=client,
+            requester=Requester(actor, ids, client),
             details={
-                "kind": kind,
-                "sha256": stored.sha256,
-                "size": stored.size,
-                "generator": clips.GENERATOR,
-                "generator_version": clips.GENERATOR_VERSION,
                 "source_sha256": original.sha256,
                 **_range_details(kind, result),
                 "label": facts["label"],
                 "job": job_id,
             },
+            store=store,
         )
-    return derivative
 
 
 def _range_details(kind: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from overt.media.audio import AacEncoder
 from overt.media.derivatives import Packets, display_size, h264_encoder, start_seconds
 from overt.media.probe import VideoInfo, probe
 
@@ -428,7 +429,7 @@ def _render(
         ) as out:
             vout = _add_video(out, vin, out_w, out_h, info.rotation, preset, crf)
             counts.encoder = vout.codec_context.name
-            audio = _RedactedAudio(out, ain, t0, audio_ranges) if ain is not None else None
+            audio = _redacted_audio(out, ain, t0, audio_ranges) if ain is not None else None
             counts.has_audio = audio is not None
             mask = _Masker(mode, out_w, out_h, info.rotation)
             zero = round(t0 / vin.time_base) if vin.time_base else 0
@@ -741,49 +742,20 @@ def _mask_plane(
     region[...] = blurred
 
 
-class _RedactedAudio:
-    """Audio re-encoded to AAC on a continuous sample clock, with ranges muted/bleeped.
+class _AudioRedactor:
+    """Mutes or bleeps the redacted ranges in each chunk the shared AAC encoder encodes.
 
-    Sample n of the output plays at n / rate seconds on the recording's timeline (zero
-    at the earliest stream start), the same clock as the video frames' times.
+    Sample n plays at n / rate seconds on the recording's timeline (zero at the earliest
+    stream start), the same clock as the video frames' times.
     """
 
-    def __init__(
-        self,
-        out: av.container.OutputContainer,
-        ain: av.audio.AudioStream,
-        t0: float,
-        ranges: list[AudioRange],
-    ) -> None:
-        src_rate = ain.codec_context.sample_rate or 48_000
-        self.rate = 44_100 if src_rate == 44_100 else 48_000
-        layout = "mono" if ain.codec_context.channels == 1 else "stereo"
-        self.stream = out.add_stream("aac", rate=self.rate, layout=layout)
-        self.stream.bit_rate = 96_000 if layout == "mono" else 160_000
-        self.resampler = av.AudioResampler(format="fltp", layout=layout, rate=self.rate)
-        self.t0 = t0
-        self.out = out
-        self.next_pts: int | None = None
-        self.ranges = [
-            (round(r.start_s * self.rate), round(r.end_s * self.rate), r.mode) for r in ranges
-        ]
+    def __init__(self, ranges: Sequence[AudioRange]) -> None:
+        self.ranges = list(ranges)
 
-    def push(self, frame: av.AudioFrame | None) -> None:
-        if frame is not None and self.next_pts is None:
-            start = frame.time if frame.time is not None else self.t0
-            self.next_pts = max(0, round((start - self.t0) * self.rate))
-        for chunk in self.resampler.resample(frame):
-            start = self.next_pts or 0
-            if self.ranges:
-                chunk = self._redact(chunk, start)
-            chunk.pts = start
-            chunk.time_base = Fraction(1, self.rate)
-            self.next_pts = start + chunk.samples
-            self.out.mux(self.stream.encode(chunk))
-
-    def _redact(self, chunk: av.AudioFrame, start: int) -> av.AudioFrame:
+    def __call__(self, chunk: av.AudioFrame, start: int, rate: int) -> av.AudioFrame:
         end = start + chunk.samples
-        hits = [(a, b, m) for a, b, m in self.ranges if a < end and b > start]
+        spans = [(round(r.start_s * rate), round(r.end_s * rate), r.mode) for r in self.ranges]
+        hits = [(a, b, m) for a, b, m in spans if a < end and b > start]
         if not hits:
             return chunk
         samples = chunk.to_ndarray().copy()  # (channels, n) float32, planar
@@ -793,14 +765,20 @@ class _RedactedAudio:
                 samples[:, lo:hi] = 0.0
             else:
                 n = np.arange(start + lo, start + hi)
-                samples[:, lo:hi] = BLEEP_LEVEL * np.sin(2 * np.pi * BLEEP_HZ * n / self.rate)
+                samples[:, lo:hi] = BLEEP_LEVEL * np.sin(2 * np.pi * BLEEP_HZ * n / rate)
         redacted = av.AudioFrame.from_ndarray(
             samples.astype(np.float32), format="fltp", layout=chunk.layout.name
         )
-        redacted.sample_rate = self.rate
+        redacted.sample_rate = rate
         return redacted
 
-    def finish(self) -> None:
-        if self.next_pts is not None:
-            self.push(None)
-        self.out.mux(self.stream.encode(None))
+
+def _redacted_audio(
+    out: av.container.OutputContainer,
+    ain: av.audio.AudioStream,
+    t0: float,
+    ranges: Sequence[AudioRange],
+) -> AacEncoder:
+    """Audio re-encoded by the shared AAC encoder, with the ranges muted or bleeped."""
+    shape = _AudioRedactor(ranges) if ranges else None
+    return AacEncoder(out, ain, t0, bit_rates=(96_000, 160_000), shape=shape)
