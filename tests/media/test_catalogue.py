@@ -21,6 +21,7 @@ from overt.ingest.services import ingest_file
 from overt.media import derivatives
 from overt.media.catalogue import Provenance, Requester, store_derivative
 from overt.media.pipeline import make_derivative
+from overt.media.waveform import make_waveform
 from support_derivatives import assert_every_derivative_has_its_entry
 
 pytestmark = pytest.mark.scaled  # the scaled run stores in S3 and logs in PostgreSQL
@@ -119,7 +120,7 @@ def test_media_derivatives_are_catalogued_once_with_their_entries(people, clips)
         pk=ingest_file(clips["good"], officer_number="MP100", device_serial="CAM-1").id
     )
     poster = make_derivative(original.pk, Derivative.Kind.POSTER, derivatives.make_poster)
-    waveform = make_derivative(original.pk, Derivative.Kind.WAVEFORM, derivatives.make_waveform)
+    waveform = make_derivative(original.pk, Derivative.Kind.WAVEFORM, make_waveform)
     again = make_derivative(original.pk, Derivative.Kind.POSTER, derivatives.make_poster)
     assert again.pk == poster.pk  # idempotent: no second row, no second entry
     assert {poster.generator, waveform.generator} == {derivatives.GENERATOR}

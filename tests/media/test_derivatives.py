@@ -20,9 +20,9 @@ from overt.media.derivatives import (
     make_poster,
     make_proxy,
     make_sprite,
-    make_waveform,
 )
 from overt.media.probe import probe
+from overt.media.waveform import make_waveform
 
 START = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
 

@@ -9,6 +9,7 @@ from overt.evidence.models import Derivative
 from overt.jobs.registry import JobContext, handles
 
 from . import derivatives
+from . import waveform as peaks
 from .pipeline import make_derivative
 
 
@@ -36,4 +37,4 @@ def sprite(ctx: JobContext) -> None:
 
 @handles("media.waveform")
 def waveform(ctx: JobContext) -> None:
-    make_derivative(ctx.params["original"], Derivative.Kind.WAVEFORM, derivatives.make_waveform)
+    make_derivative(ctx.params["original"], Derivative.Kind.WAVEFORM, peaks.make_waveform)
