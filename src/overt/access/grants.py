@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from overt import errors
 from overt.conf import get_settings
 from overt.custody.services import Actor, Client, Subject, record, record_now
 from overt.evidence.models import Incident, Officer, Recording
@@ -41,7 +42,7 @@ TOKEN_SCOPES = frozenset(
 )  # what an integration may be given; never user or token management
 
 
-class GrantError(ValueError):
+class GrantError(errors.Invalid, ValueError):
     """The change is not allowed or makes no sense; the message says why."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
+from overt import errors
 from overt.custody.services import Actor, Client, Subject, record, record_now
 from overt.evidence.models import Incident, Officer, Recording
 
@@ -32,7 +33,7 @@ class Reach:
     managers: frozenset[int]  # Post Incident Managers of its unreleased procedure
 
 
-class MoveRefused(PermissionError):
+class MoveRefused(errors.Refused, PermissionError):
     """The move would change who may see the recording; the message says why."""
 
     def __init__(self, message: str, details: dict) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from overt import errors
 from overt.conf import get_settings
 
 MAX_TEXT_LENGTH = 2000
 
 
-class JustificationError(ValueError):
+class JustificationError(errors.Invalid, ValueError):
     """The reason given is missing, unknown or too long; the message says which."""
 
 

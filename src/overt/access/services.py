@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from overt import errors
 from overt.conf import get_settings
 from overt.evidence.models import Recording
 
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(errors.Refused, PermissionError):
     """The user may not do this. The message is safe to show: it reveals nothing."""
 
 

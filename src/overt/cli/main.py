@@ -10,6 +10,7 @@ import signal
 import click
 
 from overt.conf import ConfigError, env_name, get_settings
+from overt.errors import DomainError
 
 from .axis import axis
 from .bootstrap import setup
@@ -23,7 +24,26 @@ from .retention import deletion, hold, recording, retention
 from .users import access, token, user
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DomainErrorExit(click.ClickException):
+    """A service's refusal (overt.errors), as click prints it: `Error: <message>` on stderr,
+    and the exit status its class gives (2 for bad input or nothing found, else 1)."""
+
+    def __init__(self, exc: DomainError) -> None:
+        super().__init__(str(exc))
+        self.exit_code = exc.exit_code
+
+
+class OvertGroup(click.Group):
+    """The top command: any domain error a command lets through ends as a message."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise DomainErrorExit(exc) from exc
+
+
+@click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="overt")
 def cli() -> None:
     """overt: evidence platform for body-worn video."""
@@ -97,7 +117,7 @@ def serve_cmd(bind: str | None, no_worker: bool) -> None:
                 log_level="warning",
                 lifespan="off",
                 # uvicorn would believe X-Forwarded-For from loopback; overt decides that
-                # itself, from OVERT_TRUSTED_PROXIES only (access/client_address.py).
+                # itself, from OVERT_TRUSTED_PROXIES only (web/client_address.py).
                 proxy_headers=False,
             )
         finally:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from overt import errors
 
-class CustodyError(Exception):
+
+class CustodyError(errors.DomainError):
     """A custody operation could not be done; the message says why."""
 
 
-class ProofError(CustodyError):
+class ProofError(errors.Invalid, CustodyError):
     """A proof was asked for sizes or entries the log does not have."""

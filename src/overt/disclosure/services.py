@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
+from overt import errors
 from overt.access.justify import JustificationError, justification
 from overt.access.services import AccessDenied, Action, check, visible_recordings
 from overt.custody.report import (
@@ -41,26 +42,26 @@ from .package import Member, stream_zip
 PACKAGE_FORMAT = "overt-exhibit-package/1"
 
 
-class ReleaseError(Exception):
+class ReleaseError(errors.DomainError):
     """Why nothing was released; `status` is the HTTP status that says so."""
 
     status = 400
     title = "Bad request"
 
 
-class NotVisible(ReleaseError):
+class NotVisible(ReleaseError, errors.NotFound):
     status, title = 404, "Not found"
 
 
-class Refused(ReleaseError):
+class Refused(ReleaseError, errors.Refused):
     status, title = 403, "Not allowed"
 
 
-class BadReason(ReleaseError):
+class BadReason(ReleaseError, errors.Invalid):
     status, title = 400, "Justification required"
 
 
-class Gone(ReleaseError):
+class Gone(ReleaseError, errors.Gone):
     status, title = 410, "No longer held"
 
 

@@ -24,6 +24,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from overt import errors
+
 from .models import (
     Category,
     Derivative,
@@ -55,7 +57,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-class FilterError(ValueError):
+class FilterError(errors.Invalid, ValueError):
     """A filter value could not be understood; the message says which and why."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -13,12 +13,13 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from overt import errors
 from overt.evidence.models import Device, DeviceAssignment, Officer
 
 from .sidecar import Sidecar
 
 
-class IngestError(Exception):
+class IngestError(errors.Invalid):
     """Ingest refused; nothing was stored. The message says why."""
 
 

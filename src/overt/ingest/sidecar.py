@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from overt import errors
+
 from .times import CaptureTimeError, check_capture_time, parse_capture_time
 
 SCHEMA_ID = "overt.sidecar/1"
@@ -35,7 +37,7 @@ MAX_SIDECAR_BYTES = 4 << 20
 MAX_SIDECAR_DEPTH = 16
 
 
-class SidecarError(ValueError):
+class SidecarError(errors.Invalid, ValueError):
     """The sidecar is unreadable or breaks the schema; the message says where."""
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from overt import errors
+
 # No body-worn camera recorded evidence before 2000; anything earlier is a reset clock.
 MIN_CAPTURE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 # A camera clock may run a little ahead; more than a day ahead is a wrong clock.
@@ -23,7 +25,7 @@ _RFC3339 = re.compile(
 )
 
 
-class CaptureTimeError(ValueError):
+class CaptureTimeError(errors.Invalid, ValueError):
     """A time is unreadable or outside the range overt accepts; the message says which."""
 
 

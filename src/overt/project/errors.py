@@ -8,6 +8,9 @@
 - server_error() logs the traceback with the request id: the id in the body or the page
   is what a user quotes, and it finds the log line. Nothing else in the stack prints it
   when DEBUG is off.
+- A domain error (overt.errors) that a view lets through becomes the same answer, with
+  the status, title and message its class gives: DomainErrorMiddleware for Django views,
+  api_exception_handler for DRF's. The CLI maps the same classes (overt.cli.main).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import logging
 import sys
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
-from overt.api.problems import problem
+from overt.errors import DomainError, problem_body
+from overt.web.problems import problem, problem_exception_handler
 
 REQUEST_ID_HEADER = "X-Request-Id"
 logger = logging.getLogger("overt.errors")
@@ -66,12 +71,15 @@ def wants_html(request: HttpRequest) -> bool:
     return preferred == "text/html"
 
 
-def error_response(request: HttpRequest, status: int, detail: str = "") -> HttpResponse:
+def error_response(
+    request: HttpRequest, status: int, detail: str = "", title: str = "", **extra: Any
+) -> HttpResponse:
     """The error, as a page or as problem+json, with the request id in it."""
     rid = request_id(request)
-    title, message = TITLES.get(status, "Error"), detail or MESSAGES.get(status, "")
+    title = title or TITLES.get(status, "Error")
+    message = detail or MESSAGES.get(status, "")
     if not wants_html(request):
-        response: HttpResponse = problem(status, title, message, request_id=rid)
+        response: HttpResponse = problem(status, title, message, **extra, request_id=rid)
     else:
         context = {"status": status, "title": title, "message": message, "request_id": rid}
         try:
@@ -116,3 +124,39 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "The form was out of date or came from another site (CSRF check failed). Go back, "
         "reload the page and try again.",
     )
+
+
+def domain_error_response(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """A domain error as its page or problem+json: the one mapping for the web and API."""
+    body = problem_body(exc)
+    status, title, detail = body.pop("status"), body.pop("title"), body.pop("detail")
+    return error_response(request, status, detail, title, **body)
+
+
+class DomainErrorMiddleware:
+    """Answers a domain error that a Django view let through (DRF views have theirs)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DomainError):
+            return domain_error_response(request, exception)
+        return None
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Any:
+    """DRF's exception handler: domain errors by the one mapping, the rest (DRF's own
+    errors, the store's 507) as problem+json by overt.web.problems."""
+    from overt.evidence.store import InsufficientSpace
+
+    if isinstance(exc, DomainError) and not isinstance(exc, InsufficientSpace):
+        from rest_framework.views import set_rollback
+
+        set_rollback()  # as DRF does for its own errors: nothing half-written stays
+        request = context.get("request")
+        return domain_error_response(getattr(request, "_request", request), exc)
+    return problem_exception_handler(exc, context)

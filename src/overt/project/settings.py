@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "overt.access.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "overt.project.errors.DomainErrorMiddleware",  # a service's refusal, as page or problem
 ]
 
 ROOT_URLCONF = "overt.project.urls"
@@ -146,7 +147,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "overt.api.problems.problem_exception_handler",
+    "EXCEPTION_HANDLER": "overt.project.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "overt API",
@@ -155,7 +156,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "overt.api.problems.document_problems",  # errors are problem+json
+        "overt.web.problems.document_problems",  # errors are problem+json
     ],
 }
 

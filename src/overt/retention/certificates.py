@@ -13,6 +13,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from overt import errors
 from overt.conf import mask_url
 from overt.custody.services import Actor
 from overt.evidence.models import Recording
@@ -24,11 +25,11 @@ from .models import DeletionCertificate, Disposal, Hold, RetentionPolicy
 CERTIFICATE_SCHEMA = "overt.deletion-certificate/1"
 
 
-class CertificateError(Exception):
+class CertificateError(errors.Unavailable):
     pass
 
 
-class CertificateNotFound(CertificateError):
+class CertificateNotFound(errors.NotFound, CertificateError):
     pass
 
 

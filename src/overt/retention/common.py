@@ -13,6 +13,7 @@ from datetime import datetime
 from django.apps import apps
 from django.db.models import Q
 
+from overt import errors
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Recording
 
@@ -24,15 +25,15 @@ OPEN = (Disposal.Status.RECYCLED, Disposal.Status.PURGING)
 JOB_ACTOR = Actor.system("retention")
 
 
-class RetentionError(Exception):
+class RetentionError(errors.DomainError):
     """The retention action was refused or failed; the message says why."""
 
 
-class NotFound(RetentionError):
+class NotFound(errors.NotFound, RetentionError):
     """No such recording, category, hold or request."""
 
 
-class Refused(RetentionError):
+class Refused(errors.Conflict, RetentionError):
     """The rules forbid the action (a hold, the two-person rule, a future date, ...)."""
 
 

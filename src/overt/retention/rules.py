@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from overt import errors
+
 RECORDED = "recorded"
 DELETE = "delete"
 REVIEW = "review"
@@ -53,7 +55,7 @@ _PERIOD_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)w)?(?:(\d+)d)?$")
 MAX_YEARS = 200
 
 
-class RuleError(ValueError):
+class RuleError(errors.Invalid, ValueError):
     """A rule or period is malformed; the message says how."""
 
 
