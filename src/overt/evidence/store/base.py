@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from overt import errors
+
 CHUNK_SIZE = 4 << 20  # large enough that hashlib releases the GIL and syscalls are few
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -44,7 +46,7 @@ class HashMismatch(StoreError):
         self.actual = actual
 
 
-class InsufficientSpace(StoreError):
+class InsufficientSpace(errors.NoSpace, StoreError):
     def __init__(self, needed: int, free: int) -> None:
         super().__init__(
             f"not enough free space in the evidence store: need {needed} bytes, {free} free"
