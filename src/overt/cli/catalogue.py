@@ -1,13 +1,24 @@
-"""Registering the people and cameras that footage is attributed to."""
+"""Registering the people and cameras that footage is attributed to. The writes, with
+their custody entries, are the access service's (overt.access.registry); its refusals end
+as a message and exit status by overt.cli.main."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
 from .bootstrap import setup
+
+
+def _cli_actor():  # type: ignore[no-untyped-def]
+    """The operating-system account, as the custody log names a CLI user."""
+    import getpass
+
+    from overt.custody.services import Actor
+
+    return Actor.system(f"cli:{getpass.getuser()}")
 
 
 @click.group()
@@ -22,13 +33,9 @@ def officer() -> None:
 def officer_add(number: str, name: str, team: str) -> None:
     """Register an officer by warrant or collar NUMBER."""
     setup()
-    from overt.evidence.models import Officer
+    from overt.access.registry import register_officer
 
-    obj, created = Officer.objects.get_or_create(
-        number=number, defaults={"name": name, "team": team}
-    )
-    if not created:
-        raise click.ClickException(f"officer {number} already exists ({obj.name})")
+    register_officer(number, name, team=team, by=_cli_actor())
     click.echo(f"officer {number} added")
 
 
@@ -59,13 +66,9 @@ def device() -> None:
 def device_add(serial: str, model_name: str, firmware: str) -> None:
     """Register a camera by its SERIAL number."""
     setup()
-    from overt.evidence.models import Device
+    from overt.access.registry import register_device
 
-    obj, created = Device.objects.get_or_create(
-        serial=serial, defaults={"model": model_name, "firmware": firmware}
-    )
-    if not created:
-        raise click.ClickException(f"device {serial} already exists ({obj.model})")
+    register_device(serial, model_name, firmware=firmware, by=_cli_actor())
     click.echo(f"device {serial} added")
 
 
@@ -93,20 +96,10 @@ def device_list(as_json: bool) -> None:
 def device_assign(serial: str, number: str, starts: datetime | None) -> None:
     """Record that officer NUMBER wears camera SERIAL from now (or --from) on."""
     setup()
-    from django.db import transaction
+    from overt.access.registry import assign_device
 
-    from overt.evidence.models import Device, DeviceAssignment, Officer
-
-    starts_at = (starts or datetime.now(UTC)).replace(tzinfo=UTC)
-    try:
-        dev = Device.objects.get(serial=serial)
-        off = Officer.objects.get(number=number)
-    except (Device.DoesNotExist, Officer.DoesNotExist) as exc:
-        raise click.ClickException(str(exc)) from exc
-    with transaction.atomic():
-        DeviceAssignment.objects.filter(device=dev, ends_at__isnull=True).update(ends_at=starts_at)
-        DeviceAssignment.objects.create(device=dev, officer=off, starts_at=starts_at)
-    click.echo(f"device {serial} assigned to officer {number} from {starts_at.isoformat()}")
+    row = assign_device(serial, number, starts_at=starts, by=_cli_actor())
+    click.echo(f"device {serial} assigned to officer {number} from {row.starts_at.isoformat()}")
 
 
 @device.command("token")

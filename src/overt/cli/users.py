@@ -140,9 +140,8 @@ def user_add(
     setup()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.password_validation import ValidationError, validate_password
-    from django.db import transaction
 
-    from overt.access.grants import set_role
+    from overt.access.accounts import add_user
 
     users = get_user_model()
     if users.objects.filter(username=username).exists():
@@ -156,11 +155,15 @@ def user_add(
             validate_password(password)
         except ValidationError as exc:
             raise click.UsageError("password refused: " + " ".join(exc.messages)) from None
-    actor = _actor(as_user)
-    officer = _officer(officer_number)
-    with transaction.atomic():
-        created = users.objects.create_user(username, email=email, password=password)
-        set_role(created, role, by=actor, officer=officer, team=team)
+    add_user(
+        username,
+        role=role,
+        by=_actor(as_user),
+        email=email,
+        password=password,
+        officer=_officer(officer_number),
+        team=team,
+    )
     click.echo(f"added {username} ({role})")
 
 
@@ -245,20 +248,9 @@ def user_unlock(username: str, as_user: str | None) -> None:
 def user_reset_totp(username: str, as_user: str | None) -> None:
     """Remove a user's TOTP device: they set up a new one at their next sign-in."""
     setup()
-    from django.db import transaction
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from overt.access.accounts import reset_totp
 
-    from overt.custody.services import Subject, record
-
-    target = _user(username)
-    with transaction.atomic():
-        deleted, _ = TOTPDevice.objects.filter(user=target).delete()
-        record(
-            "permission-change",
-            _actor(as_user),
-            Subject("", {"user": username}),
-            details={"change": "totp-reset", "devices": deleted},
-        )
+    deleted = reset_totp(_user(username), by=_actor(as_user))
     click.echo(f"removed {deleted} TOTP device(s) of {username}")
 
 
@@ -268,20 +260,9 @@ def user_reset_totp(username: str, as_user: str | None) -> None:
 def user_disable(username: str, as_user: str | None) -> None:
     """Stop a user signing in (their tokens stop too). Nothing is deleted."""
     setup()
-    from django.db import transaction
+    from overt.access.accounts import disable_user
 
-    from overt.custody.services import Subject, record
-
-    target = _user(username)
-    with transaction.atomic():
-        target.is_active = False
-        target.save(update_fields=["is_active"])
-        record(
-            "permission-change",
-            _actor(as_user),
-            Subject("", {"user": username}),
-            details={"change": "disabled"},
-        )
+    disable_user(_user(username), by=_actor(as_user))
     click.echo(f"disabled {username}")
 
 
