@@ -23,6 +23,7 @@ from overt.custody.services import Actor, Subject, record_now
 from overt.evidence.models import Recording
 
 from . import oidc
+from .accounts import confirm_totp, totp_to_enrol
 from .auth import (
     client_of,
     complete_login,
@@ -158,12 +159,8 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("login-totp")  # enrolled already: never show a secret again
-    device = TOTPDevice.objects.filter(
-        pk=request.session.get(SETUP_KEY), user=user, confirmed=False
-    ).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-        request.session[SETUP_KEY] = device.pk
+    device = totp_to_enrol(user, request.session.get(SETUP_KEY))
+    request.session[SETUP_KEY] = device.pk
     form = TokenForm(request.POST if request.method == "POST" else None)
     error, status = "", 200
     if request.method == "POST":
@@ -171,16 +168,8 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
         if stopped is not None:
             return stopped
         if form.is_valid() and device.verify_token(form.cleaned_data["token"].strip()):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            confirm_totp(user, device, client=client_of(request))
             request.session.pop(SETUP_KEY, None)
-            record_now(
-                "permission-change",
-                Actor("user", user.get_username()),
-                Subject("", {"user": user.get_username()}),
-                client=client_of(request),
-                details={"change": "totp-enrolled"},
-            )
             complete_login(request, user, pending["method"], second_factor="totp", device=device)
             return redirect(safe_next(request, pending.get("next")))
         record_failure(request, user.get_username(), "bad-totp", pending["method"])
