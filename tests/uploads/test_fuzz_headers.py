@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from swiftclient import client as swift
 
 from overt.uploads import storage
-from overt.uploads.axis import axis_key
+from overt.uploads.axis.protocol import axis_key
 from overt.uploads.models import AxisContainer, AxisObject, Upload
 
 FUZZ = settings(

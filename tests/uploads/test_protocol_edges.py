@@ -12,7 +12,7 @@ import requests
 from swiftclient import client as swift
 
 from overt.uploads import storage
-from overt.uploads.axis import axis_key
+from overt.uploads.axis.protocol import axis_key
 from overt.uploads.models import AxisContainer, AxisObject, Upload
 
 from .conftest import metadata

@@ -16,7 +16,7 @@ from swiftclient.exceptions import ClientException
 
 from overt.evidence.models import Device, Officer
 from overt.uploads import storage
-from overt.uploads.axis import axis_key
+from overt.uploads.axis.protocol import axis_key
 from overt.uploads.models import AxisContainer, AxisObject, Quarantined
 
 from .conftest import create

@@ -15,7 +15,7 @@ from overt.access.grants import set_access_class, start_post_incident
 from overt.custody.models import CustodyEntry
 from overt.custody.services import Actor
 from overt.evidence.models import Incident, Recording
-from overt.uploads.axis import axis_key
+from overt.uploads.axis.protocol import axis_key
 from overt.uploads.models import AxisObject
 
 START = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)

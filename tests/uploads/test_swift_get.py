@@ -15,7 +15,7 @@ from swiftclient import client as swift
 
 from overt.evidence.store import get_store
 from overt.evidence.store.base import CHUNK_SIZE
-from overt.uploads.axis import axis_key
+from overt.uploads.axis.protocol import axis_key
 from overt.uploads.models import AxisContainer, AxisObject
 from support_async import run_async
 

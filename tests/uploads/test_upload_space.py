@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+from overt.evidence.store import get_store
 from overt.uploads import storage
 from overt.uploads.models import Upload
 
@@ -31,9 +32,9 @@ def test_an_upload_admitted_with_room_is_not_refused_after_its_last_byte(
     assert created.status_code == 201, created.text
     location = created.headers["Location"]
     upload_id = location.rsplit("/", 1)[1]
-    assert isinstance(
-        storage.store_for(storage.tus_path(upload_id), None), storage.LinkingStore
-    ), "the test needs the upload folder and the store on one filesystem"
+    assert get_store().room_to_adopt(storage.tus_path(upload_id)) == 0, (
+        "the test needs the upload folder and the store on one filesystem"
+    )
 
     done = patch(server, camera, location, 0, data)
     assert done.status_code == 204, done.text

@@ -14,7 +14,7 @@ from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 
 from overt.uploads import services, storage
-from overt.uploads.axis import axis_key
+from overt.uploads.axis.protocol import axis_key
 from overt.uploads.models import AxisContainer, AxisObject, Upload
 
 from .conftest import TUS, create, head, metadata, patch

@@ -64,7 +64,7 @@ def connection_file(
         )
     setup()
     from overt.conf import get_settings
-    from overt.uploads.axis import axis_key
+    from overt.uploads.axis.protocol import axis_key
 
     settings = get_settings()
     bases = list(urls) or [f"http://{settings.bind}"]

@@ -17,8 +17,8 @@ import stat
 from pathlib import Path
 
 from overt.conf import get_settings
-from overt.evidence.store import EvidenceStore, HashMismatch, StoredObject, get_store
-from overt.evidence.store.local import LocalStore
+from overt.evidence.store import EvidenceStore, get_store
+from overt.evidence.store.adopting import AdoptingStore
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 HASH_CHUNK = 4 << 20
@@ -128,56 +128,9 @@ def quarantine_copy(src_fd: int, start: int, length: int, name: str) -> tuple[Pa
     return dest, digest.hexdigest()
 
 
-class LinkingStore(LocalStore):
-    """The local store, taking a finished upload by hard link instead of a second copy.
-
-    Used only when the upload directory and the store share a filesystem. The bytes were
-    fsynced as they arrived and hashed on the way in; the object appears under its hash
-    with the same durable steps as `LocalStore.put` (read-only, directories fsynced,
-    link() that never replaces an existing object).
-    """
-
-    def __init__(self, base: LocalStore, known_sha256: str | None, linked_size: int = 0) -> None:
-        super().__init__(base.root)
-        self.known_sha256 = known_sha256
-        self.linked_size = linked_size
-
-    def free_bytes(self) -> int | None:
-        """Free space as the ingest service counts it: the file to link is already on this
-        disk (its room was reserved when the upload was created), and a link takes none
-        more, so its size counts as free rather than being counted a second time."""
-        free = super().free_bytes()
-        return None if free is None else free + self.linked_size
-
-    def put_file(self, path, *, expected_sha256=None, progress=None) -> StoredObject:  # type: ignore[override]
-        sha256 = self.known_sha256 or hash_file(path).hexdigest()
-        if expected_sha256 is not None and sha256 != expected_sha256:
-            raise HashMismatch(expected_sha256, sha256)
-        size = path.stat().st_size
-        if progress is not None:
-            progress(size)
-        final = self.path(sha256)
-        if final.exists():
-            return StoredObject(sha256, size, created=False)
-        self._make_dirs_durably(final.parent)
-        os.chmod(path, READ_ONLY)
-        try:
-            os.link(path, final)
-            created = True
-        except FileExistsError:
-            created = False
-        fsync_dir(final.parent)
-        return StoredObject(sha256, size, created=created)
-
-
 def store_for(path: Path, known_sha256: str | None) -> EvidenceStore:
-    """The store to ingest `path` into: linking when it can, the configured one otherwise."""
-    store = get_store()
-    if type(store) is LocalStore:
-        try:
-            same_fs = os.stat(path).st_dev == os.stat(store.tmp).st_dev
-        except OSError:
-            same_fs = False
-        if same_fs:
-            return LinkingStore(store, known_sha256, os.stat(path).st_size)
-    return store
+    """The store to ingest `path` (a finished upload or a staged clip) into: it adopts
+    the file rather than copying it (a hard link where the upload directory shares the
+    local store's filesystem, see docs/ingest.md). `known_sha256` was hashed as the bytes
+    arrived."""
+    return AdoptingStore(get_store(), path, known_sha256)

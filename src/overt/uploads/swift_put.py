@@ -1,7 +1,7 @@
 """Swift object PUT (`/swift/v1/<account>/<container>/<object>`) as a raw ASGI handler, so a
 clip from an Axis Body Worn System streams to its staging file (MD5 and SHA-256 computed
 on the way) instead of being spooled by Django first. Everything else about the object
-is decided in `overt.uploads.axis`."""
+is decided in `overt.uploads.axis.objects`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from typing import Any
 from overt.conf import get_settings
 from overt.custody.services import Actor
 
-from . import axis, services, storage, swift_names
+from . import services, storage, swift_names
 from .asgi_http import HTTPProblem, Receive, Request, Scope, Send, respond, respond_problem
+from .axis import metadata, objects, protocol
 from .tus import BATCH_BYTES, IDLE_TIMEOUT_S, SLOTS, _io, _write, db, db_long
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,9 @@ async def _put(request: Request) -> None:
     swift_names.check_raw_path(request.scope.get("raw_path"))
     account, container_name, name = split(request.path)
     token = request.header("x-auth-token") or request.header("x-storage-token")
-    await db(axis.check_token, token, account)
-    meta = axis.parse_meta(request.headers, "x-object-meta-")
-    container, kind = await db(axis.open_for_put, container_name, name, meta)
+    await db(protocol.check_token, token, account)
+    meta = metadata.parse_meta(request.headers, "x-object-meta-")
+    container, kind = await db(objects.open_for_put, container_name, name, meta)
     length = request.content_length
     limit = get_settings().upload_max_bytes
     if length is not None and length > limit:
@@ -63,20 +64,23 @@ async def _put(request: Request) -> None:
         staged = storage.folder("axis") / f"{secrets.token_hex(16)}.part"
         fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            md5 = hashlib.md5(usedforsecurity=False)
-            sha256 = hashlib.sha256()
-            written, ended = await _stream(request, fd, limit, [md5, sha256])
-            if ended != "complete" or (length is not None and written != length):
-                raise _Incomplete(ended)
-            await _io(os.fsync, fd)
+            try:
+                md5 = hashlib.md5(usedforsecurity=False)
+                sha256 = hashlib.sha256()
+                written, ended = await _stream(request, fd, limit, [md5, sha256])
+                if ended != "complete" or (length is not None and written != length):
+                    raise _Incomplete(ended)
+                await _io(os.fsync, fd)
+            finally:
+                os.close(fd)
+            storage.fsync_dir(staged.parent)
         except BaseException:
-            os.close(fd)
             storage.remove(staged)
             raise
-        os.close(fd)
-        storage.fsync_dir(staged.parent)
+        # From here put_object owns the staged file: it keeps it (in a row or quarantine)
+        # or removes it, even when this request is cancelled while it runs.
         status = await db_long(
-            axis.put_object,
+            objects.put_object,
             container,
             name,
             kind,

@@ -23,8 +23,8 @@ from overt.access.models import AccessClass
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Original, Recording
 
-from . import axis
 from .asgi_http import HTTPProblem
+from .axis import objects, protocol
 from .models import AxisObject
 
 
@@ -40,8 +40,8 @@ def why_refused(recording: Recording) -> str | None:
 
 def read_clip(
     request: HttpRequest, container_name: str, name: str
-) -> tuple[dict[str, str], str, bytes | axis.Stream, str]:
-    """As `axis.get_object`, for a GET: logs the read of a clip (staged or ingested)
+) -> tuple[dict[str, str], str, bytes | protocol.Stream, str]:
+    """As `objects.get_object`, for a GET: logs the read of a clip (staged or ingested)
     and refuses one whose recording's access changed. The body is opened (the store's
     read started) inside the transaction that writes the entry."""
     obj = (
@@ -50,7 +50,7 @@ def read_clip(
         .first()
     )
     if obj is None:
-        return axis.get_object(container_name, name)
+        return objects.get_object(container_name, name)
     serial = obj.container.metadata.get("bwcserialnumber") or ""
     actor = Actor("device", serial) if serial else Actor.system("axis")
     client = client_of(request)
@@ -74,8 +74,8 @@ def read_clip(
             details["reason"] = reason
             record("access-refused", actor, subject, client=client, details=details)
         else:
-            meta, md5, body, content_type = axis.get_object(container_name, name)
-            if isinstance(body, axis.Stream):
+            meta, md5, body, content_type = objects.get_object(container_name, name)
+            if isinstance(body, protocol.Stream):
                 body = _opened(body)
             record("download", actor, subject, client=client, details=details)
             return meta, md5, body, content_type
@@ -85,7 +85,7 @@ def read_clip(
     )
 
 
-def _opened(stream: axis.Stream) -> axis.Stream:
+def _opened(stream: protocol.Stream) -> protocol.Stream:
     """The stream with its source already opened, so a failure to open comes now."""
     chunks = stream.open()
-    return axis.Stream(stream.size, lambda: chunks)
+    return protocol.Stream(stream.size, lambda: chunks)

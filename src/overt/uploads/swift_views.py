@@ -15,8 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 from overt.api.problems import problem
 from overt.review.media import streaming_body
 
-from . import axis, swift_names, swift_read
+from . import swift_names, swift_read
 from .asgi_http import HTTPProblem
+from .axis import containers, metadata, objects, protocol
 
 View = Callable[..., HttpResponseBase]
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def _swift(view: View) -> View:
                 token = request.headers.get("X-Auth-Token") or request.headers.get(
                     "X-Storage-Token"
                 )
-                axis.check_token(token, str(kwargs["account"]))
+                protocol.check_token(token, str(kwargs["account"]))
             return view(request, *args, **kwargs)
         except HTTPProblem as exc:
             return _answer(exc)
@@ -69,12 +70,12 @@ def auth_v1(request: HttpRequest) -> HttpResponse:
     headers = request.headers
     user = headers.get("X-Auth-User") or headers.get("X-Storage-User")
     key = headers.get("X-Auth-Key") or headers.get("X-Storage-Pass") or headers.get("Auth-Key")
-    token = axis.authenticate(user, key)
+    token = protocol.authenticate(user, key)
     response = HttpResponse(status=200)
     response["X-Auth-Token"] = token
     response["X-Storage-Token"] = token
-    response["X-Storage-Url"] = request.build_absolute_uri(f"/swift/v1/{axis.account_name()}")
-    response["X-Auth-Token-Expires"] = str(axis.TOKEN_TTL_S)
+    response["X-Storage-Url"] = request.build_absolute_uri(f"/swift/v1/{protocol.account_name()}")
+    response["X-Auth-Token-Expires"] = str(protocol.TOKEN_TTL_S)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -83,7 +84,7 @@ def auth_v1(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest, account: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _not_allowed("GET, HEAD")
-    rows = axis.list_containers()
+    rows = containers.list_containers()
     response = _listing(request, rows)
     response["X-Account-Container-Count"] = str(len(rows))
     response["X-Account-Object-Count"] = str(sum(r["count"] for r in rows))
@@ -95,16 +96,16 @@ def account(request: HttpRequest, account: str) -> HttpResponse:
 def container(request: HttpRequest, account: str, container: str) -> HttpResponse:
     method = request.method
     if method == "PUT":
-        meta = axis.parse_meta(_headers(request), "x-container-meta-")
-        return HttpResponse(status=axis.put_container(container, meta))
+        meta = metadata.parse_meta(_headers(request), "x-container-meta-")
+        return HttpResponse(status=containers.put_container(container, meta))
     if method == "POST":
-        meta = axis.parse_meta(_headers(request), "x-container-meta-")
-        return HttpResponse(status=axis.post_container(container, meta))
+        meta = metadata.parse_meta(_headers(request), "x-container-meta-")
+        return HttpResponse(status=containers.post_container(container, meta))
     if method in ("GET", "HEAD"):
-        found = axis.get_container(axis.container_name(container))
-        rows = axis.list_objects(found.name)
+        found = containers.get_container(protocol.container_name(container))
+        rows = containers.list_objects(found.name)
         response = _listing(request, rows) if method == "GET" else HttpResponse(status=204)
-        for name, value in axis.meta_headers(found.metadata, "X-Container-Meta-"):
+        for name, value in metadata.meta_headers(found.metadata, "X-Container-Meta-"):
             response[name] = value
         response["X-Container-Object-Count"] = str(len(rows))
         response["X-Container-Bytes-Used"] = str(sum(r["bytes"] for r in rows))
@@ -124,16 +125,16 @@ def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpRe
             "path cannot take them",
         )
     if method == "POST":
-        meta = axis.parse_meta(_headers(request), "x-object-meta-")
-        return HttpResponse(status=axis.post_object(container, axis.object_name(name), meta))
+        meta = metadata.parse_meta(_headers(request), "x-object-meta-")
+        return HttpResponse(status=objects.post_object(container, protocol.object_name(name), meta))
     if method in ("GET", "HEAD"):
         if method == "GET":  # a read of footage: logged, and refused once access changed
-            found = swift_read.read_clip(request, container, axis.object_name(name))
+            found = swift_read.read_clip(request, container, protocol.object_name(name))
         else:
-            found = axis.get_object(container, axis.object_name(name))
+            found = objects.get_object(container, protocol.object_name(name))
         meta, md5, body, content_type = found
         response: HttpResponseBase
-        if isinstance(body, axis.Stream):
+        if isinstance(body, protocol.Stream):
             size = body.size
             if method == "GET":
                 # Chunk by chunk from the staged file or the store (S3 included); under
@@ -148,7 +149,7 @@ def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpRe
         response["Content-Length"] = str(size)
         response["ETag"] = md5
         response["Accept-Ranges"] = "bytes"
-        for header, value in axis.meta_headers(meta, "X-Object-Meta-"):
+        for header, value in metadata.meta_headers(meta, "X-Object-Meta-"):
             response[header] = value
         return response
     if method == "DELETE":

@@ -165,6 +165,28 @@ class EvidenceStore(ABC):
         with open(path, "rb", buffering=0) as fh:
             return self.put(fh, expected_sha256=expected_sha256, progress=progress)
 
+    def adopt(
+        self, path: Path, *, expected_sha256: str | None = None, hashed: bool = False
+    ) -> StoredObject:
+        """Take `path`, a complete file that its caller owns and will not write again,
+        into the store; durable when this returns, and `path` itself is left in place
+        (the caller removes its own name for it). Backends that can do better than a
+        copy (a hard link, an upload without a spool) override this.
+
+        `hashed=True` says that `expected_sha256` was computed from these very bytes as
+        the caller wrote and fsynced them; a backend that links the file may then take
+        it without reading the file again. Raises HashMismatch (nothing stored) if
+        `expected_sha256` is given and the bytes hash otherwise.
+        """
+        if hashed and expected_sha256 is None:
+            raise ValueError("hashed=True needs expected_sha256")
+        return self.put_file(path, expected_sha256=expected_sha256)
+
+    def room_to_adopt(self, path: Path) -> int:
+        """The new room in this store that adopting `path` would take: its size, unless
+        the file becomes the object without a copy."""
+        return path.stat().st_size
+
     @abstractmethod
     def exists(self, sha256: str) -> bool: ...
 

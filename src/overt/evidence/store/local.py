@@ -115,6 +115,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _hash_fd(fd: int) -> str:
+    digest = hashlib.sha256()
+    offset = 0
+    try:
+        while chunk := os.pread(fd, CHUNK_SIZE, offset):
+            digest.update(chunk)
+            offset += len(chunk)
+    except OSError as exc:
+        raise SourceReadError(f"reading the file to adopt failed: {exc}") from exc
+    return digest.hexdigest()
+
+
 class LocalStore(EvidenceStore):
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -197,6 +209,75 @@ class LocalStore(EvidenceStore):
         _fsync_dir(final.parent)
         _fsync_dir(self.tmp)
         return StoredObject(sha256, size, created=created)
+
+    def adopt(
+        self, path: Path, *, expected_sha256: str | None = None, hashed: bool = False
+    ) -> StoredObject:
+        """The file itself becomes the object, by hard link (no second copy): made
+        read-only and fsynced, linked in with link() that never replaces an object, its
+        directories fsynced, as `put` does. Across filesystems (or mounts) it is copied
+        in as by `put_file`."""
+        if expected_sha256 is not None:
+            check_sha256(expected_sha256)
+        if hashed and expected_sha256 is None:
+            raise ValueError("hashed=True needs expected_sha256")
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise SourceReadError(f"opening {path} failed: {exc}") from exc
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceReadError(f"{path} is not a regular file")
+            if info.st_dev != os.stat(self.tmp).st_dev:
+                return self._copy_in(fd, expected_sha256)
+            if hashed and expected_sha256 is not None:
+                sha256 = expected_sha256
+            else:
+                sha256 = _hash_fd(fd)
+            if expected_sha256 is not None and sha256 != expected_sha256:
+                raise HashMismatch(expected_sha256, sha256)
+            final = self.path(sha256)
+            if final.exists():
+                return StoredObject(sha256, info.st_size, created=False)
+            self._make_dirs_durably(final.parent)
+            os.fchmod(fd, READ_ONLY)
+            os.fsync(fd)  # the bytes, and the mode, before the name that says they are kept
+            # Linked first under tmp/, checked to be the very file that was opened (and
+            # hashed), then under its hash: a file put in `path`'s place meanwhile never
+            # gets an object's name.
+            staging = self.tmp / part_name()
+            try:
+                os.link(path, staging, follow_symlinks=False)
+            except OSError as exc:
+                if exc.errno == errno.EXDEV:  # another mount of the same filesystem
+                    return self._copy_in(fd, expected_sha256)
+                raise StoreError(f"linking {path} into the local store failed: {exc}") from exc
+            try:
+                linked = os.stat(staging, follow_symlinks=False)
+                if (linked.st_dev, linked.st_ino) != (info.st_dev, info.st_ino):
+                    raise SourceReadError(f"{path} was replaced while it was being adopted")
+                try:
+                    os.link(staging, final)
+                    created = True
+                except FileExistsError:
+                    created = False
+            finally:
+                staging.unlink(missing_ok=True)
+            _fsync_dir(final.parent)
+            _fsync_dir(self.tmp)
+            return StoredObject(sha256, info.st_size, created=created)
+        finally:
+            os.close(fd)
+
+    def _copy_in(self, fd: int, expected_sha256: str | None) -> StoredObject:
+        with open(os.dup(fd), "rb", buffering=0) as source:
+            source.seek(0)
+            return self.put(source, expected_sha256=expected_sha256)
+
+    def room_to_adopt(self, path: Path) -> int:
+        info = os.stat(path)
+        return 0 if info.st_dev == os.stat(self.tmp).st_dev else info.st_size
 
     def _make_dirs_durably(self, folder: Path) -> None:
         """Create objects/ab/cd and fsync each new entry's parent, or a power cut could

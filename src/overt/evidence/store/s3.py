@@ -1,4 +1,8 @@
-"""The S3 backend: objects under PREFIX/objects/ab/cd/<sha256>, write-once, Object Lock aware."""
+"""The S3 backend: objects under PREFIX/objects/ab/cd/<sha256>, write-once, Object Lock aware.
+
+Longer than 400 lines because it is one class: the write-once rule, Object Lock, multipart
+uploads and their cleanup are one contract against one client, and read best together.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from .base import (
     ObjectLocked,
     ObjectNotFound,
     ProgressCallback,
+    SourceReadError,
     StoredObject,
     StoreError,
     check_sha256,
@@ -110,7 +115,7 @@ def _hash_part(fh: BinaryIO, length: int, whole: Any) -> str:
     while remaining:
         n = fh.readinto(view[: min(len(view), remaining)])  # type: ignore[attr-defined]
         if not n:
-            raise StoreError("the spool file is shorter than when it was written")
+            raise StoreError("the file being uploaded is shorter than when it was hashed")
         part.update(view[:n])
         whole.update(view[:n])
         remaining -= n
@@ -184,8 +189,9 @@ class S3Store(EvidenceStore):
       fail if the bucket does not have it enabled, rather than silently storing unlocked.
     - ``spool``: directory for the local spool file each upload is staged in (the hash,
       and so the key, is known only at the end of the stream). Needs room for the
-      largest object being uploaded at once, per concurrent upload. Default: the system
-      temporary directory.
+      largest object being uploaded at once, per concurrent upload (a file adopted with
+      ``adopt``, such as a finished tus upload, is sent from where it is, with no spool).
+      Default: the system temporary directory.
     - ``part_mb``: multipart part size in MiB (default 8, 5 to 5120); objects larger than
       one part are uploaded in parts, 4 at a time, streamed from the spool (memory stays
       flat). Parts grow as needed to keep within S3's 10,000-part limit.
@@ -568,6 +574,30 @@ class S3Store(EvidenceStore):
         finally:
             spool.unlink(missing_ok=True)
 
+    def adopt(
+        self, path: Path, *, expected_sha256: str | None = None, hashed: bool = False
+    ) -> StoredObject:
+        """An upload of the file itself, with no spool copy (it is complete and stays put).
+        It is read twice: hashed first (the hash is the key, and the upload carries it for
+        S3 to check), then sent; `hashed` changes nothing here."""
+        if expected_sha256 is not None:
+            check_sha256(expected_sha256)
+        if hashed and expected_sha256 is None:
+            raise ValueError("hashed=True needs expected_sha256")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(path, "rb", buffering=0) as source:
+                while chunk := source.read(CHUNK_SIZE):
+                    digest.update(chunk)
+                    size += len(chunk)
+        except OSError as exc:
+            raise SourceReadError(f"reading {path} failed: {exc}") from exc
+        sha256 = digest.hexdigest()
+        if expected_sha256 is not None and sha256 != expected_sha256:
+            raise HashMismatch(expected_sha256, sha256)
+        return StoredObject(sha256, size, created=self._upload_once(path, sha256, size))
+
     def _new_spool_path(self) -> Path:
         # The pid lets cleanup_incomplete() tell a crashed writer's spool from a live one's.
         return self.spool_dir / part_name(SPOOL_PREFIX)
@@ -680,7 +710,7 @@ class S3Store(EvidenceStore):
         # S3 checks each part against the checksum hashed here, so the stored bytes are the
         # bytes hashed here; this checks they are also the bytes that were received.
         if whole.hexdigest() != sha256:
-            raise StoreError(f"the spool file {spool} changed while uploading {sha256}")
+            raise StoreError(f"the file {spool} changed while uploading {sha256}")
         return parts
 
     def _upload_part(

@@ -1,0 +1,161 @@
+"""The hand-off to ingest: a recording container whose Status became Complete turns into
+one overt Recording, every clip through the ingest service byte for byte, with the
+bookmarks as markers and the GNSS track as its location track."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import NoReturn
+
+from django.utils import timezone
+
+from overt.custody.services import Actor
+from overt.evidence.models import Device, Original
+from overt.evidence.store import HashMismatch, InsufficientSpace, StoreError
+from overt.ingest.services import IngestError, ingest_file
+from overt.ingest.sidecar import Sidecar, safe_name
+from overt.ingest.times import MIN_CAPTURE_TIME
+
+from .. import storage
+from ..asgi_http import HTTPProblem
+from ..models import AxisContainer, AxisObject
+from . import metadata
+from .people import officer_for_user
+
+log = logging.getLogger(__name__)
+
+
+def maybe_complete(container: AxisContainer) -> None:
+    if (
+        container.kind == AxisContainer.Kind.RECORDING
+        and container.status == AxisContainer.Status.OPEN
+        and container.metadata.get("status", "").strip().lower() == "complete"
+    ):
+        complete_recording(container.pk)
+
+
+def complete_recording(container_pk: int) -> None:
+    """Turn a complete recording container into one overt Recording.
+
+    Clips go through the ingest service one by one (each already ingested is skipped, so
+    a retry carries on where a failure stopped). 400 when it can never be stored.
+    """
+    container = AxisContainer.objects.get(pk=container_pk)
+    meta = container.metadata
+    if "userid" not in meta or "bwcserialnumber" not in meta:
+        _fail(container, "the recording's metadata lacks UserID or BWCSerialNumber")
+    try:
+        officer = officer_for_user(meta["userid"])
+        serial = meta["bwcserialnumber"]
+        if not Device.objects.filter(serial=serial).exists():
+            raise HTTPProblem(400, f"unknown device {serial!r}")
+        trigger_on, trigger_off = metadata.trigger_times(meta)
+    except HTTPProblem as exc:
+        _fail(container, exc.detail)
+    objects = list(container.items.all())
+    clips = sorted(
+        (o for o in objects if o.kind == AxisObject.Kind.CLIP),
+        key=lambda o: (metadata.clip_time(o, "start") or MIN_CAPTURE_TIME, o.name),
+    )
+    if not clips:
+        _fail(container, "the recording has no clips")
+    if trigger_on is None:
+        trigger_on = metadata.clip_time(clips[0], "start")
+    if trigger_on is None:
+        _fail(container, "the recording has no TriggerOnTime and its clips no StartTime")
+    markers = []
+    track: list[dict] = []
+    try:
+        for obj in objects:
+            if obj.kind == AxisObject.Kind.BOOKMARK:
+                markers.append(metadata.marker(obj, trigger_on))
+            elif obj.kind == AxisObject.Kind.GNSS:
+                track.extend(metadata.gnss_track(bytes(obj.content or b""), obj.name))
+    except HTTPProblem as exc:
+        _fail(container, exc.detail)
+    track.sort(key=lambda p: p["t"])
+    recording_meta = {
+        "trigger_on_at": trigger_on.isoformat(),
+        "trigger_off_at": trigger_off.isoformat() if trigger_off else None,
+        "trigger_on_reason": meta.get("triggeron", "")[:64],
+        "trigger_off_reason": meta.get("triggeroff", "")[:64],
+        "title": "",
+        "gps_track": track,
+    }
+    location = metadata.location(meta.get("triggeronlocation", ""))
+    if location:
+        recording_meta["location"] = location
+    actor = Actor("device", serial)
+    recording_id = None
+    for index, obj in enumerate(clips):
+        if obj.original_id:
+            recording_id = Original.objects.get(pk=obj.original_id).recording_id
+            continue
+        sidecar = Sidecar.model_validate(
+            {
+                "schema": "overt.sidecar/1",
+                "officer": officer.number,
+                "device": serial,
+                "sha256": obj.sha256,
+                "recording": recording_meta,
+                "clip": {
+                    "started_at": _iso(metadata.clip_time(obj, "start")),
+                    "stopped_at": _iso(metadata.clip_time(obj, "stop")),
+                },
+                "markers": markers if index == 0 else [],
+            }
+        )
+        path = Path(obj.staged_path)
+        try:
+            result = ingest_file(
+                path,
+                officer_number=officer.number,
+                device_serial=serial,
+                sidecar=sidecar,
+                declared_sha256=obj.sha256,
+                source=Original.Source.UPLOAD,
+                actor=actor,
+                filename=_plain(obj.name),
+                store=storage.store_for(path, obj.sha256),
+            )
+        except InsufficientSpace as exc:
+            raise HTTPProblem(507, str(exc)) from exc
+        except (IngestError, HashMismatch) as exc:
+            _fail(container, f"clip {obj.name}: {exc}")
+        except (StoreError, OSError) as exc:
+            raise HTTPProblem(
+                503, f"the evidence store failed ({exc}); retry", headers=[("Retry-After", "30")]
+            ) from exc
+        obj.original_id = result.id
+        obj.save(update_fields=["original", "updated_at"])
+        storage.remove(path)
+        recording_id = result.recording_id
+    AxisContainer.objects.filter(pk=container.pk).update(
+        status=AxisContainer.Status.COMPLETE,
+        recording_id=recording_id,
+        completed_at=timezone.now(),
+        problem="",
+    )
+    log.info("Axis recording %s catalogued as recording %s", container.name, recording_id)
+
+
+def _fail(container: AxisContainer, reason: str) -> NoReturn:
+    """Refuse a complete recording for good (400): it stays, with its staged clips."""
+    AxisContainer.objects.filter(pk=container.pk).update(
+        status=AxisContainer.Status.FAILED, problem=reason, completed_at=timezone.now()
+    )
+    log.warning("Axis recording %s refused: %s", container.name, reason)
+    raise HTTPProblem(400, f"recording {container.name} cannot be stored: {reason}")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _plain(name: str) -> str:
+    try:
+        return safe_name(name.rsplit("/", 1)[-1], "clip name")
+    except ValueError:
+        return "clip"

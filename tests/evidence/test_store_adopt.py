@@ -1,0 +1,241 @@
+"""`EvidenceStore.adopt`: a complete file that its caller owns becomes a stored object,
+on every backend (local disk; S3 with and without Object Lock, on a real moto_server).
+The local store links the file itself in (no second copy), or copies it across
+filesystems; S3 uploads it without a spool. No Django, no DB."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from overt.evidence.store import EvidenceStore, HashMismatch, open_store
+from overt.evidence.store.adopting import AdoptingStore
+from overt.evidence.store.base import SourceReadError
+from overt.evidence.store.local import LocalStore
+from overt.evidence.store.s3 import S3Store
+
+BACKENDS = ["local", "s3-locked", "s3-plain"]
+BIG = 9 << 20  # more than one 8 MiB S3 part, and more than two hashing chunks
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_all(store: EvidenceStore, digest: str) -> bytes:
+    return b"".join(store.read_range(digest))
+
+
+def leftovers(store: EvidenceStore) -> list[str]:
+    """Work files and unfinished uploads: adopting leaves none."""
+    if isinstance(store, LocalStore):
+        return [p.name for p in store.tmp.iterdir()]
+    assert isinstance(store, S3Store)
+    found = [p.name for p in store.spool_dir.glob("*")] if store.spool_dir.exists() else []
+    uploads = store._client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])
+    return found + [u["Key"] for u in uploads]
+
+
+def finished_file(folder: Path, data: bytes, name: str = "upload.part") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> EvidenceStore:
+    if request.param == "local":
+        return LocalStore(tmp_path / "store")
+    fixture = "s3_store_url" if request.param == "s3-locked" else "s3_plain_store_url"
+    url = request.getfixturevalue(fixture)
+    return open_store(f"{url}&spool={tmp_path / 'spool'}")
+
+
+# ---- every backend -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1000, BIG], ids=["empty", "small", "multipart"])
+def test_adopt_stores_the_file_byte_for_byte(
+    store: EvidenceStore, tmp_path: Path, size: int
+) -> None:
+    data = random.Random(size).randbytes(size)
+    path = finished_file(tmp_path / "uploads", data)
+    stored = store.adopt(path)
+    assert (stored.sha256, stored.size, stored.created) == (sha(data), size, True)
+    assert read_all(store, stored.sha256) == data
+    assert store.rehash(stored.sha256) == sha(data)
+    assert path.read_bytes() == data  # the caller's name for it is left to the caller
+    assert leftovers(store) == []
+
+
+def test_adopt_with_the_right_hash(store: EvidenceStore, tmp_path: Path) -> None:
+    data = b"a clip, declared"
+    path = finished_file(tmp_path / "uploads", data)
+    for hashed in (False, True):
+        stored = store.adopt(path, expected_sha256=sha(data), hashed=hashed)
+        assert stored.sha256 == sha(data)
+    assert list(store.iter_hashes()) == [sha(data)]
+
+
+def test_adopt_stores_identical_content_once(store: EvidenceStore, tmp_path: Path) -> None:
+    data = b"the same clip from two docks"
+    first = store.adopt(finished_file(tmp_path / "a", data))
+    second = store.adopt(finished_file(tmp_path / "b", data))
+    assert (first.created, second.created) == (True, False)
+    assert list(store.iter_hashes()) == [first.sha256]
+    if isinstance(store, S3Store):
+        listing = store._client.list_object_versions(
+            Bucket=store.bucket, Prefix=store.key(first.sha256)
+        )
+        assert len(listing.get("Versions", [])) == 1
+
+
+def test_adopt_with_a_wrong_hash_stores_nothing(store: EvidenceStore, tmp_path: Path) -> None:
+    data = b"bytes that are not what was declared"
+    path = finished_file(tmp_path / "uploads", data)
+    wrong = sha(b"something else")
+    with pytest.raises(HashMismatch) as exc:
+        store.adopt(path, expected_sha256=wrong)
+    assert (exc.value.declared, exc.value.actual) == (wrong, sha(data))
+    assert list(store.iter_hashes()) == []
+    assert not store.exists(sha(data))
+    assert path.read_bytes() == data
+    assert path.stat().st_mode & 0o200  # left as it was: the caller decides what to do
+    assert leftovers(store) == []
+
+
+def test_adopt_refuses_bad_arguments(store: EvidenceStore, tmp_path: Path) -> None:
+    path = finished_file(tmp_path / "uploads", b"x")
+    with pytest.raises(ValueError, match="needs expected_sha256"):
+        store.adopt(path, hashed=True)
+    with pytest.raises(ValueError, match="not a lowercase hex SHA-256"):
+        store.adopt(path, expected_sha256="ABC")
+    with pytest.raises(SourceReadError):
+        store.adopt(tmp_path / "missing.part")
+    assert list(store.iter_hashes()) == []
+
+
+def test_adopting_view_takes_the_file_through_put_file(
+    store: EvidenceStore, tmp_path: Path
+) -> None:
+    """What the ingest service is given for a finished upload: put_file adopts the file,
+    and the room it already takes on the store's disk counts as free."""
+    data = random.Random(7).randbytes(100_000)
+    path = finished_file(tmp_path / "uploads", data)
+    view = AdoptingStore(store, path, sha(data))
+    free = store.free_bytes()
+    seen: list[int] = []
+    if free is None:
+        assert view.free_bytes() is None
+    else:
+        # Other writers on this disk may change the figures meanwhile: compare the credit.
+        credit = len(data) - store.room_to_adopt(path)
+        assert credit == len(data)  # same filesystem: the file becomes the object
+        assert view.free_bytes() is not None
+    stored = view.put_file(path, expected_sha256=sha(data), progress=seen.append)
+    assert (stored.sha256, stored.created, seen) == (sha(data), True, [len(data)])
+    assert read_all(view, stored.sha256) == data
+    with pytest.raises(HashMismatch):
+        view.put_file(path, expected_sha256=sha(b"another declaration"))
+    assert leftovers(store) == []
+
+
+# ---- local backend specifics -------------------------------------------------------------
+
+
+def test_local_adopt_links_the_file_itself_read_only(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    data = b"one copy on the disk, not two"
+    path = finished_file(tmp_path / "uploads", data)
+    assert store.room_to_adopt(path) == 0
+    stored = store.adopt(path, expected_sha256=sha(data), hashed=True)
+    obj = store.path(stored.sha256)
+    assert os.stat(obj).st_ino == os.stat(path).st_ino
+    assert os.stat(obj).st_nlink == 2
+    assert obj.stat().st_mode & 0o222 == 0
+    path.unlink()  # the upload's own name goes; the object stays
+    assert read_all(store, stored.sha256) == data
+    assert obj.stat().st_nlink == 1
+    assert store.adopt(finished_file(tmp_path / "again", data)).created is False
+    assert os.stat(obj).st_nlink == 1  # an identical file is not linked a second time
+
+
+def test_local_adopt_does_not_follow_a_symlink(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    target = finished_file(tmp_path / "elsewhere", b"not the caller's file")
+    link = tmp_path / "uploads" / "upload.part"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    with pytest.raises(SourceReadError):
+        store.adopt(link)
+    assert list(store.iter_hashes()) == []
+    assert target.stat().st_mode & 0o200
+
+
+def test_local_adopt_across_filesystems_copies(tmp_path: Path) -> None:
+    """A store on another filesystem than the file (here the file is on /dev/shm)."""
+    store = LocalStore(tmp_path / "store")
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(store.objects).st_dev:
+        pytest.skip("needs a second filesystem at /dev/shm")
+    data = random.Random(3).randbytes(BIG)
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        path = finished_file(Path(other), data)
+        assert store.room_to_adopt(path) == len(data)
+        stored = store.adopt(path, expected_sha256=sha(data), hashed=True)
+        obj = store.path(stored.sha256)
+        assert (stored.created, obj.read_bytes()) == (True, data)
+        assert obj.stat().st_ino != path.stat().st_ino
+        assert obj.stat().st_mode & 0o222 == 0
+        assert path.stat().st_mode & 0o200  # the caller's file is untouched
+        with pytest.raises(HashMismatch):  # a copy is always hashed again
+            store.adopt(finished_file(Path(other), b"other", "b.part"), expected_sha256=sha(data))
+    assert leftovers(store) == []
+
+
+def test_local_adopt_copies_where_link_says_another_mount(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One filesystem, two mounts (a bind mount): link() of the file says EXDEV though
+    the device numbers agree. Injected: the first link() fails so; the copy's own link
+    from tmp/ is real."""
+    store = LocalStore(tmp_path / "store")
+    data = b"one filesystem, mounted twice"
+    path = finished_file(tmp_path / "uploads", data)
+    real_link = os.link
+    refused: list[object] = []
+
+    def other_mount(src: object, dst: object, **kwargs: object) -> None:
+        if not refused:
+            refused.append(src)
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_link(src, dst, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "link", other_mount)
+    stored = store.adopt(path, expected_sha256=sha(data), hashed=True)
+    monkeypatch.undo()
+    assert refused == [path]
+    obj = store.path(stored.sha256)
+    assert obj.read_bytes() == data
+    assert obj.stat().st_ino != path.stat().st_ino
+    assert obj.stat().st_mode & 0o222 == 0
+    assert leftovers(store) == []
+
+
+def test_s3_adopt_uses_no_spool(s3_store_url: str, tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    store = open_store(f"{s3_store_url}&spool={spool}")
+    data = random.Random(5).randbytes(BIG)
+    path = finished_file(tmp_path / "uploads", data)
+    assert store.room_to_adopt(path) == len(data)
+    stored = store.adopt(path)
+    assert read_all(store, stored.sha256) == data
+    assert not spool.exists()  # read from the file itself, never copied to a spool
