@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "overt.project.errors.RequestIdMiddleware",  # first: every response carries the id
+    "overt.web.forwarded.UntrustedForwardedHeadersMiddleware",  # before any reads them
     "django.middleware.security.SecurityMiddleware",
     "overt.access.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
