@@ -8,9 +8,11 @@ environment variables. Unknown keys are refused so a typo never goes unnoticed.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 ENV_PREFIX = "OVERT_"
 TEST_PREFIX = "OVERT_TEST_"  # reserved for the test suite's own switches; never settings
 SECRET_MASK = "********"  # noqa: S105 (a display mask, not a secret)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -309,7 +313,8 @@ class OvertSettings(BaseModel):
         "(comma-separated in the environment). Only a request whose peer is one of them has "
         "its X-Forwarded-For header read: the rightmost address in it that is not a trusted "
         "proxy becomes the client address in the custody log and the per-address sign-in "
-        "limit. Empty (default) trusts no one, not even loopback: the peer is the client.",
+        "limit. Other peers' X-Forwarded-* headers (X-Forwarded-Proto included) are dropped. "
+        "Empty (default) trusts no one, not even loopback: the peer is the client.",
     )
     login_max_failures: int = Field(
         5,
@@ -395,8 +400,6 @@ class OvertSettings(BaseModel):
     @field_validator("trusted_proxies")
     @classmethod
     def _check_proxies(cls, value: list[str]) -> list[str]:
-        from overt.access.client_address import parse_networks
-
         parse_networks(value)  # a typo must not silently trust nobody (or everybody)
         return value
 
@@ -451,6 +454,19 @@ class OvertSettings(BaseModel):
                 value = str(value)
             out[name] = value
         return out
+
+
+def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """'10.0.0.1', '10.1.0.0/16', '::1' → networks; raises ValueError naming a bad one.
+
+    OVERT_TRUSTED_PROXIES is read with it here and in overt.web.client_address."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address or CIDR network") from None
+    return tuple(networks)
 
 
 def mask_url(url: str) -> str:
