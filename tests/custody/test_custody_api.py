@@ -169,7 +169,7 @@ def test_custody_endpoints_are_described_in_the_schema(db: None) -> None:
     from drf_spectacular.generators import SchemaGenerator
 
     GENERATOR_STATS.reset()
-    generator = SchemaGenerator(patterns=[path("", include("overt.custody.urls"))])
+    generator = SchemaGenerator(patterns=[path("", include("overt.api.custody_urls"))])
     schema = generator.get_schema(request=None, public=True)
     assert "/api/custody/proofs/inclusion" in schema["paths"]
     assert dict(GENERATOR_STATS._warn_cache) == {}

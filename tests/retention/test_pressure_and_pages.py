@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from retention_support import ACTOR, make_recording
 
-from overt.api.problems import problem_exception_handler
 from overt.custody.models import CustodyEntry
 from overt.evidence.models import Original
 from overt.evidence.store import InsufficientSpace, get_store
@@ -21,6 +20,7 @@ from overt.jobs.worker import Heartbeat
 from overt.retention.models import Tombstone
 from overt.retention.pressure import disk_pressure
 from overt.retention.services import run_retention
+from overt.web.problems import problem_exception_handler
 
 DAY = timedelta(days=1)
 TiB = 1 << 40

@@ -21,13 +21,11 @@ import pytest
 import requests
 from django.test import Client, RequestFactory
 
-from overt.access.auth import client_of as access_client_of
-from overt.access.client_address import parse_networks, resolve
 from overt.access.models import LoginFailure
-from overt.conf import ConfigError, load_settings
+from overt.conf import ConfigError, load_settings, parse_networks
 from overt.custody.models import CustodyEntry
-from overt.review.grants import client_of as review_client_of
 from overt.testing.moto import free_port
+from overt.web.client_address import client_of, resolve
 
 PROXIES = parse_networks(["10.0.0.0/8", "2001:db8:1::/48"])
 
@@ -68,14 +66,30 @@ def test_nothing_is_trusted_by_default_and_typos_are_refused() -> None:
 
 
 @pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
-def test_both_client_of_helpers_give_one_answer(settings_env, trusted: str) -> None:
+def test_client_of_follows_the_setting(settings_env, trusted: str) -> None:
     settings_env(trusted_proxies=trusted)
     request = RequestFactory().get(
-        "/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9"
+        "/",
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9",
+        HTTP_USER_AGENT="x" * 600,
     )
     expected = "203.0.113.9" if trusted else "127.0.0.1"
-    assert access_client_of(request).address == expected
-    assert review_client_of(request) == access_client_of(request)
+    client = client_of(request)
+    assert client.address == expected
+    assert client.user_agent == "x" * 500  # capped for the custody log
+
+
+def test_one_client_of_for_every_stage() -> None:
+    """Views, login limits, uploads and releases all ask the one helper in overt.web."""
+    import overt.access.auth
+    import overt.access.viewing
+    import overt.disclosure.views
+    import overt.uploads.swift_read
+
+    stages = (overt.access.auth, overt.access.viewing, overt.disclosure.views, overt.uploads.swift_read)
+    for module in stages:
+        assert module.client_of is client_of, module.__name__
 
 
 def _failed_login(client: Client, forwarded: str, username: str = "nobody") -> int:
@@ -133,7 +147,7 @@ def _serve(home: Path, port: int) -> subprocess.Popen:
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return proc
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # the first answer is slow on a busy machine
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("overt serve did not answer")

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from overt.conf import get_settings
 from overt.custody.services import Actor, Client, Subject, record
+from overt.web.client_address import client_of
 
-from .client_address import client_address
 from .models import Alert, Lockout, LoginFailure
 from .services import needs_totp
 
@@ -28,14 +28,6 @@ PENDING_KEY = "overt.pending_login"  # {"user": id, "method": str, "next": str, 
 PENDING_SECONDS = 300
 SECOND_FACTOR_KEY = "overt.second_factor"  # "totp", "idp" (the SSO provider did MFA) or ""
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def client_of(request: HttpRequest) -> Client:
-    """Who is asking, for custody entries and login limits (see client_address.py)."""
-    return Client(
-        address=client_address(request.META),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
-    )
 
 
 @dataclass(frozen=True)

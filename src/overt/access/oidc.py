@@ -21,10 +21,11 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
-from overt.api.problems import problem
 from overt.conf import get_settings
+from overt.web.client_address import client_of
+from overt.web.problems import problem
 
-from .auth import client_of, first_factor_passed, record_failure, refusal
+from .auth import first_factor_passed, record_failure, refusal
 
 CLAIMED_KEY = "overt.oidc_claimed"
 AMR_KEY = "overt.oidc_amr"

@@ -21,11 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from overt.custody.services import Actor, Subject, record_now
 from overt.evidence.models import Recording
+from overt.web.client_address import client_of
 
 from . import oidc
 from .accounts import confirm_totp, totp_to_enrol
 from .auth import (
-    client_of,
     complete_login,
     first_factor_passed,
     pending_user,

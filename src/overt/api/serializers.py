@@ -11,16 +11,6 @@ from overt.jobs.models import Job
 from overt.review.status import clip_position, job_subject
 
 
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details, the body of every error."""
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField(required=False)
-    errors = serializers.JSONField(required=False)
-
-
 class OfficerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Officer

@@ -15,11 +15,11 @@ from overt.evidence.catalogue import FilterError, RecordingFilter, filter_record
 from overt.evidence.models import Original, Recording
 from overt.jobs.models import Job
 from overt.review.status import jobs_by_original
+from overt.web.problems import ProblemSerializer
 
 from .serializers import (
     JobSerializer,
     OriginalSerializer,
-    ProblemSerializer,
     RecordingDetailSerializer,
     RecordingSummarySerializer,
 )

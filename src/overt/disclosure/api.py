@@ -12,9 +12,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from overt.api.problems import problem
-from overt.api.serializers import ProblemSerializer
-from overt.review.grants import client_of
+from overt.web.client_address import client_of
+from overt.web.problems import ProblemSerializer, problem
 
 from . import services
 from .web import attachment

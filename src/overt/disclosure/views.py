@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from overt.access.services import Action, actions_allowed, justification_categories
 from overt.review.forms import JustificationForm
-from overt.review.grants import client_of
+from overt.web.client_address import client_of
 
 from . import services
 from .web import attachment

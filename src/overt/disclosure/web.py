@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from overt.review.media import streaming_body
+from overt.web.streaming import streaming_body
 
 from .services import Release
 

@@ -34,7 +34,7 @@ from overt.evidence.models import (
 from overt.evidence.store import EvidenceStore, InsufficientSpace, get_store
 from overt.media.pipeline import schedule_derivatives
 from overt.media.probe import VideoInfo, probe
-from overt.ops.metrics import BYTES_INGESTED, ORIGINALS_INGESTED
+from overt.metrics import BYTES_INGESTED, ORIGINALS_INGESTED
 
 from .people import IngestError, UnknownDevice, UnknownOfficer, resolve_people
 from .sidecar import Sidecar, safe_name, utc

@@ -220,6 +220,6 @@ def _failed(job: Job, exc: Exception) -> str:
 
 
 def _count(kind: str, outcome: str) -> None:
-    from overt.ops.metrics import JOBS
+    from overt.metrics import JOBS
 
     JOBS.labels(kind=kind, outcome=outcome).inc()

@@ -15,10 +15,9 @@ from overt.conf import get_settings
 from overt.evidence.models import Derivative, Original
 from overt.evidence.store import get_store
 from overt.jobs.models import Job, WorkerHeartbeat
+from overt.metrics import REGISTRY
 from overt.retention.pressure import DiskPressureCollector
 from overt.retention.pressure import healthz_check as disk_pressure_check
-
-from .metrics import REGISTRY
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

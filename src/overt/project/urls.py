@@ -10,7 +10,7 @@ urlpatterns = [
     path("", include("overt.disclosure.urls")),
     path("api/", include("overt.api.urls")),
     path("", include("overt.access.urls")),
-    path("", include("overt.custody.urls")),
+    path("", include("overt.api.custody_urls")),
     path("", include("overt.retention.urls")),
     path("", include("overt.uploads.urls")),
     path("redaction/", include("overt.redaction.urls")),

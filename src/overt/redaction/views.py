@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from overt.access.services import AccessDenied, Action, allowed, check, permitted
+from overt.access.viewing import current_grant
 from overt.evidence.models import Derivative, Original, Recording
 from overt.jobs.models import Job
-from overt.review.grants import current_grant
 
 from . import services
 from .models import AudioRange, Box, RedactionProject, Track

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from overt.api.problems import problem
+from overt.web.problems import problem
 
 from . import certificates, clock, services
 from .models import DeletionCertificate, DeletionRequest, Disposal

@@ -8,20 +8,17 @@ the unidentifiable thumbnails of thumbnails.py. Only the waveform needs just a l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
 from overt.access.services import AccessDenied, Action, check, visible_recordings
-from overt.api.problems import problem
+from overt.access.viewing import current_grant
 from overt.evidence.models import Derivative
 from overt.evidence.store import ObjectNotFound, get_store
+from overt.web.problems import problem
+from overt.web.streaming import streaming_body
 
-from .grants import current_grant
 from .ranges import ByteRange, RangeNotSatisfiable, parse_range
 
 # Kinds that hold no picture and no words (the waveform is the sound's loudness over
@@ -91,26 +88,6 @@ def derivative_media(request: HttpRequest, derivative_id: int) -> HttpResponseBa
         return HttpResponse(status=status, headers=headers)
     chunks = store.read_range(derivative.sha256, span.start, span.end + 1)
     return StreamingHttpResponse(streaming_body(request, chunks), status=status, headers=headers)
-
-
-def streaming_body(
-    request: HttpRequest, chunks: Iterator[bytes]
-) -> Iterator[bytes] | AsyncIterator[bytes]:
-    """The body for a StreamingHttpResponse that really streams under WSGI and ASGI."""
-    return async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
-
-
-async def async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Under ASGI Django would otherwise read a sync iterator whole into memory."""
-    read = sync_to_async(next, thread_sensitive=False)
-    done = object()
-    try:
-        while (chunk := await read(chunks, done)) is not done:
-            yield chunk  # type: ignore[misc]
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
 
 
 def _etags(header: str | None) -> set[str]:

@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from overt.access.services import Action, allowed
+from overt.access.viewing import current_grant
 from overt.evidence.models import Derivative, Incident, Recording
 
 from . import offsets
-from .grants import current_grant
 from .models import SyncOffset
 from .sync import confidence_level
 

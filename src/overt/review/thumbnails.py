@@ -21,9 +21,9 @@ from django.views.decorators.http import require_safe
 from PIL import Image, UnidentifiedImageError
 
 from overt.access.services import AccessDenied, Action, check, visible_recordings
-from overt.api.problems import problem
 from overt.evidence.models import Derivative
 from overt.evidence.store import ObjectNotFound, get_store
+from overt.web.problems import problem
 
 from .media import _etags
 

@@ -34,6 +34,7 @@ from overt.access.services import (
     justification_categories,
     visible_recordings,
 )
+from overt.access.viewing import GRANT_SECONDS, current_grant, justify_view
 from overt.conf import get_settings
 from overt.custody.models import CustodyEntry
 from overt.evidence.catalogue import (
@@ -53,7 +54,6 @@ from overt.redaction.models import RedactionProject
 
 from . import derive
 from .forms import JustificationForm
-from .grants import GRANT_SECONDS, current_grant, justify_view
 from .models import SavedSearch
 from .multicam import MAX_PLAYERS
 from .status import (

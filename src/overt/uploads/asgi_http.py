@@ -1,5 +1,5 @@
 """Small helpers for the raw ASGI handlers: one request's headers, and responses with a
-JSON problem body (RFC 9457), the same shape as `overt.api.problems.problem()`."""
+JSON problem body (RFC 9457), the same shape as `overt.web.problems.problem()`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from overt.api.problems import PROBLEM_TYPE
+from overt.web.problems import PROBLEM_TYPE
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -104,7 +104,7 @@ class Request:
 
     @property
     def client_address(self) -> str:
-        from overt.access.client_address import client_address  # one rule for all routes
+        from overt.web.client_address import client_address  # one rule for all routes
 
         client = self.scope.get("client")
         forwarded = self.header("x-forwarded-for") or ""

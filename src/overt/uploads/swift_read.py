@@ -18,10 +18,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest
 
-from overt.access.auth import client_of
 from overt.access.models import AccessClass
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Original, Recording
+from overt.web.client_address import client_of
 
 from .asgi_http import HTTPProblem
 from .axis import objects, protocol

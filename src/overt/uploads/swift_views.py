@@ -12,8 +12,8 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from overt.api.problems import problem
-from overt.review.media import streaming_body
+from overt.web.problems import problem
+from overt.web.streaming import streaming_body
 
 from . import swift_names, swift_read
 from .asgi_http import HTTPProblem

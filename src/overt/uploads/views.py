@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from overt.api.problems import problem
 from overt.conf import get_settings
 from overt.evidence.models import Device, Officer
+from overt.web.problems import problem
 
 
 def may_upload(user) -> bool:  # type: ignore[no-untyped-def]

@@ -10,22 +10,14 @@ never believed.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
 from functools import lru_cache
 
+from django.http import HttpRequest
+
+from overt.conf import IPNetwork, get_settings, parse_networks
+from overt.custody.services import Client
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """'10.0.0.1', '10.1.0.0/16', '::1' → networks; raises ValueError naming a bad one."""
-    networks = []
-    for value in values:
-        try:
-            networks.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"{value!r} is not an IP address or CIDR network") from None
-    return tuple(networks)
 
 
 def _address(text: str) -> IPAddress | None:
@@ -71,7 +63,13 @@ def _networks(values: tuple[str, ...]) -> tuple[IPNetwork, ...]:
 
 def client_address(meta: dict) -> str:
     """The client address of a Django request, from its META, under the current settings."""
-    from overt.conf import get_settings
-
     proxies = _networks(tuple(get_settings().trusted_proxies))
     return resolve(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), proxies)
+
+
+def client_of(request: HttpRequest) -> Client:
+    """Who is asking, for custody entries and login limits: the address and the browser."""
+    return Client(
+        address=client_address(request.META),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+    )

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.http import HttpRequest
 
-from overt.access.auth import client_of as access_client_of
-from overt.access.justify import justification
-from overt.custody.services import Action, Actor, Client, Subject, record_many
+from overt.custody.services import Action, Actor, Subject, record_many
 from overt.evidence.models import Recording
+from overt.web.client_address import client_of
+
+from .justify import justification
 
 GRANT_SECONDS = 4 * 60 * 60
 SESSION_KEY = "overt.view_grants"  # {recording id (str): expiry, epoch seconds}
@@ -52,11 +53,6 @@ def current_grant(request: HttpRequest, recording_id: int) -> Grant | None:
     if expiry is None or expiry <= time.time():
         return None
     return Grant(recording_id, datetime.fromtimestamp(expiry, UTC))
-
-
-def client_of(request: HttpRequest) -> Client:
-    """One rule for the client address everywhere: overt.access.auth decides it."""
-    return access_client_of(request)
 
 
 def _grant(request: HttpRequest, recording_id: int) -> Grant:

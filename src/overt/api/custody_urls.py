@@ -1,8 +1,11 @@
-"""Custody URLs: the public verifier key and the (signed-in) custody API."""
+"""Custody URLs: the public verifier key and the (signed-in) custody API.
+
+They keep the `custody` namespace (custody:report, ...) they had when they lived in the
+custody app; the views are in overt.api.custody, at the edge."""
 
 from django.urls import path, re_path
 
-from . import api
+from . import custody as api
 
 app_name = "custody"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import JsonResponse
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -62,6 +63,16 @@ def insufficient_space_problem(exc: Exception) -> JsonResponse:
     """The same 507 for plain Django views."""
     body = insufficient_space_body(exc)
     return problem(507, body["title"], body["detail"])
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, the body of every error (for the API schema)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField(required=False)
+    errors = serializers.JSONField(required=False)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

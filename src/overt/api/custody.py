@@ -15,20 +15,19 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 
-from overt.access.auth import client_of
 from overt.access.custody_reads import log_entries_read, may_read_entries, recordings_of
 from overt.access.permissions import ReadsCustody
 from overt.access.services import AccessDenied, Action, check
-from overt.api.problems import problem
+from overt.custody.checkpoints import latest_checkpoint
+from overt.custody.errors import CustodyError, ProofError
+from overt.custody.keys import verifier_key_text
+from overt.custody.models import CustodyEntry, VerifyRun
+from overt.custody.proofs import consistency_json, entry_json, inclusion_json
+from overt.custody.report import ReportError, build_report_data, report_zip
+from overt.custody.services import Actor, Client
 from overt.evidence.models import Recording
-
-from .checkpoints import latest_checkpoint
-from .errors import CustodyError, ProofError
-from .keys import verifier_key_text
-from .models import CustodyEntry, VerifyRun
-from .proofs import consistency_json, entry_json, inclusion_json
-from .report import ReportError, build_report_data, report_zip
-from .services import Actor, Client
+from overt.web.client_address import client_of
+from overt.web.problems import problem
 
 OBJECT = {200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
 
