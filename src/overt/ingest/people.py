@@ -16,8 +16,6 @@ from django.db.models import Q
 from overt import errors
 from overt.evidence.models import Device, DeviceAssignment, Officer
 
-from .sidecar import Sidecar
-
 
 class IngestError(errors.Invalid):
     """Ingest refused; nothing was stored. The message says why."""
@@ -31,18 +29,24 @@ class UnknownDevice(IngestError):
     pass
 
 
+class NoDevice(IngestError):
+    pass
+
+
+class NoOfficer(IngestError):
+    """No officer was named and the device was assigned to no one at capture time."""
+
+
 def resolve_people(
     officer_number: str | None,
     device_serial: str | None,
-    sidecar: Sidecar | None,
     capture_time: Callable[[], datetime],
 ) -> tuple[Officer, Device]:
     """The registered officer and device for a file, or IngestError before anything is
-    stored. `capture_time` is called only when the device's assignment must decide."""
-    officer_number = _agree("officer", officer_number, sidecar.officer if sidecar else None)
-    device_serial = _agree("device", device_serial, sidecar.device if sidecar else None)
+    stored. `capture_time` is called only when the device's assignment must decide.
+    (A sidecar's officer and device are merged in first: overt.ingest.request.)"""
     if not device_serial:
-        raise IngestError("no device given: pass --device or put 'device' in the sidecar")
+        raise NoDevice("no device given: pass --device or put 'device' in the sidecar")
     device = Device.objects.filter(serial=device_serial).first()
     if device is None:
         raise UnknownDevice(
@@ -52,7 +56,7 @@ def resolve_people(
         when = capture_time()
         officer = wearer(device, when)
         if officer is None:
-            raise IngestError(
+            raise NoOfficer(
                 f"no officer given, and device {device.serial} was assigned to no one at "
                 f"{when.isoformat()}: pass --officer, put 'officer' in the sidecar, or "
                 "assign the device (`overt device assign`)"
@@ -77,8 +81,3 @@ def wearer(device: Device, at: datetime) -> Officer | None:
     )
     return assignment.officer if assignment else None
 
-
-def _agree(what: str, given: str | None, from_sidecar: str | None) -> str | None:
-    if given and from_sidecar and given != from_sidecar:
-        raise IngestError(f"{what} {given!r} disagrees with the sidecar's {from_sidecar!r}")
-    return given or from_sidecar
