@@ -123,7 +123,8 @@ def test_the_verifier_stands_alone() -> None:
         for line in source.splitlines()
         if line.startswith(("import ", "from ")) and not line.startswith("from __future__")
     }
-    assert imports <= {"argparse", "base64", "binascii", "hashlib", "hmac", "json", "sys"}
+    stdlib = {"argparse", "base64", "binascii", "hashlib", "hmac", "json", "sys", "typing"}
+    assert imports <= stdlib
     assert "from cryptography" in source
     assert "import overt" not in source and "from overt" not in source
 
@@ -238,7 +239,7 @@ def test_the_report_says_what_it_is_complete_for(work: Path, crypto_only_path: P
     assert bodies[-1]["seal"] == {"tree_size": claim["tree_size"], "objects": shas}
     done = _run(work, crypto_only_path, "report.json")
     assert done.returncode == 0, done.stdout
-    assert "the report holds all 3 entries about it in the log of 4 entries" in done.stdout
+    assert "the report holds all 3 entries about it in the log of 6 entries" in done.stdout
 
 
 def test_removing_any_one_entry_fails(report_dir: Path, tmp_path: Path, crypto_only_path: Path) -> None:
@@ -324,7 +325,7 @@ def test_an_earlier_checkpoint_is_checked_for_consistency(work: Path, crypto_onl
     key = (work / "pubkey").read_text()
     done = _run(work, crypto_only_path, "report.json", "--key", key, "--previous", "earlier-checkpoint")
     assert done.returncode == 0, done.stdout
-    assert "is consistent with the report's: the log at 3 entries is a prefix of the log at 4" in (
+    assert "is consistent with the report's: the log at 5 entries is a prefix of the log at 6" in (
         done.stdout
     )
 

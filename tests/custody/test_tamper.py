@@ -38,7 +38,8 @@ def _problems(result: dict) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def base_instance(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Path]) -> Path:
-    """An instance with one ingested clip, its four derivatives and a checkpoint at 5."""
+    """An instance with an officer and a device (one entry each), one ingested clip, its four
+    derivatives and a checkpoint at 7."""
     home = tmp_path_factory.mktemp("tamper") / "instance"
     for args in (
         ("officer", "add", "MP100", "--name", "PC Test"),
@@ -49,7 +50,7 @@ def base_instance(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Pat
     ):
         done = run_overt(home, *args)
         assert done.returncode == 0, (args, done.stderr)
-    assert "\n5\n" in run_overt(home, "custody", "checkpoint").stdout
+    assert "\n7\n" in run_overt(home, "custody", "checkpoint").stdout
     return home
 
 
@@ -118,29 +119,29 @@ def test_byte_flipped_in_a_derivative(instance: Path) -> None:
 def test_byte_flipped_in_a_log_entry(instance: Path) -> None:
     db = _db(instance)
     _drop_triggers(db, "custody_custodyentry")
-    (text,) = db.execute('SELECT entry FROM custody_custodyentry WHERE "index" = 2').fetchone()
+    (text,) = db.execute('SELECT entry FROM custody_custodyentry WHERE "index" = 4').fetchone()
     at = text.index('"time":"') + len('"time":"') + 3  # a digit of the year
     changed = text[:at] + chr(ord(text[at]) ^ 0x01) + text[at + 1 :]
     assert len(changed.encode()) == len(text.encode()) and changed != text
-    db.execute('UPDATE custody_custodyentry SET entry = ? WHERE "index" = 2', (changed,))
+    db.execute('UPDATE custody_custodyentry SET entry = ? WHERE "index" = 4', (changed,))
     db.close()
     result = _verify(instance)
     assert _problems(result) == {
-        ("entry-hash-mismatch", "entry 2"),
-        ("checkpoint-root-mismatch", "checkpoint at size 5"),
+        ("entry-hash-mismatch", "entry 4"),
+        ("checkpoint-root-mismatch", "checkpoint at size 7"),
     }
 
 
 def test_log_row_deleted(instance: Path) -> None:
     db = _db(instance)
     _drop_triggers(db, "custody_custodyentry")
-    db.execute('DELETE FROM custody_custodyentry WHERE "index" = 3')
+    db.execute('DELETE FROM custody_custodyentry WHERE "index" = 5')
     db.close()
     result = _verify(instance)
     assert _problems(result) == {
-        ("entry-missing", "entry 3"),
-        ("entry-chain-broken", "entry 4"),  # the next entry about the same original
-        ("checkpoint-root-mismatch", "checkpoint at size 5"),
+        ("entry-missing", "entry 5"),
+        ("entry-chain-broken", "entry 6"),  # the next entry about the same original
+        ("checkpoint-root-mismatch", "checkpoint at size 7"),
     }
 
 
@@ -148,19 +149,19 @@ def test_two_entries_swapped(instance: Path) -> None:
     db = _db(instance)
     _drop_triggers(db, "custody_custodyentry")
     columns = "recorded_at, action, actor, object_sha256, entry, leaf_hash"
-    one = db.execute(f'SELECT {columns} FROM custody_custodyentry WHERE "index" = 1').fetchone()
-    two = db.execute(f'SELECT {columns} FROM custody_custodyentry WHERE "index" = 2').fetchone()
+    one = db.execute(f'SELECT {columns} FROM custody_custodyentry WHERE "index" = 3').fetchone()
+    two = db.execute(f'SELECT {columns} FROM custody_custodyentry WHERE "index" = 4').fetchone()
     assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
-    db.execute(f'UPDATE custody_custodyentry SET {assignments} WHERE "index" = 1', two)
-    db.execute(f'UPDATE custody_custodyentry SET {assignments} WHERE "index" = 2', one)
+    db.execute(f'UPDATE custody_custodyentry SET {assignments} WHERE "index" = 3', two)
+    db.execute(f'UPDATE custody_custodyentry SET {assignments} WHERE "index" = 4', one)
     db.close()
     result = _verify(instance)
     assert _problems(result) == {
-        ("entry-out-of-place", "entry 1"),
-        ("entry-out-of-place", "entry 2"),
-        ("entry-chain-broken", "entry 1"),
-        ("entry-chain-broken", "entry 2"),
-        ("checkpoint-root-mismatch", "checkpoint at size 5"),
+        ("entry-out-of-place", "entry 3"),
+        ("entry-out-of-place", "entry 4"),
+        ("entry-chain-broken", "entry 3"),
+        ("entry-chain-broken", "entry 4"),
+        ("checkpoint-root-mismatch", "checkpoint at size 7"),
     }
 
 
@@ -173,11 +174,11 @@ def _forged(note: str) -> str:
 def test_checkpoint_replaced_by_one_signed_with_another_key(instance: Path) -> None:
     db = _db(instance)
     _drop_triggers(db, "custody_checkpoint")
-    (note,) = db.execute("SELECT note FROM custody_checkpoint WHERE size = 5").fetchone()
-    db.execute("UPDATE custody_checkpoint SET note = ? WHERE size = 5", (_forged(note),))
+    (note,) = db.execute("SELECT note FROM custody_checkpoint WHERE size = 7").fetchone()
+    db.execute("UPDATE custody_checkpoint SET note = ? WHERE size = 7", (_forged(note),))
     db.close()
     result = _verify(instance)
-    assert _problems(result) == {("checkpoint-signature", "checkpoint at size 5")}
+    assert _problems(result) == {("checkpoint-signature", "checkpoint at size 7")}
     assert "not signed by this instance's key" in result["problems"][0]["detail"]
 
 
@@ -185,12 +186,12 @@ def test_log_truncated(instance: Path) -> None:
     db = _db(instance)
     _drop_triggers(db, "custody_custodyentry")
     _drop_triggers(db, "custody_custodyhead")
-    db.execute('DELETE FROM custody_custodyentry WHERE "index" >= 3')
-    db.execute("UPDATE custody_custodyhead SET size = 3")
+    db.execute('DELETE FROM custody_custodyentry WHERE "index" >= 5')
+    db.execute("UPDATE custody_custodyhead SET size = 5")
     db.close()
     result = _verify(instance)
-    assert _problems(result) == {("log-truncated", "checkpoint at size 5")}
-    assert "ends after 3" in result["problems"][0]["detail"]
+    assert _problems(result) == {("log-truncated", "checkpoint at size 7")}
+    assert "ends after 5" in result["problems"][0]["detail"]
 
 
 def test_verify_prints_problems_and_exits_non_zero(instance: Path) -> None:
