@@ -19,7 +19,10 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
     "download": "an original or derivative is downloaded",
     "export": "footage or its custody report is exported (a custody report is made)",
     "share": "footage is shared with someone outside the force (e.g. CPS, defence)",
-    "metadata-change": "catalogue details (officer, times, title, notes, ...) are changed",
+    "metadata-change": (
+        "catalogue details (officer, times, title, notes, ...) are changed, or an officer, a "
+        "device or a camera assignment is registered"
+    ),
     "category-change": "an evidential category is added or removed",
     "marker-add": "a timestamped marker is added",
     "hold-set": "a legal hold is placed (retention suspended)",
