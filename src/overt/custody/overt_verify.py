@@ -44,6 +44,7 @@ import hashlib
 import hmac
 import json
 import sys
+from typing import Any
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -57,6 +58,12 @@ MAX_SIGNATURES = 100  # as Go's sumdb/note; the C2SP spec asks verifiers to set 
 MAX_TREE_SIZE = 2**64 - 1
 REPORT_FORMAT = "overt-custody-report/2"
 HEX_DIGITS = "0123456789abcdef"
+
+# What the checks pass around (plain aliases: this file runs on Python 3.9).
+JSONObject = dict[str, Any]  # a parsed JSON object from the report
+VerifierKey = tuple[str, int, bytes]  # (signer name, key ID, Ed25519 public key)
+Leaf = tuple[int, JSONObject]  # (leaf index, entry body)
+Originals = dict[Any, JSONObject]  # keyed by the report's own (unchecked) sha256 values
 
 
 class Failure(Exception):
@@ -269,7 +276,7 @@ class Checker:
         print(f"NOTE  {message}")
 
 
-def check_key(report: dict, trusted_key: str | None, out: Checker) -> tuple | None:
+def check_key(report: JSONObject, trusted_key: str | None, out: Checker) -> VerifierKey | None:
     try:
         name, wanted_id, public_key = parse_verifier_key(str(report.get("verifier_key", "")))
     except Failure as exc:
@@ -294,9 +301,11 @@ def check_key(report: dict, trusted_key: str | None, out: Checker) -> tuple | No
     return name, wanted_id, public_key
 
 
-def check_entries(report: dict, size: int, root: bytes, originals: dict, out: Checker) -> dict:
+def check_entries(
+    report: JSONObject, size: int, root: bytes, originals: Originals, out: Checker
+) -> dict[Any, list[Leaf]]:
     """Inclusion of every entry; returns {object sha256: [(leaf index, entry), ...]}."""
-    by_object: dict[str, list] = {}
+    by_object: dict[Any, list[Leaf]] = {}
     entries = report.get("entries", [])
     bad_before = out.failures
     for item in entries if isinstance(entries, list) else []:
@@ -340,7 +349,7 @@ def check_entries(report: dict, size: int, root: bytes, originals: dict, out: Ch
     return by_object
 
 
-def chain_gap(items: list, size: int, objects: list) -> str:
+def chain_gap(items: list[Leaf], size: int, objects: list[object]) -> str:
     """Why an original's entries are not all of its entries up to `size`; "" if they are."""
     if not items:
         return "the report holds no entries about it"
@@ -379,7 +388,13 @@ def chain_gap(items: list, size: int, objects: list) -> str:
     return ""
 
 
-def check_complete(report: dict, size: int, originals: dict, by_object: dict, out: Checker) -> None:
+def check_complete(
+    report: JSONObject,
+    size: int,
+    originals: Originals,
+    by_object: dict[Any, list[Leaf]],
+    out: Checker,
+) -> None:
     claim = report.get("complete_for")
     if report.get("format") != REPORT_FORMAT or not isinstance(claim, dict):
         out.fail(
@@ -397,7 +412,8 @@ def check_complete(report: dict, size: int, originals: dict, by_object: dict, ou
     if not originals:
         out.fail("the report names no originals, so it shows nothing complete")
         return
-    counts = claim.get("entries") if isinstance(claim.get("entries"), dict) else {}
+    stated_counts = claim.get("entries")
+    counts: JSONObject = stated_counts if isinstance(stated_counts, dict) else {}
     for sha in sorted(originals):
         original = originals[sha]
         label = f"original {original.get('id')} ({original.get('filename')})"
@@ -416,7 +432,8 @@ def check_complete(report: dict, size: int, originals: dict, by_object: dict, ou
 
 
 def check_previous(
-    path: str, proof_path: str | None, report: dict, key: tuple, size: int, root: bytes,
+    path: str, proof_path: str | None, report: JSONObject, key: VerifierKey, size: int,
+    root: bytes,
     out: Checker,
 ) -> None:
     where = f"previous checkpoint {path}"
@@ -443,7 +460,7 @@ def check_previous(
             out.fail(f"consistency proof {proof_path}: cannot be read ({exc})")
             return
     if a == b:
-        hashes: list = []
+        hashes: list[bytes] = []
     else:
         found = [p for p in proofs if p.get("old_size") == a and p.get("new_size") == b]
         if not found:
@@ -467,7 +484,7 @@ def check_previous(
 
 
 def check_report(
-    report: dict,
+    report: JSONObject,
     exhibits: list[str],
     trusted_key: str | None,
     out: Checker,
@@ -495,7 +512,9 @@ def check_report(
         out.fail("the report's summary of the checkpoint differs from the signed checkpoint")
 
     # 3. Inclusion of each entry, then 4. completeness.
-    originals = {o.get("sha256"): o for o in report.get("originals", []) if isinstance(o, dict)}
+    originals: Originals = {
+        o.get("sha256"): o for o in report.get("originals", []) if isinstance(o, dict)
+    }
     by_object = check_entries(report, size, root, originals, out)
     check_complete(report, size, originals, by_object, out)
 

@@ -27,7 +27,9 @@ def _note_at(size: int) -> str | None:
     return Checkpoint.objects.filter(size=size).values_list("note", flat=True).first()
 
 
-def inclusion_json(index: int, size: int | None = None, *, with_checkpoint: bool = True) -> dict:
+def inclusion_json(
+    index: int, size: int | None = None, *, with_checkpoint: bool = True
+) -> dict[str, Any]:
     size, leaf, hashes, root = tree.inclusion(index, size)
     out: dict[str, Any] = {
         "leaf_index": index,
@@ -41,7 +43,7 @@ def inclusion_json(index: int, size: int | None = None, *, with_checkpoint: bool
     return out
 
 
-def consistency_json(old: int, new: int | None = None) -> dict:
+def consistency_json(old: int, new: int | None = None) -> dict[str, Any]:
     old, new, old_root, new_root, hashes = tree.consistency(old, new)
     return {
         "old_size": old,
@@ -52,7 +54,7 @@ def consistency_json(old: int, new: int | None = None) -> dict:
     }
 
 
-def entry_json(entry: CustodyEntry) -> dict:
+def entry_json(entry: CustodyEntry) -> dict[str, Any]:
     """An entry as listed by `overt custody entries`: its index, hash and canonical text."""
     return {
         "leaf_index": entry.index,

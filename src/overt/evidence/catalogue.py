@@ -224,6 +224,7 @@ class Search:
             unplayable = Original.objects.filter(playable=False).values("recording_id")
             qs = qs.filter(hide(~Q(pk__in=unplayable) if f.playable else Q(pk__in=unplayable)))
         if f.has is not None and skip != "has":
+            having: QuerySet[Any, Any]  # one id column, from markers or derivatives
             if f.has == "marker":
                 having = Marker.objects.values("recording_id")
             else:
@@ -409,6 +410,7 @@ def _flag(field: str, raw: Any) -> bool | None:
 def _moment(field: str, raw: Any, *, end_of_day: bool) -> datetime | None:
     if raw is None or raw == "":
         return None
+    moment: datetime | None
     if isinstance(raw, datetime):
         moment = raw
     elif isinstance(raw, date):

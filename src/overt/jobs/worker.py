@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import uuid
+from typing import TYPE_CHECKING
 
 from django.db import close_old_connections, connection
 from django.utils import timezone
@@ -18,6 +19,9 @@ from overt.conf import get_settings
 
 from .models import WorkerHeartbeat
 from .services import redispatch_stranded, set_worker_id, take_over_stale
+
+if TYPE_CHECKING:  # rq is imported only where the Redis engine runs
+    from rq import Queue
 
 log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_S = 10.0
@@ -129,11 +133,11 @@ def _run_rq(burst: bool) -> None:
 class RQSchedulerThread(threading.Thread):
     """Moves delayed RQ jobs (retries after backoff, scheduled runs) to the queue when due."""
 
-    def __init__(self, queue: object) -> None:
+    def __init__(self, queue: Queue) -> None:
         from rq.scheduler import RQScheduler
 
         super().__init__(name="overt-rq-scheduler", daemon=True)
-        self.scheduler = RQScheduler([queue], connection=queue.connection)  # type: ignore[attr-defined]
+        self.scheduler = RQScheduler([queue], connection=queue.connection)
         self.stopped = threading.Event()
 
     def run(self) -> None:

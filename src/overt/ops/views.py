@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.db import connection
@@ -9,7 +10,7 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from overt.conf import get_settings
 from overt.evidence.models import Derivative, Original
@@ -71,7 +72,7 @@ def _safe(url: str) -> str:
 class CatalogueCollector:
     """Totals from the catalogue, so they are right whichever process did the work."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         totals = Original.objects.aggregate(n=Count("id"), size=Sum("size"))
         yield GaugeMetricFamily("overt_originals", "Originals in the catalogue.", value=totals["n"])
         yield GaugeMetricFamily(

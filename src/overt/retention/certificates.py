@@ -122,7 +122,8 @@ def find(number: str) -> DeletionCertificate:
 
 
 def body(cert: DeletionCertificate) -> dict[str, Any]:
-    return json.loads(cert.body)
+    parsed: dict[str, Any] = json.loads(cert.body)  # written by this module: a JSON object
+    return parsed
 
 
 def html(cert: DeletionCertificate) -> str:

@@ -9,6 +9,7 @@ the field).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Q
@@ -52,8 +53,9 @@ def locked_recording(recording_id: int) -> Recording:
     )
     if rec is not None:
         return rec
-    tomb = Tombstone.objects.select_related("certificate").filter(recording_ref=recording_id)
-    tomb = tomb.first()
+    tomb = (
+        Tombstone.objects.select_related("certificate").filter(recording_ref=recording_id).first()
+    )
     if tomb is not None:
         raise Refused(
             f"recording {recording_id} was deleted on {tomb.deleted_at.date().isoformat()} under "
@@ -76,7 +78,7 @@ def _subjects(rec: Recording) -> list[Subject]:
 
 
 def log_action(
-    action: str, actor: Actor, rec: Recording, *, justification: str = "", details: dict
+    action: str, actor: Actor, rec: Recording, *, justification: str = "", details: dict[str, Any]
 ) -> None:
     """One custody entry per original of the recording, all at the same time."""
     now = clock.now()

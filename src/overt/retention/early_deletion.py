@@ -5,7 +5,7 @@ decision by the requester, and nothing held can be requested or approved."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from overt.custody.services import Actor
@@ -19,7 +19,7 @@ from .rules import HOLD_KINDS
 APPROVE_PERMISSION = "retention.approve_deletion"
 
 
-def may_delete_early(user: AbstractBaseUser) -> bool:
+def may_delete_early(user: User) -> bool:
     """The permission retention.approve_deletion, or a role with manage-retention."""
     if not user.is_active:
         return False
@@ -28,10 +28,10 @@ def may_delete_early(user: AbstractBaseUser) -> bool:
     from overt.access.matrix import Capability
     from overt.access.services import capability
 
-    return capability(user, Capability.MANAGE_RETENTION)  # type: ignore[arg-type]
+    return capability(user, Capability.MANAGE_RETENTION)
 
 
-def _authorised(user: AbstractBaseUser, what: str) -> None:
+def _authorised(user: User, what: str) -> None:
     if not may_delete_early(user):
         raise Refused(
             f"{user.get_username()} may not {what}: it needs the permission "
@@ -39,11 +39,11 @@ def _authorised(user: AbstractBaseUser, what: str) -> None:
         )
 
 
-def _user_actor(user: AbstractBaseUser) -> Actor:
+def _user_actor(user: User) -> Actor:
     return Actor("user", user.get_username())
 
 
-def request_deletion(recording_id: int, *, user: AbstractBaseUser, reason: str) -> DeletionRequest:
+def request_deletion(recording_id: int, *, user: User, reason: str) -> DeletionRequest:
     """The first of the two people: ask for a recording to be deleted before it is due."""
     _authorised(user, "request early deletion")
     if not reason.strip():
@@ -81,7 +81,7 @@ def request_deletion(recording_id: int, *, user: AbstractBaseUser, reason: str) 
 
 
 def decide_deletion(
-    request_id: int, *, user: AbstractBaseUser, reason: str, approve: bool
+    request_id: int, *, user: User, reason: str, approve: bool
 ) -> DeletionRequest:
     """The second person: approve (the recording goes to the recycle bin) or refuse."""
     _authorised(user, "approve early deletion" if approve else "refuse early deletion")

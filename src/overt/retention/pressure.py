@@ -11,10 +11,11 @@ Three levels, from the store's free space:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from overt.conf import get_settings
 from overt.evidence.store import EvidenceStore, get_store
@@ -87,7 +88,7 @@ def healthz_check() -> dict[str, Any]:
 class DiskPressureCollector:
     """overt_disk_pressure (0 ok, 1 warning, 2 critical) and the thresholds, for alerts."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         try:
             pressure = disk_pressure()
         except Exception:

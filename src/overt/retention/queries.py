@@ -161,7 +161,8 @@ def upcoming(as_of: datetime | None = None, days: int = 30) -> list[UpcomingRow]
     recs = Recording.objects.filter(pk__in=list(due)).select_related("officer", "device")
     for rec in recs:
         r = due[rec.pk]
-        when = max(r.due_at, as_of)  # type: ignore[type-var]
+        assert r.due_at is not None  # only recordings with a due date are in `due`
+        when = max(r.due_at, as_of)
         review = r.at_expiry == REVIEW
         rows.append(
             UpcomingRow(
@@ -180,18 +181,18 @@ def upcoming(as_of: datetime | None = None, days: int = 30) -> list[UpcomingRow]
     for d in Disposal.objects.filter(status__in=OPEN, purge_after__lte=until).select_related(
         "recording__officer", "recording__device"
     ):
-        rec = d.recording
+        binned = d.recording
         rows.append(
             UpcomingRow(
                 recording=d.recording_ref,
                 stage="purge",
                 date=max(d.purge_after, d.lock_until or d.purge_after),
                 purge_after=d.purge_after,
-                officer=rec.officer.number if rec else "",
-                team=rec.officer.team if rec else "",
-                device=rec.device.serial if rec else "",
-                recorded_at=rec.trigger_on_at if rec else None,
-                title=rec.title if rec else "",
+                officer=binned.officer.number if binned else "",
+                team=binned.officer.team if binned else "",
+                device=binned.device.serial if binned else "",
+                recorded_at=binned.trigger_on_at if binned else None,
+                title=binned.title if binned else "",
                 reason=d.decided_by,
                 status=d.status,
                 last_error=d.last_error,
@@ -248,7 +249,7 @@ def recording_rows(
     disposals = {
         d.recording_id: d for d in Disposal.objects.filter(status__in=OPEN, recording__in=qs)
     }
-    holds: dict[int, list[HoldSummary]] = defaultdict(list)
+    holds: dict[int | None, list[HoldSummary]] = defaultdict(list)
     for h in Hold.objects.filter(recording__in=qs, released_at__isnull=True):
         holds[h.recording_id].append(HoldSummary(h.pk, h.kind, h.reason))
     cats: dict[int, list[str]] = defaultdict(list)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model
 from django.db.models.deletion import PROTECT, RESTRICT
 
 from overt.evidence.models import Derivative, Original, Recording
@@ -23,7 +24,9 @@ _OURS: set[type] = {
 }
 
 
-def _outside_refs(model: type, objs: list[Any]) -> list[tuple[type, str, bool, list[Any]]]:
+def _outside_refs(
+    model: type[Model], objs: list[Any]
+) -> list[tuple[type[Model], str, bool, list[Any]]]:
     """Rows of other apps that point at `objs` and would stop their deletion (PROTECT or
     RESTRICT): (model, field, nullable, pks). CASCADE and SET_NULL ones need nothing."""
     found = []
@@ -58,7 +61,7 @@ def blockers(rec: Recording) -> list[str]:
     return sorted(found)
 
 
-def clear_refs(model: type, obj: Any) -> list[str]:
+def clear_refs(model: type[Model], obj: Any) -> list[str]:
     """Unlink nullable PROTECT references to a row about to go (e.g. an upload's record of
     the original it made); returns what was cleared, for the certificate."""
     cleared = []

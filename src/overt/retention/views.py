@@ -25,7 +25,7 @@ def _may_manage(request: HttpRequest) -> HttpResponse | None:
     from overt.access.matrix import Capability
     from overt.access.services import capability
 
-    if capability(request.user, Capability.MANAGE_RETENTION):  # type: ignore[arg-type]
+    if capability(request.user, Capability.MANAGE_RETENTION):
         return None
     raise PermissionDenied("Retention pages need the manage-retention capability.")
 

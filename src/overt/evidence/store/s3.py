@@ -343,7 +343,8 @@ class S3Store(EvidenceStore):
         key = self.key(sha256)
         with self._errors("head", sha256):
             try:
-                return self._client.head_object(Bucket=self.bucket, Key=key)
+                head: dict[str, Any] = self._client.head_object(Bucket=self.bucket, Key=key)
+                return head
             except ClientError as exc:
                 if _error_code(exc) not in _NOT_FOUND:
                     raise
