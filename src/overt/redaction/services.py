@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from overt.conf import get_settings
 from overt.custody.services import Actor, Subject, record
+from overt.errors import Invalid
 from overt.evidence.models import Derivative, Original
 from overt.evidence.store import EvidenceStore, get_store
 from overt.jobs.models import Job
@@ -45,7 +46,7 @@ MANUAL_TRACK_SECONDS = 2.0  # a new manual box lasts this long until keyframes m
 C2PA_KEYS_DIR = "keys"
 
 
-class RedactionProblem(Exception):
+class RedactionProblem(Invalid):
     """A request that cannot be honoured (bad box, wrong state); the message says why."""
 
 

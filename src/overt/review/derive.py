@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from overt.custody.services import Actor, Client
+from overt.errors import Invalid
 from overt.evidence.models import Derivative, Original, Recording
 from overt.evidence.store import EvidenceStore, get_store
 from overt.jobs.models import Job
@@ -28,7 +29,7 @@ MAX_LABEL = 200
 PROVENANCE = Provenance(cutting.GENERATOR, cutting.GENERATOR_VERSION)
 
 
-class DeriveError(ValueError):
+class DeriveError(Invalid, ValueError):
     """The request cannot be met; the message says why (shown to the reviewer)."""
 
 
