@@ -77,7 +77,7 @@ def test_a_failure_at_completion_releases_the_lock_and_a_retry_finishes(
     created = create(server, camera, len(data), started_at="2024-05-01T14:00:00Z")
     assert created.status_code == 201, created.text
     location = created.headers["Location"]
-    real_ingest = services.ingest_file
+    real_ingest = services.ingest
     calls = []
 
     def fails_once(*args, **kwargs):  # a fault injected where completion calls ingest
@@ -86,7 +86,7 @@ def test_a_failure_at_completion_releases_the_lock_and_a_retry_finishes(
             raise RuntimeError("injected failure at completion")
         return real_ingest(*args, **kwargs)
 
-    monkeypatch.setattr(services, "ingest_file", fails_once)
+    monkeypatch.setattr(services, "ingest", fails_once)
     failed = patch(server, camera, location, 0, data)
     body = _is_problem(failed, 500)
     assert "kept" in body["detail"]

@@ -4,8 +4,9 @@ officer), a clip does not claim another officer's activation, its categories exi
 the evidence store has room above the reserve.
 
 The ingest service runs all of it (`check_request`, then `check_space`); tus runs
-`admit` when an upload is created, so a client learns of a refusal before it sends the
-bytes. Each refusal is a domain error (IngestError, InsufficientSpace) that says why.
+`admit` and `check_space` when an upload is created, so a client learns of a refusal
+before it sends the bytes. Each refusal is a domain error (IngestError,
+InsufficientSpace) that says why.
 """
 
 from __future__ import annotations
@@ -57,14 +58,11 @@ def admit(
     officer_number: str | None,
     device_serial: str | None,
     capture_time: Callable[[], datetime],
-    store: EvidenceStore,
-    size: int,
 ) -> tuple[Officer, Device]:
-    """The check at a door that takes the bytes later (a tus upload's creation): the
-    people, and room for `size` bytes in the store."""
-    people = resolve_people(officer_number, device_serial, capture_time)
-    check_space(store, size, warn=False)
-    return people
+    """The check at a door that takes the bytes later (a tus upload's creation), so a
+    client learns of a refusal before it sends them: the people, by the rule the service
+    applies again when the bytes have come. (Room: `check_space`, with the door's own.)"""
+    return resolve_people(officer_number, device_serial, capture_time)
 
 
 def check_times(request: IngestRequest) -> None:

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from overt.conf import get_settings
 from overt.custody.services import Actor, Subject, record
-from overt.evidence.models import Device, DeviceAssignment, Officer, Original
+from overt.evidence.models import Original
 from overt.evidence.store import HashMismatch, InsufficientSpace, StoreError, get_store
-from overt.ingest.services import IngestError, ingest_file
-from overt.ingest.sidecar import Sidecar
+from overt.ingest import prechecks
+from overt.ingest.services import IngestError, IngestRequest, NoOfficer, ingest
 
 from . import storage
 from .asgi_http import HTTPProblem
@@ -62,28 +62,26 @@ def prepare_upload(principal: Principal, meta: ClipMetadata, length: int) -> dic
         )
     if not device_serial:
         raise HTTPProblem(400, "Upload-Metadata needs 'device' (the camera's serial number)")
-    device = Device.objects.filter(serial=device_serial).first()
-    if device is None:
-        raise HTTPProblem(
-            400, f"unknown device {device_serial!r}: register it with `overt device add`"
+    # The ingest service's own pre-check (overt.ingest.prechecks), before any byte: the
+    # officer named, else the device's wearer when the clip began (or now).
+    try:
+        officer, device = prechecks.admit(
+            meta.officer, device_serial, lambda: meta.started_at or timezone.now()
         )
-    officer_number = meta.officer or _wearer(device, meta.started_at)
-    if not officer_number:
+    except NoOfficer as exc:
         raise HTTPProblem(
             400,
             "Upload-Metadata needs 'officer', or the device must be assigned to one "
             "(`overt device assign`)",
-        )
-    if not Officer.objects.filter(number=officer_number).exists():
-        raise HTTPProblem(
-            400, f"unknown officer {officer_number!r}: register with `overt officer add`"
-        )
+        ) from exc
+    except IngestError as exc:
+        raise HTTPProblem(400, str(exc)) from exc
     check_space(length)
     return {
         "principal_kind": principal.kind,
         "principal": principal.id,
         "token": principal.token,
-        "officer_number": officer_number,
+        "officer_number": officer.number,
         "device_serial": device.serial,
         "filename": meta.filename or "",
         "declared_sha256": meta.sha256 or "",
@@ -107,18 +105,6 @@ def insert_upload(upload_id: str, fields: dict, client_address: str) -> Upload:
     )
 
 
-def _wearer(device: Device, at: datetime | None) -> str | None:
-    when = at or timezone.now()
-    assignment = (
-        DeviceAssignment.objects.select_related("officer")
-        .filter(device=device, starts_at__lte=when)
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=when))
-        .order_by("-starts_at")
-        .first()
-    )
-    return assignment.officer.number if assignment else None
-
-
 def check_space(more: int) -> None:
     """507 unless every byte promised so far, plus `more`, fits above the reserve."""
     reserve = get_settings().min_free_bytes
@@ -136,11 +122,10 @@ def check_space(more: int) -> None:
             f"not enough room for this upload: {need} bytes needed (uploads in progress, "
             f"this one and the {reserve}-byte reserve), {free} free",
         )
-    store_free = get_store().free_bytes()
-    if store_free is not None and more + reserve > store_free:
-        raise HTTPProblem(
-            507, f"not enough room in the evidence store: need {more + reserve}, {store_free} free"
-        )
+    try:  # and room in the evidence store, by the ingest service's rule
+        prechecks.check_space(get_store(), more, warn=False)
+    except InsufficientSpace as exc:
+        raise HTTPProblem(507, f"not enough room in the evidence store: {exc}") from exc
 
 
 # --- locks and offsets -------------------------------------------------------------------
@@ -291,17 +276,7 @@ def finish(upload_id: str, owner: str, sha256: str | None, offset: int | None = 
             sha256 = storage.hash_file(path, upload.length).hexdigest()
         if upload.declared_sha256 and sha256 != upload.declared_sha256:
             return outcome_for(_quarantine_upload(upload, sha256))
-        result = ingest_file(
-            path,
-            officer_number=upload.officer_number,
-            device_serial=upload.device_serial,
-            sidecar=_sidecar(upload),
-            declared_sha256=sha256,
-            source=Original.Source.UPLOAD,
-            actor=Actor(upload.principal_kind, upload.principal),
-            filename=upload.filename,
-            store=storage.store_for(path, sha256),
-        )
+        result = ingest(_request(upload, sha256), store=storage.store_for(path, sha256))
     except HashMismatch as exc:
         # The file changed between arrival and storing: keep what is on disk, flagged.
         return outcome_for(_quarantine_upload(upload, exc.actual))
@@ -351,15 +326,20 @@ def _close(upload: Upload) -> None:
     upload.save()
 
 
-def _sidecar(upload: Upload) -> Sidecar | None:
-    clip = {}
-    if upload.started_at:
-        clip["started_at"] = upload.started_at.isoformat()
-    if upload.stopped_at:
-        clip["stopped_at"] = upload.stopped_at.isoformat()
-    if not clip:
-        return None
-    return Sidecar.model_validate({"schema": "overt.sidecar/1", "clip": clip})
+def _request(upload: Upload, sha256: str) -> IngestRequest:
+    """What the upload's creation said, and the hash of the bytes as they arrived."""
+    return IngestRequest(
+        path=storage.tus_path(upload.id),
+        filename=upload.filename,
+        declared_sha256=sha256,
+        size=upload.length,
+        officer_number=upload.officer_number,
+        device_serial=upload.device_serial,
+        actor=Actor(upload.principal_kind, upload.principal),
+        started_at=upload.started_at,
+        stopped_at=upload.stopped_at,
+        source=Original.Source.UPLOAD,
+    )
 
 
 def _quarantine_upload(upload: Upload, actual: str) -> Upload:

@@ -12,10 +12,12 @@ from typing import NoReturn
 from django.utils import timezone
 
 from overt.custody.services import Actor
-from overt.evidence.models import Device, Original
+from overt.evidence.models import Original
 from overt.evidence.store import HashMismatch, InsufficientSpace, StoreError
-from overt.ingest.services import IngestError, ingest_file
-from overt.ingest.sidecar import Sidecar, safe_name
+from overt.ingest import prechecks
+from overt.ingest.request import Activation, Bookmark, GeoPoint, IngestRequest, TrackPoint
+from overt.ingest.services import IngestError, ingest
+from overt.ingest.sidecar import safe_name
 from overt.ingest.times import MIN_CAPTURE_TIME
 
 from .. import storage
@@ -49,11 +51,13 @@ def complete_recording(container_pk: int) -> None:
     try:
         officer = officer_for_user(meta["userid"])
         serial = meta["bwcserialnumber"]
-        if not Device.objects.filter(serial=serial).exists():
-            raise HTTPProblem(400, f"unknown device {serial!r}")
         trigger_on, trigger_off = metadata.trigger_times(meta)
+        # The ingest service's pre-check, before any clip: the same rule as every door.
+        prechecks.admit(officer.number, serial, lambda: trigger_on or timezone.now())
     except HTTPProblem as exc:
         _fail(container, exc.detail)
+    except IngestError as exc:
+        _fail(container, str(exc))
     objects = list(container.items.all())
     clips = sorted(
         (o for o in objects if o.kind == AxisObject.Kind.CLIP),
@@ -65,7 +69,7 @@ def complete_recording(container_pk: int) -> None:
         trigger_on = metadata.clip_time(clips[0], "start")
     if trigger_on is None:
         _fail(container, "the recording has no TriggerOnTime and its clips no StartTime")
-    markers = []
+    markers: list[dict] = []
     track: list[dict] = []
     try:
         for obj in objects:
@@ -75,51 +79,43 @@ def complete_recording(container_pk: int) -> None:
                 track.extend(metadata.gnss_track(bytes(obj.content or b""), obj.name))
     except HTTPProblem as exc:
         _fail(container, exc.detail)
-    track.sort(key=lambda p: p["t"])
-    recording_meta = {
-        "trigger_on_at": trigger_on.isoformat(),
-        "trigger_off_at": trigger_off.isoformat() if trigger_off else None,
-        "trigger_on_reason": meta.get("triggeron", "")[:64],
-        "trigger_off_reason": meta.get("triggeroff", "")[:64],
-        "title": "",
-        "gps_track": track,
-    }
     location = metadata.location(meta.get("triggeronlocation", ""))
-    if location:
-        recording_meta["location"] = location
+    activation = Activation(
+        trigger_on_at=trigger_on,
+        trigger_off_at=trigger_off,
+        trigger_on_reason=meta.get("triggeron", "")[:64].strip(),
+        trigger_off_reason=meta.get("triggeroff", "")[:64].strip(),
+        location=GeoPoint(location["lat"], location["lon"]) if location else None,
+        gps_track=tuple(
+            sorted(
+                (TrackPoint(datetime.fromisoformat(p["t"]), p["lat"], p["lon"]) for p in track),
+                key=lambda p: p.t,
+            )
+        ),
+    )
+    bookmarks = tuple(Bookmark(datetime.fromisoformat(m["at"]), m["text"]) for m in markers)
     actor = Actor("device", serial)
     recording_id = None
     for index, obj in enumerate(clips):
         if obj.original_id:
             recording_id = Original.objects.get(pk=obj.original_id).recording_id
             continue
-        sidecar = Sidecar.model_validate(
-            {
-                "schema": "overt.sidecar/1",
-                "officer": officer.number,
-                "device": serial,
-                "sha256": obj.sha256,
-                "recording": recording_meta,
-                "clip": {
-                    "started_at": _iso(metadata.clip_time(obj, "start")),
-                    "stopped_at": _iso(metadata.clip_time(obj, "stop")),
-                },
-                "markers": markers if index == 0 else [],
-            }
-        )
         path = Path(obj.staged_path)
+        request = IngestRequest(
+            path=path,
+            filename=_plain(obj.name),
+            declared_sha256=obj.sha256,
+            officer_number=officer.number,
+            device_serial=serial,
+            actor=actor,
+            started_at=metadata.clip_time(obj, "start"),
+            stopped_at=metadata.clip_time(obj, "stop"),
+            activation=activation,
+            markers=bookmarks if index == 0 else (),
+            source=Original.Source.UPLOAD,
+        )
         try:
-            result = ingest_file(
-                path,
-                officer_number=officer.number,
-                device_serial=serial,
-                sidecar=sidecar,
-                declared_sha256=obj.sha256,
-                source=Original.Source.UPLOAD,
-                actor=actor,
-                filename=_plain(obj.name),
-                store=storage.store_for(path, obj.sha256),
-            )
+            result = ingest(request, store=storage.store_for(path, obj.sha256))
         except InsufficientSpace as exc:
             raise HTTPProblem(507, str(exc)) from exc
         except (IngestError, HashMismatch) as exc:
@@ -148,10 +144,6 @@ def _fail(container: AxisContainer, reason: str) -> NoReturn:
     )
     log.warning("Axis recording %s refused: %s", container.name, reason)
     raise HTTPProblem(400, f"recording {container.name} cannot be stored: {reason}")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _plain(name: str) -> str:
