@@ -4,8 +4,8 @@ probing permanent"; the Django routes are walked in tests/access/test_id_walk.py
 A camera and an evidence manager each own uploads in every state a walker could meet:
 receiving (part sent), finished (handed to ingest), quarantined (declared hash wrong)
 and terminated. Every other principal tus might see (anonymous, a session and an API
-token of each role and of no role, another camera, a dock, and each owner for the
-other's uploads) asks about each of them with every method, and about an id that names
+token of each role and of no role, a Django superuser, another camera, a dock, and each
+owner for the other's uploads) asks about each of them with every method, and about an id that names
 nothing: the two answers must be the same (status, headers, body), carry nothing of the
 upload (offset, length, metadata, outcome), and leave the upload exactly as it was.
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from overt.access import grants
@@ -74,6 +75,9 @@ def _principals() -> dict[str, Principal]:
         found[f"session:{label}"] = Principal(label, cookies=_session(user))
         _, token = grants.create_token(user, "walk", ["list"], by=Actor.system("test"))
         found[f"api-token:{label}"] = Principal(label, headers={"Authorization": f"Bearer {token}"})
+    # Django's superuser flag (overt's roles know no such thing) gives no other's upload.
+    root = get_user_model().objects.create_superuser("root", password=None)
+    found["superuser"] = Principal("root", cookies=_session(root))
     found["other-camera"] = _device("CAM-2")
     found["dock"] = _device("DOCK-1", dock=True)
     found["camera"] = _device("CAM-1")
@@ -83,12 +87,9 @@ def _principals() -> dict[str, Principal]:
 
 
 def _create(server: str, owner: Principal, data: bytes, **meta: str) -> str:
+    described = metadata(officer="MP100", device="CAM-1", **meta)
     response = owner.call(
-        server,
-        "POST",
-        "/files/",
-        **{"Upload-Length": str(len(data)), "Upload-Metadata": metadata(officer="MP100",
-           device="CAM-1", **meta)},  # fmt: skip
+        server, "POST", "/files/", **{"Upload-Length": str(len(data)), "Upload-Metadata": described}
     )
     assert response.status_code == 201, response.text
     return response.headers["Location"]
@@ -98,8 +99,12 @@ def _send(server: str, owner: Principal, location: str, data: bytes) -> requests
     return requests.patch(
         server + location,
         data=data,
-        headers={**TUS, **owner.headers, "Upload-Offset": "0",
-                 "Content-Type": "application/offset+octet-stream"},  # fmt: skip
+        headers={
+            **TUS,
+            **owner.headers,
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+        },
         cookies=owner.cookies,
         timeout=60,
     )
@@ -190,4 +195,3 @@ def test_no_principal_learns_of_or_touches_an_upload_it_does_not_own(
     assert camera.call(server, "HEAD", targets["quarantined"][1]).headers[
         "Overt-Upload-Status"] == "quarantined"  # fmt: skip
     assert camera.call(server, "HEAD", targets["terminated"][1]).status_code == 410
-

@@ -233,7 +233,7 @@ def _user_from_session(scope: Scope) -> Principal | None:
         return None
     if not may_upload(user):
         raise HTTPProblem(403, "this account may not upload evidence")
-    return Principal("user", user.get_username(), superuser=user.is_superuser)
+    return Principal("user", user.get_username())
 
 
 # --- creation ------------------------------------------------------------------------------
