@@ -71,7 +71,7 @@ test-embedded: $(DEV_STAMP) browser
 
 # PostgreSQL, Redis and S3 (moto_server). Under CI=true a missing service fails the run.
 test-scaled: $(DEV_STAMP)
-	OVERT_TEST_ENGINES=scaled $(BIN)/pytest -m scaled -q
+	OVERT_TEST_ENGINES=scaled $(BIN)/pytest -n 2 --dist loadfile -m scaled -q
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/ingest.py

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from overt.conf import get_settings
+from overt.testing.engines import mark_scaled
 
 # Test modules are imported in importlib mode (so two folders may each have a
 # test_cli.py); each folder's own support modules stay importable by plain name.
@@ -19,6 +20,42 @@ sys.path[:0] = [str(d) for d in sorted(Path(__file__).parent.iterdir()) if d.is_
 pytest_plugins = ["support_s3", "support_browser", "support_access"]
 
 from support_cli import CLIP_START, run_overt  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m scaled` deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Database tests of the folders in BOTH_ENGINES also run in the scaled run."""
+    mark_scaled(items, Path(__file__).parent)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Name the PostgreSQL test databases after this run (test_test_gw0_1234), so that
+    two scaled runs on one machine never try to drop each other's database."""
+    from django.conf import settings
+
+    from overt.testing.pytest_env import RUN_ID
+
+    for db in settings.DATABASES.values():
+        if not db["ENGINE"].endswith("sqlite3"):
+            test = db.setdefault("TEST", {})
+            test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{RUN_ID}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    """Before pytest-django drops a PostgreSQL test database, end the connections that
+    server threads (uvicorn, live_server) leave open, or the drop fails and it stays."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def _transactional(request: pytest.FixtureRequest) -> bool:
