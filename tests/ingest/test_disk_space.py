@@ -15,6 +15,8 @@ def test_file_larger_than_free_space_is_refused_before_storing(
     path = tmp_path / "big.mp4"
     path.write_bytes(unique_bytes(50_000))
     store = get_store()
+    if store.free_bytes() is None:
+        pytest.skip("this store reports no free space (S3): nothing to run out of")
     # A reserve far above the free space: refused however other tests change the disk
     # meanwhile. The disk-pressure warning sits above the reserve.
     reserve = store.free_bytes() + (64 << 30)
