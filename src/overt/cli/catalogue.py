@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from .bootstrap import setup
 
+if TYPE_CHECKING:  # Django is set up only once a command runs
+    from overt.custody.services import Actor
 
-def _cli_actor():  # type: ignore[no-untyped-def]
+
+def _cli_actor() -> Actor:
     """The operating-system account, as the custody log names a CLI user."""
     import getpass
 

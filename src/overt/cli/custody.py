@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from .bootstrap import setup
 
+T = TypeVar("T")
 
-def _custody_errors():  # type: ignore[no-untyped-def]
+
+def _custody_errors() -> tuple[type[Exception], type[Exception]]:
     from overt.custody.errors import CustodyError, ProofError
 
     return CustodyError, ProofError
@@ -26,7 +30,7 @@ def _emit(data: object, as_json: bool, text: str) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
 
 
-def _run(work):  # type: ignore[no-untyped-def]
+def _run(work: Callable[[], T]) -> T:
     """Turn custody errors into clear messages and exit codes."""
     custody_error, proof_error = _custody_errors()
     try:

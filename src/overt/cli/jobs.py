@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -25,7 +26,7 @@ def jobs_list(as_json: bool, status: str | None) -> None:
     rows = Job.objects.all()
     if status:
         rows = rows.filter(status=status)
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "id": j.pk,
             "kind": j.kind,

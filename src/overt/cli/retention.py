@@ -19,11 +19,16 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
 from .bootstrap import setup
+
+if TYPE_CHECKING:  # Django is set up only once a command runs
+    from django.contrib.auth.models import User
+
+    from overt.custody.services import Actor
 
 T = TypeVar("T")
 
@@ -52,6 +57,10 @@ def _run(work: Callable[[], T]) -> T:
         raise click.ClickException(str(exc)) from exc
 
 
+@overload
+def _when(text: str, what: str = ...) -> datetime: ...
+@overload
+def _when(text: str | None, what: str = ...) -> datetime | None: ...
 def _when(text: str | None, what: str = "--as-of") -> datetime | None:
     """A date (midnight UTC) or an ISO 8601 time (UTC if no offset is given)."""
     if text is None:
@@ -65,7 +74,7 @@ def _when(text: str | None, what: str = "--as-of") -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _actor(username: str | None):  # type: ignore[no-untyped-def]
+def _actor(username: str | None) -> Actor:
     import getpass
 
     from overt.custody.services import Actor
@@ -76,7 +85,7 @@ def _actor(username: str | None):  # type: ignore[no-untyped-def]
     return Actor("user", username)
 
 
-def _user(username: str):  # type: ignore[no-untyped-def]
+def _user(username: str) -> User:
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(username=username).first()
@@ -403,8 +412,8 @@ def retention_keep(recording_id: int, until: str, reason: str, username: str | N
 
     actor = _actor(username)
     when = _when(until, "--until")
-    _run(lambda: keep_until(recording_id, when, reason=reason, actor=actor))  # type: ignore[arg-type]
-    click.echo(f"recording {recording_id} kept until {when.isoformat()}")  # type: ignore[union-attr]
+    _run(lambda: keep_until(recording_id, when, reason=reason, actor=actor))
+    click.echo(f"recording {recording_id} kept until {when.isoformat()}")
 
 
 @retention.command("trigger")
@@ -502,7 +511,7 @@ def policy_list(as_json: bool) -> None:
     setup()
     from overt.retention.services import categories_without_policy, default_rule, policies
 
-    data = {
+    data: dict[str, Any] = {
         "policies": [row.to_json() for row in policies()],
         "categories_without_policy": categories_without_policy(),
         "uncategorised_default": default_rule().describe(),

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, ParamSpec, TypeVar, overload
 
 import click
 
 from .bootstrap import setup
+
+if TYPE_CHECKING:  # Django is set up only once a command runs
+    from django.contrib.auth.models import User
+
+    from overt.custody.services import Actor
+    from overt.evidence.models import Incident, Officer, Recording
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 AS_HELP = "Record the change as this overt user (default: the operating-system account)."
 ROLES = [
@@ -28,7 +39,7 @@ ROLES = [
 ]
 
 
-def _actor(username: str | None):  # type: ignore[no-untyped-def]
+def _actor(username: str | None) -> Actor:
     import getpass
 
     from overt.custody.services import Actor
@@ -39,7 +50,7 @@ def _actor(username: str | None):  # type: ignore[no-untyped-def]
     return Actor("user", username)
 
 
-def _user(username: str, hint: str = "USERNAME"):  # type: ignore[no-untyped-def]
+def _user(username: str, hint: str = "USERNAME") -> User:
     from django.contrib.auth import get_user_model
 
     try:
@@ -50,7 +61,11 @@ def _user(username: str, hint: str = "USERNAME"):  # type: ignore[no-untyped-def
         ) from None
 
 
-def _officer(number: str | None):  # type: ignore[no-untyped-def]
+@overload
+def _officer(number: str) -> Officer: ...
+@overload
+def _officer(number: str | None) -> Officer | None: ...
+def _officer(number: str | None) -> Officer | None:
     if number is None:
         return None
     from overt.evidence.models import Officer
@@ -63,7 +78,7 @@ def _officer(number: str | None):  # type: ignore[no-untyped-def]
         ) from None
 
 
-def _recording(recording_id: int):  # type: ignore[no-untyped-def]
+def _recording(recording_id: int) -> Recording:
     from overt.evidence.models import Recording
 
     try:
@@ -72,7 +87,7 @@ def _recording(recording_id: int):  # type: ignore[no-untyped-def]
         raise click.BadParameter(f"no recording {recording_id}", param_hint="RECORDING") from None
 
 
-def _incident(reference: str):  # type: ignore[no-untyped-def]
+def _incident(reference: str) -> Incident:
     from overt.evidence.models import Incident
 
     try:
@@ -81,12 +96,12 @@ def _incident(reference: str):  # type: ignore[no-untyped-def]
         raise click.BadParameter(f"no incident {reference!r}", param_hint="INCIDENT") from None
 
 
-def _grant_errors(fn):  # type: ignore[no-untyped-def]
+def _grant_errors(fn: Callable[P, T]) -> Callable[P, T]:
     """Turn a refused grant into a usage error (exit 2) with the reason."""
     import functools
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
@@ -139,7 +154,8 @@ def user_add(
     """
     setup()
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.password_validation import ValidationError, validate_password
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
 
     from overt.access.accounts import add_user
 
