@@ -5,7 +5,11 @@ entry in WALK fails `test_every_route_is_walked`. For each role (and 'no role') 
 asks each route about an object of a recording that role may not see (filmed by another
 team, restricted to someone else) and about an id that names nothing. Neither may answer
 2xx, both must answer the same status, and nothing may name the recording. Routes that
-take no object id are listed in NO_OBJECT_ID; those outside user sessions in ELSEWHERE.
+take no object id are listed in NO_OBJECT_ID; those walked elsewhere in ELSEWHERE.
+
+The upload routes are walked here as Django serves them (tus answers 501 here, and no
+user session is a Swift credential); as the ASGI app serves them, with device tokens and
+Swift credentials, in tests/uploads/test_upload_id_walk.py and test_swift_id_walk.py.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from access_support import START, incident, people, recording
@@ -29,6 +34,7 @@ from overt.jobs.models import Job
 from overt.redaction.models import AudioRange, Box, RedactionProject, Track
 from overt.review.models import SavedSearch, SyncOffset
 from overt.testing.access import make_user, sign_in
+from overt.uploads.models import AxisContainer, AxisObject, Upload
 
 BY = Actor.system("test")
 MISSING = 987654321
@@ -46,10 +52,6 @@ NO_OBJECT_ID = {
 }  # fmt: skip
 # Routes with an id that are walked elsewhere, and why.
 ELSEWHERE = {
-    "swift-account": "device credentials, not a user session: tests/uploads",
-    "swift-container": "device credentials, not a user session: tests/uploads",
-    "swift-object": "device credentials, not a user session: tests/uploads",
-    "tus": "served by the ASGI app only: tests/uploads",
     "retention-certificate-json": "manage-retention checked before any lookup: tests/retention",
     "retention-certificate-pdf": "manage-retention checked before any lookup: tests/retention",
 }
@@ -66,6 +68,7 @@ class Probe:
     # when it may take `action` on the target recording.
     action: Action = Action.LIST
     capability: Capability | None = None  # ...or when it holds this capability
+    no_session: bool = False  # no user session may use the route at all: walk every role
 
 
 DERIVED = [k.value for k in Derivative.Kind]
@@ -153,7 +156,24 @@ WALK: dict[str, list[Probe]] = {
     ],
     "incident": [Probe("get", "/incidents/{id}/", "incident")],
     "delete-search": [Probe("post", "/searches/{id}/delete/", "search")],
+    "tus": [
+        Probe(m, "/files/{id}", "upload", no_session=True)
+        for m in ("head", "get", "patch", "delete", "post")
+    ],
+    "swift-account": [
+        Probe(m, "/swift/v1/{id}", "axis-account", no_session=True) for m in ("get", "head")
+    ],
+    "swift-container": [
+        Probe(m, "/swift/v1/AUTH_axis/{id}", "axis-container", no_session=True)
+        for m in ("get", "head", "put", "post", "delete")
+    ],
+    "swift-object": [
+        Probe(m, "/swift/v1/AUTH_axis/{id}/clip_1.mkv", "axis-container", no_session=True)
+        for m in ("get", "head", "put", "post", "delete")
+    ],
 }
+# An id of the right form that names nothing, where a bare number would not be one.
+MISSING_OF = {"upload": "0" * 32, "axis-account": "AUTH_nobody"}
 
 
 def _routes(patterns: list, prefix: str = "") -> list[tuple[str, str]]:
@@ -210,11 +230,22 @@ def target(db) -> dict:
         incident("CAD 8/SHOOT"), officers=[officers["MP3"]], manager=keeper, by=BY
     )
     search = SavedSearch.objects.create(owner=keeper, name="mine", query="q=walk")
+    upload = Upload.objects.create(
+        id="a" * 32, principal_kind="user", principal="keeper", officer_number="MP3",
+        device_serial="CAM-ACCESS", filename="walked.mp4", length=10,
+        expires_at=START + timedelta(days=3650),
+    )  # fmt: skip
+    container = AxisContainer.objects.create(
+        name=f"MP3_CAM-ACCESS_{TITLE.replace(' ', '')}", kind=AxisContainer.Kind.RECORDING,
+        recording=rec, status=AxisContainer.Status.COMPLETE,
+    )  # fmt: skip
+    container.items.create(name="clip_1.mkv", kind=AxisObject.Kind.CLIP, original=original)
     ids: dict[str, object] = {
         "recording": rec.pk, "original": original.pk, "project": project.pk,
         "marker": marker.pk, "job": job.pk, "incident": walked.pk, "sync-offset": offset.pk,
         "alert": alert.pk, "procedure": procedure.pk, "search": search.pk,
         "sha:original": original.sha256, "box": box.pk, "audio": audio.pk,
+        "upload": upload.pk, "axis-account": "AUTH_axis", "axis-container": container.name,
     }  # fmt: skip
     for d in original.derivatives.all():
         ids[f"derivative:{d.kind}"], ids[f"sha:{d.kind}"] = d.pk, d.sha256
@@ -251,13 +282,15 @@ def test_no_role_learns_of_objects_it_may_not_see(target: dict, role: Role | Non
     failures = []
     for name, probes in WALK.items():
         for probe in probes:
-            if allowed(user, probe.action, rec) or (
-                probe.capability is not None and has_capability(role, probe.capability)
+            if not probe.no_session and (
+                allowed(user, probe.action, rec)
+                or (probe.capability is not None and has_capability(role, probe.capability))
             ):
                 continue  # the role may see it: the matrix tests check what it gets
             kind = "original" if probe.kind == "original-form" else probe.kind
             answers = []
-            for value in (ids[kind], MISSING if not kind.startswith("sha:") else "f" * 64):
+            nothing = MISSING_OF.get(kind, "f" * 64 if kind.startswith("sha:") else MISSING)
+            for value in (ids[kind], nothing):
                 url = probe.url.format(id=value, box=ids["box"], audio=ids["audio"])
                 response = _call(client, probe, url, value)
                 text = response.content.decode(errors="replace") if not getattr(
