@@ -295,7 +295,7 @@ def _render_audio(
     seed: int,
     world_seed: int,
     start_utc: datetime,
-    duration_s: float,
+    duration_s: Fraction | float,  # exact frames / rate: the sample count rounds once
     events: list[float],
 ) -> np.ndarray:
     rng = np.random.default_rng([seed, 0xA0D10])

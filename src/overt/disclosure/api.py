@@ -6,6 +6,9 @@ log, so no cache or prefetcher may ever repeat it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -31,7 +34,7 @@ class ReasonSerializer(serializers.Serializer):
     )
 
 
-def _released(request: Request, release_of) -> object:  # type: ignore[no-untyped-def]
+def _released(request: Request, release_of: Callable[..., services.Release]) -> HttpResponseBase:
     # The reason is checked by the service, after access: someone who may not know of the
     # recording learns nothing from what is wrong with their reason.
     body = request.data if isinstance(request.data, dict) else {}
@@ -50,7 +53,7 @@ class OriginalDownload(APIView):
         request=ReasonSerializer,
         responses={200: OpenApiTypes.BINARY, **ERRORS},
     )
-    def post(self, request: Request, pk: int):  # type: ignore[no-untyped-def]
+    def post(self, request: Request, pk: int) -> HttpResponseBase:
         """Download one original byte for byte (custody action `download`, with the reason).
 
         The response carries `Repr-Digest` (its SHA-256) and the custody entry's index."""
@@ -63,7 +66,7 @@ class RecordingExport(APIView):
         request=ReasonSerializer,
         responses={200: OpenApiTypes.BINARY, **ERRORS},
     )
-    def post(self, request: Request, pk: int):  # type: ignore[no-untyped-def]
+    def post(self, request: Request, pk: int) -> HttpResponseBase:
         """Export the exhibit package: originals, custody report and verifier, as a zip.
 
         Custody action `export`, one entry per original, with the reason."""

@@ -14,6 +14,10 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer  # bytes, bytearray, memoryview and the like
 
 ZIP32_LIMIT = 0x7FFF_FFFF
 
@@ -28,7 +32,7 @@ class _Spool(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: ReadableBuffer) -> int:
         chunk = bytes(data)
         self._parts.append(chunk)
         self._offset += len(chunk)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,7 +207,7 @@ def _verify_command(original: Original) -> str:
 def _original_members(originals: list[Original], folder: str) -> list[Member]:
     store = get_store()
 
-    def reader(sha256: str):  # type: ignore[no-untyped-def]
+    def reader(sha256: str) -> Callable[[], Iterator[bytes]]:
         return lambda: store.read_range(sha256)
 
     return [

@@ -19,7 +19,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -51,6 +51,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # request_id is this middleware's own attribute, unknown to HttpRequest's type.
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
@@ -59,7 +60,7 @@ class RequestIdMiddleware:
 
 def request_id(request: HttpRequest) -> str:
     rid = getattr(request, "request_id", "")
-    if not rid:  # a request that failed before the middleware ran
+    if not rid:  # a request that failed before the middleware ran (attribute as above)
         rid = request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
     return rid
 
@@ -83,7 +84,7 @@ def error_response(
     else:
         context = {"status": status, "title": title, "message": message, "request_id": rid}
         try:
-            page = render_to_string("errors/error.html", context, request=request)
+            page: str = render_to_string("errors/error.html", context, request=request)
         except Exception:  # the page itself failed (a broken database): a plain one
             logger.exception("error page failed to render [request %s]", rid)
             page = FALLBACK_PAGE.format(title=title, message=message, rid=rid)
@@ -158,5 +159,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
 
         set_rollback()  # as DRF does for its own errors: nothing half-written stays
         request = context.get("request")
-        return domain_error_response(getattr(request, "_request", request), exc)
+        # DRF always passes its Request, which wraps Django's.
+        django_request = cast(HttpRequest, getattr(request, "_request", request))
+        return domain_error_response(django_request, exc)
     return problem_exception_handler(exc, context)

@@ -7,6 +7,7 @@ OvertSettings so that the CLI, the docs and validation all see it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -85,7 +86,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dj_database_url.DBConfig:
     if OVERT.database_url:
         db = dj_database_url.parse(OVERT.database_url, conn_max_age=60)
         if db["ENGINE"].endswith("sqlite3"):
@@ -98,7 +99,7 @@ def _database() -> dict:
     }
 
 
-def _sqlite_options() -> dict:
+def _sqlite_options() -> dict[str, Any]:
     # WAL lets the web server read while the worker writes; synchronous=FULL makes a
     # committed catalogue row survive power loss, which evidence needs more than speed.
     return {

@@ -7,6 +7,8 @@ Tests of the sign-in pages themselves go through the real forms instead.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -14,6 +16,9 @@ from overt.access.matrix import Role
 from overt.access.models import UserProfile
 from overt.access.services import needs_totp
 from overt.evidence.models import Officer
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def make_user(
@@ -23,7 +28,7 @@ def make_user(
     officer: Officer | str | None = None,
     team: str = "",
     password: str | None = None,
-):  # type: ignore[no-untyped-def]
+) -> User:
     user = get_user_model().objects.create_user(username, password=password)
     if role is not None:
         if isinstance(officer, str):
@@ -34,14 +39,14 @@ def make_user(
     return user
 
 
-def totp_device(user):  # type: ignore[no-untyped-def]
+def totp_device(user: User) -> Any:  # a confirmed TOTPDevice (django-otp has no types)
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     return device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
 
 
-def totp_now(device) -> str:  # type: ignore[no-untyped-def]
+def totp_now(device: Any) -> str:
     """The code an authenticator app would show now for this device."""
     import time
 
@@ -52,7 +57,7 @@ def totp_now(device) -> str:  # type: ignore[no-untyped-def]
     return f"{totp.token():0{device.digits}d}"
 
 
-def sign_in(client: Client, user) -> Client:  # type: ignore[no-untyped-def]
+def sign_in(client: Client, user: User) -> Client:
     from django_otp import DEVICE_ID_SESSION_KEY
 
     client.force_login(user)

@@ -49,6 +49,7 @@ class Provider:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 address, bound in __init__
         return f"http://{host}:{port}"
 
     def settings(self) -> dict[str, str]:
@@ -110,7 +111,7 @@ class Provider:
 
     # --- HTTP ---------------------------------------------------------------------------
 
-    def _handler(self):  # type: ignore[no-untyped-def]
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -14,8 +14,13 @@ import shutil
 import socket
 import tempfile
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from django.core.management.color import Style
 
 POSTGRES_URL = os.environ.get(
     "OVERT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -108,8 +113,8 @@ def empty_postgresql_tables_by_delete() -> None:
 
     def sql_flush(
         self: DatabaseOperations,
-        style: object,
-        tables: list[str],
+        style: Style,
+        tables: Sequence[str],
         *,
         reset_sequences: bool = False,
         allow_cascade: bool = False,
@@ -122,7 +127,8 @@ def empty_postgresql_tables_by_delete() -> None:
             f"DELETE FROM {self.quote_name(table)};" for table in tables
         ]
 
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    # Patching a method is the point; django-stubs also types sql_flush with self twice.
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign, assignment]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
