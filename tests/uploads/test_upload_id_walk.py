@@ -13,6 +13,7 @@ upload (offset, length, metadata, outcome), and leave the upload exactly as it w
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, field
 
@@ -160,11 +161,12 @@ def _calls(offset: int) -> list[tuple[str, dict[str, str]]]:
 
 
 def test_no_principal_learns_of_or_touches_an_upload_it_does_not_own(
-    server, people, unique_bytes
+    server, people, unique_bytes, caplog
 ) -> None:
     who = _principals()
     targets = _uploads(server, who, unique_bytes)
     before = {key: _snapshot(loc.rsplit("/", 1)[1]) for key, (_, loc) in targets.items()}
+    caplog.set_level(logging.WARNING, logger="overt.uploads.services")
     failures = []
     for key, (owner, location) in targets.items():
         offset = before[key][1]
@@ -183,6 +185,13 @@ def test_no_principal_learns_of_or_touches_an_upload_it_does_not_own(
                 if told:
                     failures.append(f"{label} tells {told}")
     assert not failures, "\n".join(failures)
+    # A real id in the wrong hands means it leaked: each such ask is logged (on the server
+    # only), with who asked; an id that names nothing is not.
+    refused = [r.getMessage() for r in caplog.records if "not its owner" in r.getMessage()]
+    assert any("device:CAM-2" in m and targets["receiving:CAM-1"][1][7:] in m for m in refused)
+    assert any("user:walker-evidence-manager" in m for m in refused)
+    real = {loc.rsplit("/", 1)[1] for _, loc in targets.values()}
+    assert all(m.split()[1] in real for m in refused)
     after = {key: _snapshot(loc.rsplit("/", 1)[1]) for key, (_, loc) in targets.items()}
     assert after == before
 

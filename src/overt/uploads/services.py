@@ -156,6 +156,10 @@ def _owner_alive(owner: str) -> bool:
 
 def get_owned(upload_id: str, principal: Principal) -> Upload:
     upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is not None and not principal.owns(upload):
+        # Ids are 128 random bits: one in the wrong hands has leaked. The caller cannot
+        # tell it from a missing id; the server's log can.
+        log.warning("upload %s asked for by %s, not its owner", upload_id, principal.actor)
     if upload is None or not principal.owns(upload):
         raise HTTPProblem(404, "no such upload")
     if upload.status in (Upload.Status.TERMINATED, Upload.Status.EXPIRED):
