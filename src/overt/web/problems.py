@@ -72,7 +72,8 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField(required=False)
-    errors = serializers.JSONField(required=False)
+    # A declared field: DRF's metaclass takes it off the class, so .errors stays DRF's own.
+    errors = serializers.JSONField(required=False)  # type: ignore[assignment]
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

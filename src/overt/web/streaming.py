@@ -16,13 +16,16 @@ def streaming_body(
     return async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
 
 
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)  # None: no more (the iterator yields only bytes)
+
+
 async def async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     """Under ASGI Django would otherwise read a sync iterator whole into memory."""
-    read = sync_to_async(next, thread_sensitive=False)
-    done = object()
+    read = sync_to_async(_next_chunk, thread_sensitive=False)
     try:
-        while (chunk := await read(chunks, done)) is not done:
-            yield chunk  # type: ignore[misc]
+        while (chunk := await read(chunks)) is not None:
+            yield chunk
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
