@@ -20,7 +20,10 @@ from .demo import demo_data
 from .ingest import ingest, watch
 from .jobs import jobs
 from .redact import redact
-from .retention import deletion, hold, recording, retention
+from .retention.deletion import deletion
+from .retention.holds import hold
+from .retention.recordings import recording
+from .retention.schedule import retention
 from .users import access, token, user
 
 
