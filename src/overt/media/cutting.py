@@ -22,8 +22,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, cast
 
 import av
+from av.audio.stream import AudioStream
+from av.video.codeccontext import VideoCodecContext
 
 from .audio import AacEncoder
 from .derivatives import display_size, h264_encoder
@@ -160,8 +163,8 @@ class _Cutter:
                 if video_done or packet.size == 0:
                     continue
                 pts = packet.pts if packet.pts is not None else packet.dts
-                di = self.decode_index.get(pts)
-                if di is None or di < self.first_decode:
+                di = self.decode_index.get(pts) if pts is not None else None
+                if pts is None or di is None or di < self.first_decode:
                     continue
                 if di > self.last_decode:
                     video_done = True
@@ -217,7 +220,9 @@ class _Cutter:
             size=os.path.getsize(self.dst),
         )
 
-    def _video_stream(self, out):  # type: ignore[no-untyped-def]
+    def _video_stream(
+        self, out: av.container.OutputContainer
+    ) -> tuple[H264Encoder | None, H264Encoder | None]:
         vin = self.vin
         head = tail = None
         if self.copy_range is not None and self.avcc is not None:
@@ -250,7 +255,8 @@ class _Cutter:
             self.vout.codec_context.extradata = merged.build()
             self.length_size = self.avcc.length_size
         else:  # nothing to copy: re-encode the whole range as a plain H.264 stream
-            self.vout = out.add_stream(h264_encoder(), rate=vin.average_rate or Fraction(25))
+            rate = vin.average_rate or Fraction(25)
+            self.vout = cast(av.video.stream.VideoStream, out.add_stream(h264_encoder(), rate=rate))
             head = H264Encoder(vin, sps_id=0, like=self.avcc, stream=self.vout)
         self.vout.time_base = vin.time_base
         if self.rotation:
@@ -269,7 +275,7 @@ class _Cutter:
             self.mux_encoded(packet, encoder.delay, encoder.convert)
         return 1
 
-    def mux_encoded(self, packet: av.Packet, delay: int, convert: bool = True) -> None:
+    def mux_encoded(self, packet: av.Packet[Any], delay: int, convert: bool = True) -> None:
         if not convert:  # the clip's own encoder: the muxer takes its packets as they are
             packet.stream = self.vout
             self.out.mux(packet)
@@ -280,14 +286,17 @@ class _Cutter:
         fresh = av.Packet(data)
         fresh.pts = packet.pts
         fresh.dts = packet.pts - delay if packet.pts is not None else None
-        fresh.time_base = self.vin.time_base
+        # FFmpeg gives every opened stream a time base; PyAV's types allow None.
+        fresh.time_base = cast(Fraction, self.vin.time_base)
         fresh.is_keyframe = packet.is_keyframe
         fresh.stream = self.vout
         self.out.mux(fresh)
 
     # audio
 
-    def _audio_stream(self, out):  # type: ignore[no-untyped-def]
+    def _audio_stream(
+        self, out: av.container.OutputContainer
+    ) -> tuple[AudioStream | None, str, _AudioReencoder | None]:
         ain = self.ain
         if ain is None:
             return None, "none", None
@@ -298,7 +307,12 @@ class _Cutter:
         encoder = _AudioReencoder(out, ain, self.index.zero + self.clip_start)
         return encoder.stream, "re-encode", encoder
 
-    def _audio(self, packet: av.Packet, aout, encoder) -> bool:  # type: ignore[no-untyped-def]
+    def _audio(
+        self,
+        packet: av.Packet[Any],
+        aout: AudioStream | None,
+        encoder: _AudioReencoder | None,
+    ) -> bool:
         """Copy (or re-encode) one audio packet if it overlaps the clip; False once past."""
         if packet.pts is None or packet.size == 0:
             return True
@@ -311,7 +325,7 @@ class _Cutter:
         if encoder is not None:
             encoder.push(packet)
             return True
-        shift = round(float(self.base * self.vin.time_base) / tb)
+        shift = round(float(self.base * cast(Fraction, self.vin.time_base)) / tb)  # as above
         packet.stream = aout
         packet.pts -= shift
         if packet.dts is not None:
@@ -330,10 +344,11 @@ class _Decoder:
     def __init__(self, cutter: _Cutter, encoder: H264Encoder) -> None:
         self.cutter, self.encoder = cutter, encoder
         vin = cutter.vin
-        self.ctx = av.CodecContext.create(vin.codec_context.name, "r")
+        # The source's H.264 decoder: a video context.
+        self.ctx = cast(VideoCodecContext, av.CodecContext.create(vin.codec_context.name, "r"))
         self.ctx.extradata = vin.codec_context.extradata
 
-    def decode(self, packet: av.Packet) -> int:
+    def decode(self, packet: av.Packet[Any]) -> int:
         try:
             frames = self.ctx.decode(packet)
         except av.FFmpegError:
@@ -364,7 +379,7 @@ class _AudioReencoder:
         self.encoder = AacEncoder(out, ain, origin, bit_rates=(128_000, 128_000), keep_early=True)
         self.stream = self.encoder.stream
 
-    def push(self, packet: av.Packet) -> None:
+    def push(self, packet: av.Packet[AudioStream]) -> None:
         # The source stream's own decoder: it was opened with the stream's parameters
         # (channels, sample format), which a bare decoder for raw PCM lacks.
         try:
@@ -372,7 +387,7 @@ class _AudioReencoder:
         except av.FFmpegError:
             return
         for frame in frames:
-            self.encoder.push(frame)  # type: ignore[arg-type]
+            self.encoder.push(frame)
 
     def finish(self) -> None:
         self.encoder.finish()

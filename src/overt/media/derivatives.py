@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, cast
 
 import av
 from av.container import InputContainer
@@ -121,12 +122,14 @@ def make_proxy(
             frames = 0
             last_pts = -1
             reported = -1.0
-            zero = round(t0 / vin.time_base)
+            # FFmpeg gives every opened stream a time base; PyAV's types allow None.
+            time_base = cast(Fraction, vin.time_base)
+            zero = round(t0 / time_base)
             packets = _Packets(inp, [vin] if ain is None else [vin, ain])
             for packet, decoded in packets:
                 if packet.stream is ain and audio is not None:
                     for aframe in decoded:
-                        audio.push(aframe)  # type: ignore[arg-type]
+                        audio.push(aframe)
                     continue
                 for vframe in decoded:
                     pts = vframe.pts - zero if vframe.pts is not None else last_pts + 1
@@ -134,10 +137,10 @@ def make_proxy(
                     pts = max(pts, last_pts + 1)
                     last_pts = pts
                     vframe.pts = pts
-                    graph.vpush(vframe)  # type: ignore[arg-type]
+                    graph.vpush(vframe)
                     frames += _drain_video(graph, out, vout)
                     if progress is not None and duration > 0:
-                        done = min(1.0, float(pts * vin.time_base) / duration)
+                        done = min(1.0, float(pts * time_base) / duration)
                         if done - reported >= 0.01:
                             reported = done
                             progress(done)
@@ -176,7 +179,8 @@ class _Packets:
         self.container, self.streams = container, streams
         self.errors = 0
 
-    def __iter__(self) -> Iterator[tuple[av.Packet, list[av.frame.Frame]]]:
+    # Any: a packet's frames are video or audio ones, by the stream it came from.
+    def __iter__(self) -> Iterator[tuple[av.Packet[Any], list[Any]]]:
         demuxer = self.container.demux(*self.streams)
         while True:
             try:
@@ -213,7 +217,7 @@ def _add_h264_stream(
     # No B-frames: presentation starts at the first decoded frame, so players that
     # ignore edit lists still show video and audio in sync.
     options = {"preset": "veryfast", "crf": "23", "bf": "0"} if name == "libx264" else {}
-    vout = out.add_stream(name, rate=rate, options=options)
+    vout = cast(VideoStream, out.add_stream(name, rate=rate, options=options))  # H.264: video
     vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
     # Source time base keeps VFR timestamps exact.
     vout.codec_context.time_base = vin.time_base or Fraction(1, 90_000)
@@ -375,7 +379,7 @@ def _frames_at(
 def _safe_decode(container: InputContainer, stream: VideoStream) -> Iterator[av.VideoFrame]:
     for packet in container.demux(stream):
         try:
-            yield from packet.decode()  # type: ignore[misc]
+            yield from packet.decode()
         except av.FFmpegError:
             continue  # a corrupt packet: the next keyframe will recover
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, cast
 
 import av
+from av.video.codeccontext import VideoCodecContext
 
 from .derivatives import MediaError, h264_encoder
 
@@ -127,7 +129,11 @@ class H264Encoder:
         stream: av.video.stream.VideoStream | None = None,
     ) -> None:
         name = h264_encoder()
-        ctx = av.CodecContext.create(name, "w") if stream is None else stream.codec_context
+        ctx = (
+            cast(VideoCodecContext, av.CodecContext.create(name, "w"))  # H.264: a video codec
+            if stream is None
+            else stream.codec_context
+        )
         ctx.width, ctx.height = vin.codec_context.width, vin.codec_context.height
         ctx.pix_fmt = "yuv420p"
         ctx.time_base = vin.time_base or Fraction(1, 90_000)
@@ -157,13 +163,13 @@ class H264Encoder:
         self.sent = False
         self.delay = 0  # decode-time lead, in the source's time base
 
-    def encode(self, frame: av.VideoFrame) -> list[av.Packet]:
+    def encode(self, frame: av.VideoFrame) -> list[av.Packet[Any]]:
         if frame.format.name != "yuv420p":
             frame = frame.reformat(format="yuv420p")
         self.sent = True
         return list(self.ctx.encode(frame))
 
-    def finish(self) -> list[av.Packet]:
+    def finish(self) -> list[av.Packet[Any]]:
         if not self.sent:
             return []
         self.sent = False

@@ -150,7 +150,7 @@ def _first_frame(container: InputContainer, video: VideoStream) -> tuple[av.Vide
             if count >= _MAX_PACKETS_FOR_FIRST_FRAME:
                 break
             for frame in packet.decode():
-                return frame, ""  # type: ignore[return-value]
+                return frame, ""
         else:
             error = "stream ended before any frame decoded"
     except Exception as exc:

@@ -55,7 +55,7 @@ def make_waveform(
                 except av.FFmpegError:
                     continue
                 for frame in decoded:
-                    for plain in resampler.resample(frame):  # type: ignore[arg-type]
+                    for plain in resampler.resample(frame):
                         samples = plain.to_ndarray().mean(axis=0)
                         if first:
                             first = False
