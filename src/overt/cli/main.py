@@ -17,6 +17,7 @@ from .bootstrap import setup
 from .catalogue import device, officer
 from .custody import custody, verify
 from .demo import demo_data
+from .grants import access, token
 from .ingest import ingest, watch
 from .jobs import jobs
 from .redact import redact
@@ -24,7 +25,7 @@ from .retention.deletion import deletion
 from .retention.holds import hold
 from .retention.recordings import recording
 from .retention.schedule import retention
-from .users import access, token, user
+from .users import user
 
 
 class DomainErrorExit(click.ClickException):

@@ -77,5 +77,3 @@ def user_named(username: str) -> User:
     if user is None:
         raise click.BadParameter(f"no user {username!r} in this instance", param_hint="--as")
     return user
-
-

@@ -103,4 +103,3 @@ def hold_list(recording_id: int | None, show_all: bool, as_json: bool) -> None:
             )
 
     emit(rows, as_json, text)
-

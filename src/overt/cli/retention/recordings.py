@@ -93,4 +93,3 @@ def recording_categorize(
     click.echo(f"recording {recording_id}: categories {cats}")
     if result["recovered"]:
         click.echo(f"recording {recording_id} is no longer due and was recovered from the bin")
-

@@ -328,4 +328,3 @@ def policy_assign(category: str, policy_name: str, username: str | None) -> None
     actor = actor_for(username)
     run_guarded(lambda: assign_policy(category, policy_name, actor=actor))
     click.echo(f"category {category}: policy {policy_name}")
-
