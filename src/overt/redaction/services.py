@@ -440,7 +440,8 @@ def engine_tracks(project: RedactionProject) -> tuple[list[tracking.Track], list
         boxes.setdefault(b.track_id, []).append(
             tracking.Sample(b.t, (b.x1, b.y1, b.x2, b.y2), b.score, b.manual)
         )
-    keep, drop = [], []
+    keep: list[tracking.Track] = []
+    drop: list[tracking.Track] = []
     for track in project.tracks.all():
         samples = boxes.get(track.pk, [])
         if not samples:

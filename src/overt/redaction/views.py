@@ -241,12 +241,13 @@ def track_keyframe(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     project = _project(request, pk)
     track = get_object_or_404(Track, project=project, number=number)
     try:
-        box = tuple(_float(request.POST.get(k), k) for k in ("x1", "y1", "x2", "y2"))
+        x1, y1, x2, y2 = (_float(request.POST.get(k), k) for k in ("x1", "y1", "x2", "y2"))
+        box = (x1, y1, x2, y2)
         keyframe = services.set_keyframe(
             track,
             _float(request.POST.get("t"), "time"),
             box,
-            _username(request),  # type: ignore[arg-type]
+            _username(request),
         )
     except services.RedactionProblem as exc:
         return _problem(request, project, str(exc))
@@ -270,12 +271,13 @@ def keyframe_delete(request: HttpRequest, pk: int, box_id: int) -> HttpResponse:
 def track_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     try:
-        box = tuple(_float(request.POST.get(k), k) for k in ("x1", "y1", "x2", "y2"))
+        x1, y1, x2, y2 = (_float(request.POST.get(k), k) for k in ("x1", "y1", "x2", "y2"))
+        box = (x1, y1, x2, y2)
         track = services.add_manual_track(
             project,
             _float(request.POST.get("t"), "time"),
             box,
-            _username(request),  # type: ignore[arg-type]
+            _username(request),
         )
     except services.RedactionProblem as exc:
         return _problem(request, project, str(exc))

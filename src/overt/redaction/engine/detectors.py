@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -203,7 +203,7 @@ class CenterFaceDetector:
     def provider(self) -> str:
         return self.providers[0]
 
-    def session(self, width: int, height: int):  # -> ort.InferenceSession
+    def session(self, width: int, height: int) -> Any:  # an ort.InferenceSession (untyped)
         import onnxruntime as ort
 
         key = (width, height)
@@ -275,7 +275,8 @@ def decode_centerface(
     x2 = np.minimum(x1 + s1, width)
     y2 = np.minimum(y1 + s0, height)
     boxes = np.stack([x1, y1, x2, y2, heat[rows, cols]], axis=1).astype(np.float32)
-    return boxes[nms(boxes[:, :4], boxes[:, 4], nms_iou)]
+    kept: np.ndarray = boxes[nms(boxes[:, :4], boxes[:, 4], nms_iou)]
+    return kept
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
@@ -316,7 +317,8 @@ class PlateCascadeDetector:
     def __init__(self, *, max_width: int = 960, min_neighbors: int = 4) -> None:
         import cv2
 
-        path = os.path.join(cv2.data.haarcascades, PLATE_CASCADE)
+        # cv2.data is there at run time, but not in OpenCV's own type stubs.
+        path = os.path.join(cv2.data.haarcascades, PLATE_CASCADE)  # type: ignore[attr-defined]
         if not os.path.isfile(path):
             raise DetectorError(
                 f"OpenCV's plate cascade is missing ({path}); overt needs "

@@ -207,10 +207,12 @@ def tracks_from_document(document: dict[str, Any]) -> list[Track]:
         samples = [
             Sample(
                 float(b["t"]),
-                tuple(float(v) for v in b["box"]),
+                # [x1, y1, x2, y2] in every manifest overt writes; a tuple of any length is
+                # what `tuple()` is typed to give.
+                tuple(float(v) for v in b["box"]),  # type: ignore[arg-type]
                 float(b.get("score", 1.0)),
                 bool(b.get("manual", False)),
-            )  # type: ignore[arg-type]
+            )
             for b in item["boxes"]
         ]
         tracks.append(

@@ -113,4 +113,5 @@ def centerface_graph(width: int, height: int, model: ModelFile | None = None) ->
     for vi in graph.output:
         set_dims(vi, [1, CENTERFACE_OUTPUTS[vi.name], height // 4, width // 4])
     del graph.value_info[:]  # stale intermediate shapes; onnxruntime infers them
-    return graph_model.SerializeToString()
+    serialized: bytes = graph_model.SerializeToString()
+    return serialized

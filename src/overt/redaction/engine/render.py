@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -33,7 +34,7 @@ from overt.media.audio import AacEncoder
 from overt.media.derivatives import Packets, display_size, h264_encoder, start_seconds
 from overt.media.probe import VideoInfo, probe
 
-from .detectors import Box, Detector, Picture
+from .detectors import Box, Detector, Found, Picture
 from .tracking import Linker, Timeline, Track, TrackingSettings, clip, grow
 
 Progress = Callable[[float], None]
@@ -171,12 +172,12 @@ def detect_video(
     tracks: list[Track] = []
     thumbnails: dict[int, np.ndarray] = {}
     for detector in detectors:
-        for key, track in linkers[detector.name].finish(
+        for track_key, track in linkers[detector.name].finish(
             detector=detector.name, first_id=len(tracks) + 1, end_t=end_t
         ):
             tracks.append(track)
-            if (detector.name, key) in best:
-                thumbnails[track.id] = best[(detector.name, key)][1]
+            if (detector.name, track_key) in best:
+                thumbnails[track.id] = best[(detector.name, track_key)][1]
     if progress is not None:
         progress(1.0)
     return DetectionResult(
@@ -460,17 +461,17 @@ def _render(
             for packet, decoded in packets:
                 if packet.stream is ain and audio is not None:
                     for aframe in decoded:
-                        audio.push(aframe)  # type: ignore[arg-type]
+                        audio.push(aframe)
                     continue
                 for vframe in decoded:
-                    t = _frame_time(vframe, t0, frame_times)  # type: ignore[arg-type]
+                    t = _frame_time(vframe, t0, frame_times)
                     index = len(frame_times)
                     frame_times.append(t)
                     pts = vframe.pts - zero if vframe.pts is not None else last_pts + 1
                     pts = max(pts, last_pts + 1)  # x264 needs increasing timestamps
                     last_pts = pts
-                    source.offer(index, t, vframe)  # type: ignore[arg-type]
-                    waiting.append((t, pts, _to_output(vframe, out_w, out_h)))  # type: ignore[arg-type]
+                    source.offer(index, t, vframe)
+                    waiting.append((t, pts, _to_output(vframe, out_w, out_h)))
                     while waiting and source.ready(waiting[0][0]):
                         emit(*waiting.popleft())
             source.finish()
@@ -524,7 +525,7 @@ class _Detecting(_BoxSource):
         self.sampled = 0
         self.ended = False
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overt-detect")
-        self.inflight: deque[tuple[float, Picture, Future]] = deque()
+        self.inflight: deque[tuple[float, Picture, Future[Any]]] = deque()
 
     def offer(self, index: int, t: float, frame: av.VideoFrame) -> None:
         if index % self.stride:
@@ -607,7 +608,9 @@ class _Detecting(_BoxSource):
         )
 
 
-def _run_detectors(detectors: Sequence[Detector], picture: Picture) -> list[tuple[Detector, list]]:
+def _run_detectors(
+    detectors: Sequence[Detector], picture: Picture
+) -> list[tuple[Detector, list[Found]]]:
     return [(detector, detector.detect(picture)) for detector in detectors]
 
 
@@ -637,7 +640,7 @@ def _add_video(
     rate = vin.average_rate or vin.guessed_rate or Fraction(30)
     name = h264_encoder()
     options = {"preset": preset, "crf": str(crf), "bf": "0"} if name == "libx264" else {}
-    vout = out.add_stream(name, rate=rate, options=options)
+    vout = cast(av.video.stream.VideoStream, out.add_stream(name, rate=rate, options=options))
     vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
     vout.codec_context.time_base = vin.time_base or Fraction(1, 90_000)
     vout.time_base = vout.codec_context.time_base
@@ -655,7 +658,7 @@ def _to_output(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
         return frame
     if frame.width % 2 or frame.height % 2:
         # Odd source: pad one edge-copied column/row instead of resampling the picture.
-        rgb = frame.to_ndarray(format="rgb24")
+        rgb: np.ndarray = frame.to_ndarray(format="rgb24")
         rgb = np.pad(rgb, ((0, frame.height % 2), (0, frame.width % 2), (0, 0)), mode="edge")
         padded = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         if padded.width == width and padded.height == height:
@@ -693,7 +696,8 @@ class _Masker:
         planes = []
         for index, plane in enumerate(frame.planes):
             rows = plane.height
-            data = np.frombuffer(plane, np.uint8).reshape(rows, plane.line_size)
+            # A VideoPlane is a writable buffer; numpy's stubs accept only built-in ones.
+            data = np.frombuffer(plane, np.uint8).reshape(rows, plane.line_size)  # type: ignore[call-overload]
             planes.append(data[:, : plane.width] if index else data[:, : frame.width])
         for x1, y1, x2, y2 in rects:
             _mask_plane(planes[0], x1, y1, x2, y2, self.mode, 16)

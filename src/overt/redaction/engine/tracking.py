@@ -281,7 +281,8 @@ def _match_quality(
     distance = (dx * dx + dy * dy) ** 0.5
     reach = factor * (size_p + size_b) / 2
     if distance <= reach:
-        return 1.0 - distance / reach  # always below any IoU match
+        closeness: float = 1.0 - distance / reach  # always below any IoU match
+        return closeness
     return None
 
 
