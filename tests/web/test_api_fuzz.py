@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -98,10 +99,28 @@ def _probe(
     return ""
 
 
+@pytest.fixture
+def test_connection_kept() -> Iterator[None]:
+    """Each in-process WSGI request ends in close_old_connections, which closes a
+    connection inside the test's transaction: PostgreSQL's is then gone for the rest of
+    the test (SQLite's in-memory one ignores the close). Django's test client unhooks it
+    the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize(
     ("role", "officer"), [("evidence-manager", None), ("officer", "MP1")], ids=["manager", "officer"]
 )
-def test_api_schema_fuzz(db: None, role: str, officer: str | None) -> None:
+def test_api_schema_fuzz(
+    db: None, test_connection_kept: None, role: str, officer: str | None
+) -> None:
     from overt.project.wsgi import application
 
     scene = _scene()
