@@ -265,6 +265,13 @@ def test_jobs_show_progress_and_filter_by_status(api: Client, scene) -> None:
     assert "stuck" in bad.json()["detail"]
 
 
+def test_a_nul_in_the_job_kind_filter_is_a_400_problem(api: Client, scene) -> None:
+    """PostgreSQL refuses a NUL in text: this filter was a 500 on the scaled engines."""
+    bad = api.get("/api/jobs/?kind=media.proxy%00")
+    assert bad.status_code == 400 and bad["Content-Type"] == PROBLEM
+    assert bad.json()["detail"].startswith("kind: ")
+
+
 def test_schema_lists_the_endpoints(api: Client, db) -> None:
     response = api.get("/api/schema/", headers={"accept": "application/json"})
     assert response.status_code == 200

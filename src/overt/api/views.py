@@ -172,5 +172,7 @@ class JobList(generics.ListAPIView):
             jobs = jobs.filter(status=status)
         kind = self.request.query_params.get("kind")
         if kind:
+            if "\x00" in kind:  # PostgreSQL refuses NUL in text: a 500 there, not a filter
+                raise BadFilter("kind: may not contain a NUL character")
             jobs = jobs.filter(kind=kind)
         return jobs
