@@ -1,4 +1,6 @@
 """overt's settings: one typed source for the CLI, the docs and validation.
+(Longer than 400 lines because it is the one typed settings model: every setting beside
+its bounds and validators, so the docs and `overt config` are generated from one place.)
 
 Every setting is a field of `OvertSettings` with a title, a description, a default
 and bounds. Values come from, in rising priority: the defaults, a TOML file

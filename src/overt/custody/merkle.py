@@ -1,4 +1,6 @@
 """RFC 9162 (Certificate Transparency v2) Merkle tree hashing, proofs and verification.
+(Longer than 400 lines because it is one specification in one place: the hashing, the tree
+builders and the proof checks share its helpers and are reviewed against RFC 9162 together.)
 
 Hashing (RFC 9162 section 2.1.1), with SHA-256:
 

@@ -1,4 +1,6 @@
 """`overt verify`: check the evidence store, the custody log and every signed checkpoint.
+(Longer than 400 lines because the checks are one pass that builds one report: each reads
+what the one before rebuilt, so they are read and reviewed as one procedure.)
 
 Nothing here trusts a cached or derived value. The checks:
 

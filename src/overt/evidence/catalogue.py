@@ -7,7 +7,8 @@ indexes, so a first page reads about 50 index entries rather than sorting the ta
 Free text is a substring search of every word (any case) in titles, notes and marker
 text. On SQLite it reads an FTS5 trigram index kept current by triggers (migration
 evidence 0003); on PostgreSQL, `icontains` is served by pg_trgm GIN indexes.
-(Longer than most modules: the filters, their parsing and the search share one vocabulary.)
+(Longer than 400 lines because it is one query builder: the filters, their parsing, the
+facets and the search share one vocabulary, and split they would import each other.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 """What finds things to redact. One interface, several plugins.
+(Just over 400 lines because the interface and its plugins are read side by side.)
 
 A detector takes a `Picture` (one upright video frame that it may ask for at any size)
 and returns `Found` boxes in normalised upright coordinates: (x1, y1, x2, y2) with 0..1
