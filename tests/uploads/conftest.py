@@ -57,10 +57,10 @@ class _Server:
 
 @pytest.fixture(scope="session")
 def _asgi_server() -> Iterator[_Server]:
-    from overt.uploads import tus
+    from overt.uploads import asgi_body
 
     # One thread for all database work: the test database is SQLite in memory.
-    tus.FINISH_IN_OWN_THREAD = False
+    asgi_body.FINISH_IN_OWN_THREAD = False
     server = _Server()
     server.start()
     yield server

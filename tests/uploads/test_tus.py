@@ -15,7 +15,7 @@ from django.utils import timezone
 from overt.custody.models import CustodyEntry
 from overt.evidence.models import Original
 from overt.evidence.store import get_store
-from overt.uploads import services, storage
+from overt.uploads import storage, sweep
 from overt.uploads.models import Quarantined, Upload
 
 from .conftest import TUS, create, head, metadata, patch
@@ -227,7 +227,7 @@ def test_abandoned_uploads_expire_and_the_expiry_is_logged(server, camera, uniqu
     upload_id = location.rsplit("/", 1)[1]
     later = timezone.now() + timedelta(days=30)
 
-    counts = services.expire_due(later)
+    counts = sweep.expire_due(later)
     assert counts["expired"] == 1
     upload = Upload.objects.get(pk=upload_id)
     assert upload.status == Upload.Status.EXPIRED
@@ -296,7 +296,7 @@ def test_the_sweep_finishes_complete_uploads_and_never_expires_them(
     Upload.objects.filter(pk=upload_id).update(
         offset=len(data), updated_at=long_ago, expires_at=long_ago
     )
-    counts = services.expire_due()
+    counts = sweep.expire_due()
     assert (counts["expired"], counts["finished"]) == (0, 1)
     assert Upload.objects.get(pk=upload_id).status == Upload.Status.STORED
     assert _stored_bytes(hashlib.sha256(data).hexdigest()) == data

@@ -13,7 +13,7 @@ import requests
 from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 
-from overt.uploads import services, storage
+from overt.uploads import completion, storage
 from overt.uploads.axis.protocol import axis_key
 from overt.uploads.models import AxisContainer, AxisObject, Upload
 
@@ -77,7 +77,7 @@ def test_a_failure_at_completion_releases_the_lock_and_a_retry_finishes(
     created = create(server, camera, len(data), started_at="2024-05-01T14:00:00Z")
     assert created.status_code == 201, created.text
     location = created.headers["Location"]
-    real_ingest = services.ingest
+    real_ingest = completion.ingest
     calls = []
 
     def fails_once(*args, **kwargs):  # a fault injected where completion calls ingest
@@ -86,7 +86,7 @@ def test_a_failure_at_completion_releases_the_lock_and_a_retry_finishes(
             raise RuntimeError("injected failure at completion")
         return real_ingest(*args, **kwargs)
 
-    monkeypatch.setattr(services, "ingest", fails_once)
+    monkeypatch.setattr(completion, "ingest", fails_once)
     failed = patch(server, camera, location, 0, data)
     body = _is_problem(failed, 500)
     assert "kept" in body["detail"]

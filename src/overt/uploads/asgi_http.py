@@ -1,5 +1,9 @@
 """Small helpers for the raw ASGI handlers: one request's headers, and responses with a
-JSON problem body (RFC 9457), the same shape as `overt.web.problems.problem()`."""
+JSON problem body (RFC 9457), built by `overt.web.problems` as for every Django route.
+
+This is the HTTP edge of the uploads stage: HTTPProblem (a status, its headers and a
+body) is raised only by the edge modules. The services raise domain errors
+(overt.errors, overt.uploads.errors), which `as_problem` maps here."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from overt.web.problems import PROBLEM_TYPE
+from overt.errors import DomainError
+from overt.web.problems import PROBLEM_TYPE, domain_problem_fields, problem_fields
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -129,11 +134,22 @@ class Request:
         return "chunked" in (self.header("transfer-encoding") or "").lower()
 
 
+def as_problem(exc: DomainError | HTTPProblem) -> HTTPProblem:
+    """A domain error as the edge's answer: status, title, message and body members as
+    its class gives them (the mapping the Django edge uses), and Retry-After when the
+    error says when to try again."""
+    if isinstance(exc, HTTPProblem):
+        return exc
+    fields = domain_problem_fields(exc)
+    status, title = fields.pop("status"), fields.pop("title")
+    detail = fields.pop("detail", "")
+    retry_after = getattr(exc, "retry_after", None)
+    headers = [("Retry-After", str(retry_after))] if retry_after is not None else []
+    return HTTPProblem(status, detail, headers=headers, title=title, **fields)
+
+
 def problem_body(status: int, title: str, detail: str, **extra: Any) -> bytes:
-    body = {"type": "about:blank", "title": title, "status": status, **extra}
-    if detail:
-        body["detail"] = detail
-    return json.dumps(body).encode("utf-8")
+    return json.dumps(problem_fields(status, title, detail, **extra)).encode("utf-8")
 
 
 async def respond(
@@ -155,8 +171,13 @@ async def respond(
 
 
 async def respond_problem(
-    send: Send, exc: HTTPProblem, headers: Iterable[tuple[str, str]] = (), *, head: bool = False
+    send: Send,
+    exc: HTTPProblem | DomainError,
+    headers: Iterable[tuple[str, str]] = (),
+    *,
+    head: bool = False,
 ) -> None:
+    exc = as_problem(exc)
     body = problem_body(exc.status, exc.title, exc.detail, **exc.extra)
     await respond(
         send,

@@ -33,7 +33,7 @@ def ensure_expiry_scheduled() -> None:
 
 
 def _delay() -> float:
-    from .services import next_expiry
+    from .sweep import next_expiry
 
     soonest = next_expiry()
     if soonest is None:
@@ -44,7 +44,7 @@ def _delay() -> float:
 
 @handles(EXPIRE_JOB)
 def expire_job(ctx: JobContext) -> None:
-    from .services import expire_due, next_expiry
+    from .sweep import expire_due, next_expiry
 
     counts = expire_due()
     if next_expiry() is not None:

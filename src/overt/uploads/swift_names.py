@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest
 
-from .asgi_http import HTTPProblem
+from overt.errors import Invalid
 
 BROKEN = "the container or object name in the path is not UTF-8 once percent-decoded"
 
@@ -21,7 +21,7 @@ def check_raw_path(raw_path: bytes | None) -> None:
     try:
         unquote_to_bytes(raw_path).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HTTPProblem(400, BROKEN) from exc
+        raise Invalid(BROKEN) from exc
 
 
 def check_request(request: HttpRequest) -> None:

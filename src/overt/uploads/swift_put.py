@@ -14,11 +14,12 @@ from typing import Any
 
 from overt.conf import get_settings
 from overt.custody.services import Actor
+from overt.errors import DomainError
 
 from . import services, storage, swift_names
+from .asgi_body import BATCH_BYTES, IDLE_TIMEOUT_S, SLOTS, db, db_long, io, write_batch
 from .asgi_http import HTTPProblem, Receive, Request, Scope, Send, respond, respond_problem
 from .axis import metadata, objects, protocol
-from .tus import BATCH_BYTES, IDLE_TIMEOUT_S, SLOTS, _io, _write, db, db_long
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     request = Request.from_scope(scope, receive, send)
     try:
         await _put(request)
-    except HTTPProblem as exc:
+    except (HTTPProblem, DomainError) as exc:  # a service's refusal, by the one mapping
         await respond_problem(send, exc)
     except Exception:
         log.exception("Swift PUT %s failed", request.path)
@@ -70,7 +71,7 @@ async def _put(request: Request) -> None:
                 written, ended = await _stream(request, fd, limit, [md5, sha256])
                 if ended != "complete" or (length is not None and written != length):
                     raise _Incomplete(ended)
-                await _io(os.fsync, fd)
+                await io(os.fsync, fd)
             finally:
                 os.close(fd)
             storage.fsync_dir(staged.parent)
@@ -135,7 +136,7 @@ async def _stream(request: Request, fd: int, limit: int, hashers: list[Any]) -> 
         if batch and (batch_len >= BATCH_BYTES or not more):
             if pending is not None:
                 await pending
-            pending = _io(_write, fd, written, batch, hashers, None)
+            pending = io(write_batch, fd, written, batch, hashers, None)
             written += batch_len
             batch, batch_len = [], 0
         if not more:

@@ -20,10 +20,10 @@ from django.http import HttpRequest
 
 from overt.access.models import AccessClass
 from overt.custody.services import Actor, Subject, record
+from overt.errors import Refused
 from overt.evidence.models import Original, Recording
 from overt.web.client_address import client_of
 
-from .asgi_http import HTTPProblem
 from .axis import objects, protocol
 from .models import AxisObject
 
@@ -79,8 +79,7 @@ def read_clip(
                 body = _opened(body)
             record("download", actor, subject, client=client, details=details)
             return meta, md5, body, content_type
-    raise HTTPProblem(
-        403,
+    raise Refused(
         f"{reason}; a Body Worn System may no longer read it back (ask for it through overt)",
     )
 

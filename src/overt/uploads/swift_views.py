@@ -12,18 +12,22 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from overt.errors import DomainError
 from overt.web.problems import problem
 from overt.web.streaming import streaming_body
 
 from . import swift_names, swift_read
-from .asgi_http import HTTPProblem
+from .asgi_http import HTTPProblem, as_problem
 from .axis import containers, metadata, objects, protocol
 
 View = Callable[..., HttpResponseBase]
 log = logging.getLogger(__name__)
 
 
-def _answer(exc: HTTPProblem) -> HttpResponse:
+def _answer(exc: HTTPProblem | DomainError) -> HttpResponse:
+    """A refusal as the Swift client reads it: problem+json with the protocol's headers
+    (no request id, no HTML page), a domain error by the same mapping as the ASGI edges."""
+    exc = as_problem(exc)
     response = problem(exc.status, exc.title, exc.detail, **exc.extra)
     for name, value in exc.headers:
         response[name] = value
@@ -44,7 +48,7 @@ def _swift(view: View) -> View:
                 )
                 protocol.check_token(token, str(kwargs["account"]))
             return view(request, *args, **kwargs)
-        except HTTPProblem as exc:
+        except (HTTPProblem, DomainError) as exc:
             return _answer(exc)
         except Exception:
             # The Swift client gets the protocol's error form, never an HTML page; an open

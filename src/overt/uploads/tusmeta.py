@@ -11,10 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from overt.errors import Invalid
 from overt.ingest.sidecar import safe_name
 from overt.ingest.times import CaptureTimeError, parse_capture_time
-
-from .asgi_http import HTTPProblem
 
 MAX_METADATA_HEADER = 8 * 1024  # the whole header, as sent
 MAX_METADATA_VALUE = 1024  # one decoded value
@@ -49,32 +48,32 @@ class ClipMetadata:
 def parse_metadata(header: str | None) -> ClipMetadata:
     raw = header or ""
     if len(raw) > MAX_METADATA_HEADER:
-        raise HTTPProblem(400, f"Upload-Metadata is longer than {MAX_METADATA_HEADER} bytes")
+        raise Invalid(f"Upload-Metadata is longer than {MAX_METADATA_HEADER} bytes")
     values: dict[str, str] = {}
     if raw.strip():
         pairs = raw.split(",")
         if len(pairs) > MAX_METADATA_PAIRS:
-            raise HTTPProblem(400, f"Upload-Metadata has more than {MAX_METADATA_PAIRS} keys")
+            raise Invalid(f"Upload-Metadata has more than {MAX_METADATA_PAIRS} keys")
         for pair in pairs:
             key, value = _pair(pair.strip())
             if key in values:
-                raise HTTPProblem(400, f"Upload-Metadata repeats the key {key!r}")
+                raise Invalid(f"Upload-Metadata repeats the key {key!r}")
             values[key] = value
     filename = values.get("filename")
     if filename is not None:
         try:
             filename = safe_name(filename, "Upload-Metadata filename")
         except ValueError as exc:
-            raise HTTPProblem(400, str(exc)) from exc
+            raise Invalid(str(exc)) from exc
     sha256 = values.get("sha256")
     if sha256 is not None:
         sha256 = sha256.strip().lower()
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise HTTPProblem(400, "Upload-Metadata sha256 must be 64 hex digits")
+            raise Invalid("Upload-Metadata sha256 must be 64 hex digits")
     started = _time(values, "started_at")
     stopped = _time(values, "stopped_at")
     if started and stopped and stopped < started:
-        raise HTTPProblem(400, "Upload-Metadata stopped_at is before started_at")
+        raise Invalid("Upload-Metadata stopped_at is before started_at")
     return ClipMetadata(
         raw=raw,
         values=values,
@@ -89,25 +88,23 @@ def parse_metadata(header: str | None) -> ClipMetadata:
 
 def _pair(pair: str) -> tuple[str, str]:
     if not pair:
-        raise HTTPProblem(400, "Upload-Metadata has an empty key-value pair")
+        raise Invalid("Upload-Metadata has an empty key-value pair")
     key, _, encoded = pair.partition(" ")
     if not KEY_RE.match(key):
-        raise HTTPProblem(400, f"Upload-Metadata key {key[:64]!r} is not printable ASCII")
+        raise Invalid(f"Upload-Metadata key {key[:64]!r} is not printable ASCII")
     encoded = encoded.strip()
     try:
         decoded = base64.b64decode(encoded, validate=True) if encoded else b""
     except (binascii.Error, ValueError) as exc:
-        raise HTTPProblem(400, f"Upload-Metadata value of {key!r} is not Base64") from exc
+        raise Invalid(f"Upload-Metadata value of {key!r} is not Base64") from exc
     if len(decoded) > MAX_METADATA_VALUE:
-        raise HTTPProblem(
-            400, f"Upload-Metadata value of {key!r} is longer than {MAX_METADATA_VALUE} bytes"
-        )
+        raise Invalid(f"Upload-Metadata value of {key!r} is longer than {MAX_METADATA_VALUE} bytes")
     try:
         text = decoded.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HTTPProblem(400, f"Upload-Metadata value of {key!r} is not UTF-8") from exc
+        raise Invalid(f"Upload-Metadata value of {key!r} is not UTF-8") from exc
     if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in text):
-        raise HTTPProblem(400, f"Upload-Metadata value of {key!r} contains control characters")
+        raise Invalid(f"Upload-Metadata value of {key!r} contains control characters")
     return key, text
 
 
@@ -117,9 +114,9 @@ def _short(values: dict[str, str], key: str, limit: int) -> str | None:
         return None
     value = value.strip()
     if not value:
-        raise HTTPProblem(400, f"Upload-Metadata {key} is empty")
+        raise Invalid(f"Upload-Metadata {key} is empty")
     if len(value) > limit:
-        raise HTTPProblem(400, f"Upload-Metadata {key} is longer than {limit} characters")
+        raise Invalid(f"Upload-Metadata {key} is longer than {limit} characters")
     return value
 
 
@@ -135,14 +132,14 @@ def parse_rfc3339(value: str, what: str) -> datetime:
     try:
         return parse_capture_time(value, what)
     except CaptureTimeError as exc:
-        raise HTTPProblem(400, str(exc)) from exc
+        raise Invalid(str(exc)) from exc
 
 
 def byte_count(value: str | None, header: str) -> int | None:
     if value is None:
         return None
     if not BYTE_COUNT_RE.match(value.strip()):
-        raise HTTPProblem(400, f"{header} must be a non-negative integer, not {value[:40]!r}")
+        raise Invalid(f"{header} must be a non-negative integer, not {value[:40]!r}")
     return int(value.strip())
 
 
@@ -160,17 +157,16 @@ def parse_checksum(value: str | None) -> Checksum | None:
         return None
     algorithm, _, encoded = value.strip().partition(" ")
     if algorithm not in CHECKSUM_ALGORITHMS:
-        raise HTTPProblem(
-            400,
+        raise Invalid(
             f"Upload-Checksum algorithm {algorithm[:20]!r} is not supported "
             f"(use one of {', '.join(sorted(CHECKSUM_ALGORITHMS))})",
         )
     try:
         digest = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise HTTPProblem(400, "Upload-Checksum digest is not Base64") from exc
+        raise Invalid("Upload-Checksum digest is not Base64") from exc
     if len(digest) != CHECKSUM_ALGORITHMS[algorithm]().digest_size:
-        raise HTTPProblem(400, f"Upload-Checksum {algorithm} digest has the wrong length")
+        raise Invalid(f"Upload-Checksum {algorithm} digest has the wrong length")
     return Checksum(algorithm, digest)
 
 

@@ -9,13 +9,29 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from overt.errors import DomainError, problem_body
+
 PROBLEM_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str = "", **extra: Any) -> JsonResponse:
+def problem_fields(status: int, title: str, detail: str = "", **extra: Any) -> dict[str, Any]:
+    """The problem body: one builder for the Django views, the API and the raw ASGI
+    handlers (overt.uploads.asgi_http), so an error reads the same whichever answered."""
     body = {"type": "about:blank", "title": title, "status": status, **extra}
     if detail:
         body["detail"] = detail
+    return body
+
+
+def domain_problem_fields(exc: DomainError) -> dict[str, Any]:
+    """A domain error's problem body (overt.errors.problem_body), in problem_fields' shape."""
+    body = problem_body(exc)
+    status, title, detail = body.pop("status"), body.pop("title"), body.pop("detail")
+    return problem_fields(status, title, detail, **body)
+
+
+def problem(status: int, title: str, detail: str = "", **extra: Any) -> JsonResponse:
+    body = problem_fields(status, title, detail, **extra)
     return JsonResponse(body, status=status, content_type=PROBLEM_TYPE)
 
 

@@ -8,7 +8,8 @@ import re
 
 from django.db import IntegrityError, transaction
 
-from ..asgi_http import HTTPProblem
+from overt.errors import Conflict, Invalid, NotFound
+
 from ..models import AxisContainer
 from . import metadata
 from .handoff import maybe_complete
@@ -38,8 +39,7 @@ def put_container(name: str, meta: dict[str, str]) -> int:
     """Create a container or merge its metadata: 201 when new, 202 when it existed."""
     name = container_name(name)
     if kind_of(name) == AxisContainer.Kind.RECORDING and not RECORDING_NAME_RE.match(name):
-        raise HTTPProblem(
-            400,
+        raise Invalid(
             f"{name!r} is neither System, Users, Devices nor a recording container "
             "<UserID>_<BWCSerialNumber>_<TriggerOnTime>",
         )
@@ -53,7 +53,7 @@ def put_container(name: str, meta: dict[str, str]) -> int:
             with transaction.atomic():
                 container.save()
         except IntegrityError:
-            raise HTTPProblem(409, "the container was created concurrently; retry") from None
+            raise Conflict("the container was created concurrently; retry") from None
     maybe_complete(container)
     return 201 if created else 202
 
@@ -63,7 +63,7 @@ def post_container(name: str, meta: dict[str, str]) -> int:
     with transaction.atomic():
         container = AxisContainer.objects.select_for_update().filter(name=name).first()
         if container is None:
-            raise HTTPProblem(404, f"no container {name!r}")
+            raise NotFound(f"no container {name!r}")
         _merge_meta(container, meta)
         container.save()
     maybe_complete(container)
@@ -72,7 +72,7 @@ def post_container(name: str, meta: dict[str, str]) -> int:
 
 def _merge_meta(container: AxisContainer, meta: dict[str, str]) -> None:
     if container.status == AxisContainer.Status.FAILED:
-        raise HTTPProblem(400, f"recording {container.name} cannot be stored: {container.problem}")
+        raise Invalid(f"recording {container.name} cannot be stored: {container.problem}")
     if container.status != AxisContainer.Status.OPEN:
         return  # complete: a retried request changes nothing
     merged = dict(container.metadata)
@@ -92,7 +92,7 @@ def get_container(name: str) -> AxisContainer:
     if container is None:
         if name in (SYSTEM, USERS, DEVICES):
             return AxisContainer(name=name, kind=kind_of(name), metadata={})
-        raise HTTPProblem(404, f"no container {name!r}")
+        raise NotFound(f"no container {name!r}")
     return container
 
 

@@ -12,6 +12,7 @@ from typing import NoReturn
 from django.utils import timezone
 
 from overt.custody.services import Actor
+from overt.errors import DomainError, NoSpace
 from overt.evidence.models import Original
 from overt.evidence.store import HashMismatch, InsufficientSpace, StoreError
 from overt.ingest import prechecks
@@ -21,7 +22,7 @@ from overt.ingest.sidecar import safe_name
 from overt.ingest.times import MIN_CAPTURE_TIME
 
 from .. import storage
-from ..asgi_http import HTTPProblem
+from ..errors import RecordingRefused, StoreUnavailable
 from ..models import AxisContainer, AxisObject
 from . import metadata
 from .people import officer_for_user
@@ -54,10 +55,8 @@ def complete_recording(container_pk: int) -> None:
         trigger_on, trigger_off = metadata.trigger_times(meta)
         # The ingest service's pre-check, before any clip: the same rule as every door.
         prechecks.admit(officer.number, serial, lambda: trigger_on or timezone.now())
-    except HTTPProblem as exc:
+    except DomainError as exc:  # unknown people, impossible times, the pre-check
         _fail(container, exc.detail)
-    except IngestError as exc:
-        _fail(container, str(exc))
     objects = list(container.items.all())
     clips = sorted(
         (o for o in objects if o.kind == AxisObject.Kind.CLIP),
@@ -77,7 +76,7 @@ def complete_recording(container_pk: int) -> None:
                 markers.append(metadata.marker(obj, trigger_on))
             elif obj.kind == AxisObject.Kind.GNSS:
                 track.extend(metadata.gnss_track(bytes(obj.content or b""), obj.name))
-    except HTTPProblem as exc:
+    except DomainError as exc:
         _fail(container, exc.detail)
     location = metadata.location(meta.get("triggeronlocation", ""))
     activation = Activation(
@@ -117,12 +116,12 @@ def complete_recording(container_pk: int) -> None:
         try:
             result = ingest(request, store=storage.store_for(path, obj.sha256))
         except InsufficientSpace as exc:
-            raise HTTPProblem(507, str(exc)) from exc
+            raise NoSpace(str(exc)) from exc
         except (IngestError, HashMismatch) as exc:
             _fail(container, f"clip {obj.name}: {exc}")
         except (StoreError, OSError) as exc:
-            raise HTTPProblem(
-                503, f"the evidence store failed ({exc}); retry", headers=[("Retry-After", "30")]
+            raise StoreUnavailable(
+                f"the evidence store failed ({exc}); retry", retry_after=30
             ) from exc
         obj.original_id = result.id
         obj.save(update_fields=["original", "updated_at"])
@@ -143,7 +142,7 @@ def _fail(container: AxisContainer, reason: str) -> NoReturn:
         status=AxisContainer.Status.FAILED, problem=reason, completed_at=timezone.now()
     )
     log.warning("Axis recording %s refused: %s", container.name, reason)
-    raise HTTPProblem(400, f"recording {container.name} cannot be stored: {reason}")
+    raise RecordingRefused(f"recording {container.name} cannot be stored: {reason}")
 
 
 def _plain(name: str) -> str:

@@ -10,6 +10,7 @@ import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
+from overt.errors import DomainError, Invalid
 from overt.ingest.times import (
     CaptureTimeError,
     NotRFC3339,
@@ -17,7 +18,6 @@ from overt.ingest.times import (
     parse_capture_time,
 )
 
-from ..asgi_http import HTTPProblem
 from ..models import AxisObject
 from ..tusmeta import parse_rfc3339
 
@@ -33,18 +33,18 @@ def parse_meta(headers: dict[str, str], prefix: str) -> dict[str, str]:
             continue
         key = name[len(prefix) :]
         if not key:
-            raise HTTPProblem(400, f"empty metadata key in {name}")
+            raise Invalid(f"empty metadata key in {name}")
         try:
             value = unquote(raw.strip(), encoding="utf-8", errors="strict")
         except UnicodeDecodeError as exc:
-            raise HTTPProblem(400, f"{name}: not URL-encoded UTF-8") from exc
+            raise Invalid(f"{name}: not URL-encoded UTF-8") from exc
         if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in value):
-            raise HTTPProblem(400, f"{name}: control characters are not allowed")
+            raise Invalid(f"{name}: control characters are not allowed")
         if len(value.encode("utf-8")) > MAX_META_VALUE:
-            raise HTTPProblem(400, f"{name}: longer than {MAX_META_VALUE} bytes")
+            raise Invalid(f"{name}: longer than {MAX_META_VALUE} bytes")
         meta[key] = value
     if len(meta) > MAX_META_KEYS:
-        raise HTTPProblem(400, f"more than {MAX_META_KEYS} metadata keys")
+        raise Invalid(f"more than {MAX_META_KEYS} metadata keys")
     return meta
 
 
@@ -67,20 +67,20 @@ def parse_time(meta: dict[str, str], iso_key: str, epoch_key: str, what: str) ->
             when = parse_capture_time(meta[iso_key], what)
         except NotRFC3339 as exc:  # some systems write it otherwise: the epoch key decides
             if not meta.get(epoch_key):
-                raise HTTPProblem(400, str(exc)) from exc
+                raise Invalid(str(exc)) from exc
         except CaptureTimeError as exc:  # written right, but impossible
-            raise HTTPProblem(400, str(exc)) from exc
+            raise Invalid(str(exc)) from exc
     if when is None and meta.get(epoch_key):
         raw = meta[epoch_key].strip()
         if not re.fullmatch(r"\d{1,16}(\.\d{1,9})?", raw):
-            raise HTTPProblem(400, f"{what} is not a time: {raw!r}")
+            raise Invalid(f"{what} is not a time: {raw!r}")
         seconds = float(raw)
         if seconds > 1e11:  # milliseconds
             seconds /= 1000.0
         try:
             when = check_capture_time(datetime.fromtimestamp(seconds, UTC), what)
         except (OverflowError, OSError, ValueError) as exc:
-            raise HTTPProblem(400, f"{what} is out of range: {raw!r} ({exc})") from exc
+            raise Invalid(f"{what} is out of range: {raw!r} ({exc})") from exc
     return when
 
 
@@ -94,7 +94,7 @@ def trigger_times(meta: dict[str, str]) -> tuple[datetime | None, datetime | Non
 def check_trigger_times(meta: dict[str, str]) -> None:
     on, off = trigger_times(meta)
     if on and off and off < on:
-        raise HTTPProblem(400, "TriggerOffTime is before TriggerOnTime")
+        raise Invalid("TriggerOffTime is before TriggerOnTime")
 
 
 def check_object_times(kind: str, name: str, meta: dict[str, str]) -> None:
@@ -104,7 +104,7 @@ def check_object_times(kind: str, name: str, meta: dict[str, str]) -> None:
         start = parse_time(meta, "starttimeiso", "starttime", "StartTime")
         stop = parse_time(meta, "stoptimeiso", "stoptime", "StopTime")
         if start and stop and stop <= start:
-            raise HTTPProblem(400, "the clip has no duration (StopTime is not after StartTime)")
+            raise Invalid("the clip has no duration (StopTime is not after StartTime)")
     if kind == AxisObject.Kind.BOOKMARK:
         parse_time(meta, "starttime", "starttimeepoch", f"bookmark {name}")
 
@@ -113,7 +113,7 @@ def clip_time(obj: AxisObject, which: str) -> datetime | None:
     """A clip's `start` or `stop` time, or None where it has none that can be read."""
     try:
         return parse_time(obj.metadata, f"{which}timeiso", f"{which}time", f"{which} time")
-    except HTTPProblem:
+    except DomainError:
         return None
 
 
@@ -124,7 +124,7 @@ def bookmark_text(content: bytes, name: str) -> str:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HTTPProblem(400, f"bookmark {name} is not UTF-8 text") from exc
+        raise Invalid(f"bookmark {name} is not UTF-8 text") from exc
     return text
 
 
@@ -158,10 +158,10 @@ def gnss_track(content: bytes, name: str) -> list[dict]:
                 raise ValueError(f"coordinates out of range: {lat}, {lon}")
             when = parse_rfc3339(entry["Timestamp"], "GNSS Timestamp")
             points.append({"t": when.isoformat(), "lat": lat, "lon": lon})
-    except HTTPProblem as exc:
-        raise HTTPProblem(400, f"GNSS track {name}: {exc.detail}") from exc
+    except DomainError as exc:
+        raise Invalid(f"GNSS track {name}: {exc.detail}") from exc
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise HTTPProblem(400, f"GNSS track {name} is not in the Axis format: {exc}") from exc
+        raise Invalid(f"GNSS track {name} is not in the Axis format: {exc}") from exc
     return points
 
 

@@ -15,12 +15,13 @@ from typing import BinaryIO
 from django.db import transaction
 
 from overt.custody.services import Actor, Subject, record
+from overt.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from overt.evidence.models import Original
 from overt.evidence.store import ObjectNotFound, StoreError, get_store
 from overt.evidence.store.base import CHUNK_SIZE
 
 from .. import storage
-from ..asgi_http import HTTPProblem
+from ..errors import BytesMissing, EtagMismatch, StoreUnavailable
 from ..models import AxisContainer, AxisObject, Quarantined
 from . import metadata, people
 from .containers import put_container
@@ -45,7 +46,7 @@ CLIP_SUFFIXES = (".mkv", ".mp4")
 def classify(container: AxisContainer, name: str, meta: dict[str, str]) -> str:
     if container.kind == AxisContainer.Kind.SYSTEM:
         if name in CAPABILITY_NAMES:
-            raise HTTPProblem(403, f"{name} is published by overt and cannot be replaced")
+            raise Refused(f"{name} is published by overt and cannot be replaced")
         return AxisObject.Kind.SYSTEM
     if container.kind == AxisContainer.Kind.USERS:
         return AxisObject.Kind.USER
@@ -53,8 +54,7 @@ def classify(container: AxisContainer, name: str, meta: dict[str, str]) -> str:
         return AxisObject.Kind.DEVICE
     lower = name.lower()
     if lower.endswith(".key"):
-        raise HTTPProblem(
-            400,
+        raise Invalid(
             "end-to-end encrypted recordings (WantEncryption) are not supported yet; "
             "turn encryption off in the Body Worn Manager for this content destination",
         )
@@ -81,7 +81,7 @@ def open_for_put(
         put_container(container_name_, {})
     container = AxisContainer.objects.filter(name=container_name(container_name_)).first()
     if container is None:
-        raise HTTPProblem(404, f"no container {container_name_!r}: create it first")
+        raise NotFound(f"no container {container_name_!r}: create it first")
     kind = classify(container, name, meta)
     metadata.check_object_times(kind, name, meta)
     if kind == AxisObject.Kind.USER:
@@ -149,7 +149,7 @@ def _put_object(
     content = None
     if small(kind):
         if size > MAX_SMALL_OBJECT:
-            raise HTTPProblem(413, f"{kind} objects may be at most {MAX_SMALL_OBJECT} bytes")
+            raise TooLarge(f"{kind} objects may be at most {MAX_SMALL_OBJECT} bytes")
         content = staged.read_bytes()
         if kind == AxisObject.Kind.BOOKMARK:
             metadata.bookmark_text(content, name)
@@ -162,7 +162,7 @@ def _put_object(
             storage.remove(staged)
             if existing is not None and existing.md5 == md5:
                 return 201  # a retry of what the recording already has
-            raise HTTPProblem(409, "the recording is complete; its objects cannot change")
+            raise Conflict("the recording is complete; its objects cannot change")
         replaced = None
         if existing is None:
             existing = AxisObject(container=container, name=name, kind=kind)
@@ -228,8 +228,7 @@ def _quarantine_mismatch(
                 "quarantined": str(dest),
             },
         )
-    raise HTTPProblem(
-        422,
+    raise EtagMismatch(
         f"the body's MD5 is {md5}, not the ETag sent ({etag}); the bytes are kept in "
         "quarantine and the object was not stored",
     )
@@ -275,7 +274,7 @@ def _get_object(container_name_: str, name: str) -> AxisObject:
         .first()
     )
     if obj is None:
-        raise HTTPProblem(404, f"no object {container_name_}/{name}")
+        raise NotFound(f"no object {container_name_}/{name}")
     return obj
 
 
@@ -307,9 +306,7 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
     try:
         fh = open(path, "rb", buffering=0)  # here, so a failure comes before any header
     except FileNotFoundError as exc:  # ingested (and unstaged) since it was looked up
-        raise HTTPProblem(
-            503, "the object was stored just now; retry", headers=[("Retry-After", "1")]
-        ) from exc
+        raise StoreUnavailable("the object was stored just now; retry", retry_after=1) from exc
     return _read_chunks(fh)
 
 
@@ -335,10 +332,8 @@ def _store_errors() -> Iterator[None]:
     try:
         yield
     except ObjectNotFound as exc:
-        raise HTTPProblem(
-            500, f"the object's bytes are missing from the evidence store: {exc}"
+        raise BytesMissing(
+            f"the object's bytes are missing from the evidence store: {exc}"
         ) from exc
     except StoreError as exc:
-        raise HTTPProblem(
-            503, f"the evidence store failed ({exc}); retry", headers=[("Retry-After", "30")]
-        ) from exc
+        raise StoreUnavailable(f"the evidence store failed ({exc}); retry", retry_after=30) from exc

@@ -7,21 +7,21 @@ from __future__ import annotations
 import re
 
 from overt.conf import get_settings
+from overt.errors import Invalid
 from overt.evidence.models import Device, Officer
 
-from ..asgi_http import HTTPProblem
+from ..errors import NotRegistered
 from ..models import AxisObject
 from .protocol import USERS
 
 
 def check_user(uuid: str, meta: dict[str, str]) -> None:
     if len(uuid) > 100:
-        raise HTTPProblem(400, "user object names are at most 100 characters")
+        raise Invalid("user object names are at most 100 characters")
     if get_settings().axis_register_people:
         return
     if linked_officer(uuid, meta) is None:
-        raise HTTPProblem(
-            402,
+        raise NotRegistered(
             "overt does not register Axis users itself here (OVERT_AXIS_REGISTER_PEOPLE is "
             "off): add the officer first with `overt officer add`, and give the user that "
             "number as its User ID",
@@ -63,13 +63,12 @@ def sync_user(uuid: str, meta: dict[str, str]) -> Officer:
 
 def check_device(serial: str, meta: dict[str, str]) -> None:
     if len(serial) > 64:
-        raise HTTPProblem(400, "device serial numbers are at most 64 characters")
+        raise Invalid("device serial numbers are at most 64 characters")
     if (
         not get_settings().axis_register_people
         and not Device.objects.filter(serial=serial).exists()
     ):
-        raise HTTPProblem(
-            402,
+        raise NotRegistered(
             f"overt does not register Axis cameras itself here (OVERT_AXIS_REGISTER_PEOPLE is "
             f"off): add {serial} first with `overt device add`",
         )
@@ -95,7 +94,7 @@ def officer_for_user(user_id: str) -> Officer:
         return obj.officer
     officer = Officer.objects.filter(number=user_id).first()
     if officer is None:
-        raise HTTPProblem(400, f"unknown user {user_id!r}: not registered in Users/")
+        raise Invalid(f"unknown user {user_id!r}: not registered in Users/")
     return officer
 
 
@@ -107,8 +106,6 @@ def check_recording_people(name: str, meta: dict[str, str]) -> None:
     if user_id is not None:
         officer_for_user(user_id)
     if serial is not None and not Device.objects.filter(serial=serial).exists():
-        raise HTTPProblem(400, f"unknown device {serial!r}: not registered in Devices/")
+        raise Invalid(f"unknown device {serial!r}: not registered in Devices/")
     if user_id is not None and serial is not None and not name.startswith(f"{user_id}_{serial}_"):
-        raise HTTPProblem(
-            400, f"container {name!r} is not named <UserID>_<BWCSerialNumber>_<TriggerOnTime>"
-        )
+        raise Invalid(f"container {name!r} is not named <UserID>_<BWCSerialNumber>_<TriggerOnTime>")

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from django.core import signing
 
 from overt.conf import get_settings
+from overt.errors import Invalid, Refused
 from overt.ingest.sidecar import safe_name
 
-from ..asgi_http import HTTPProblem
+from ..errors import NotSignedIn
 from ..models import AxisObject
 
 TOKEN_TTL_S = 3600
@@ -88,23 +89,23 @@ def authenticate(user: str | None, key: str | None) -> str:
     ok_user = hmac.compare_digest((user or "").encode(), expected_user)
     ok_key = hmac.compare_digest((key or "").encode(), axis_key().encode())
     if not (user and key and ok_user and ok_key):
-        raise HTTPProblem(401, "wrong or missing X-Auth-User / X-Auth-Key")
+        raise NotSignedIn("wrong or missing X-Auth-User / X-Auth-Key")
     return _signer().sign(f"{settings.axis_user}.{_key_tag()}")
 
 
 def check_token(token: str | None, account: str) -> None:
     if not token:
-        raise HTTPProblem(401, "no X-Auth-Token: authenticate at /auth/v1.0 first")
+        raise NotSignedIn("no X-Auth-Token: authenticate at /auth/v1.0 first")
     try:
         value = _signer().unsign(token, max_age=TOKEN_TTL_S)
     except signing.SignatureExpired as exc:
-        raise HTTPProblem(401, "the auth token has expired; authenticate again") from exc
+        raise NotSignedIn("the auth token has expired; authenticate again") from exc
     except signing.BadSignature as exc:
-        raise HTTPProblem(401, "invalid auth token") from exc
+        raise NotSignedIn("invalid auth token") from exc
     if value != f"{get_settings().axis_user}.{_key_tag()}":
-        raise HTTPProblem(401, "the auth token was issued for another user or key")
+        raise NotSignedIn("the auth token was issued for another user or key")
     if account != account_name():
-        raise HTTPProblem(403, f"this token is for account {account_name()}, not {account}")
+        raise Refused(f"this token is for account {account_name()}, not {account}")
 
 
 # --- names -------------------------------------------------------------------------------
@@ -114,20 +115,20 @@ def container_name(value: str) -> str:
     try:
         name = safe_name(value, "container name")
     except ValueError as exc:
-        raise HTTPProblem(400, str(exc)) from exc
+        raise Invalid(str(exc)) from exc
     if len(name) > 256:
-        raise HTTPProblem(400, "container name is longer than 256 characters")
+        raise Invalid("container name is longer than 256 characters")
     return name
 
 
 def object_name(value: str) -> str:
     if not value or len(value.encode("utf-8")) > 1024:
-        raise HTTPProblem(400, "object name must be 1 to 1024 bytes")
+        raise Invalid("object name must be 1 to 1024 bytes")
     parts = value.split("/")
     if any(p in ("", ".", "..") for p in parts) or "\\" in value or "\x00" in value:
-        raise HTTPProblem(400, f"object name may not have empty, '.' or '..' parts: {value!r}")
+        raise Invalid(f"object name may not have empty, '.' or '..' parts: {value!r}")
     if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in value):
-        raise HTTPProblem(400, "object name contains control characters")
+        raise Invalid("object name contains control characters")
     return value
 
 
