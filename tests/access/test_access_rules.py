@@ -12,7 +12,7 @@ from access_support import incident, people, recording
 from django.test import Client
 from django.utils import timezone
 
-from overt.access import grants, services
+from overt.access import grants, identity, services
 from overt.access.matrix import (
     BASE_RELATIONS,
     Action,
@@ -174,7 +174,7 @@ def test_access_class_limits_to_named_users_and_roles(db: None) -> None:
     assert services.allowed(auditor, Action.AUDIT, rec)  # the named role
     assert not services.allowed(named, Action.VIEW, rec)  # named, but not assigned
     grants.assign(named, by=BY, recording=rec)
-    services.forget(named)
+    identity.forget(named)
     assert services.allowed(named, Action.STREAM, rec)
     change = [e for e in entries("permission-change") if e["details"]["change"] == "access-class"]
     assert change[0]["details"] == {
@@ -184,7 +184,7 @@ def test_access_class_limits_to_named_users_and_roles(db: None) -> None:
         "roles": ["auditor"],
     }
     grants.clear_access_class(rec, by=BY)
-    services.forget(em)
+    identity.forget(em)
     assert services.allowed(em, Action.VIEW, rec)
 
 
@@ -251,12 +251,12 @@ def test_shares_expire_and_can_be_revoked(db: None) -> None:
     assert entries("share")[0]["details"]["grantee"] == "cps"
     row.expires_at = timezone.now() - timedelta(seconds=1)
     row.save()
-    services.forget(cps)
+    identity.forget(cps)
     assert not services.visible_recordings(cps).exists()
     row.expires_at = timezone.now() + timedelta(days=1)
     row.save()
     grants.revoke_share(row, by=BY)
-    services.forget(cps)
+    identity.forget(cps)
     assert not services.allowed(cps, Action.LIST, rec)
     with pytest.raises(grants.GrantError):
         grants.share(rec, cps, expires_at=timezone.now() - timedelta(days=1), by=BY)

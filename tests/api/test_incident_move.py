@@ -12,7 +12,7 @@ import pytest
 from access_support import incident, people, recording
 from django.test import Client
 
-from overt.access import grants, services
+from overt.access import grants, identity, services
 from overt.access.matrix import Action
 from overt.custody.models import CustodyEntry
 from overt.custody.services import Actor
@@ -54,7 +54,7 @@ def _patch(client: Client, user, rec: Recording, body: dict):  # type: ignore[no
 
 
 def _may(user, rec: Recording, action: Action) -> bool:  # type: ignore[no-untyped-def]
-    services.forget(user)
+    identity.forget(user)
     return services.allowed(user, action, Recording.objects.get(pk=rec.pk))
 
 

@@ -21,8 +21,8 @@ from overt.conf import get_settings
 from overt.custody.services import Actor, Client, Subject, record
 from overt.web.client_address import client_of
 
+from .identity import needs_totp
 from .models import Alert, Lockout, LoginFailure
-from .services import needs_totp
 
 PENDING_KEY = "overt.pending_login"  # {"user": id, "method": str, "next": str, "at": float}
 PENDING_SECONDS = 300

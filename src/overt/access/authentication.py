@@ -13,7 +13,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .grants import TOKEN_PREFIX, token_digest
-from .services import SCOPES_ATTR, forget
+from .identity import SCOPES_ATTR, forget
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):

@@ -1,5 +1,5 @@
 """Every change to who may see what: roles, assignments, shares, access classes,
-post-incident procedures, break-glass openings and API tokens.
+post-incident procedures and API tokens (break-glass: overt.access.break_glass).
 
 Each function changes its rows and writes the custody entry in one transaction, so a
 grant never exists without its record. `by` is the custody Actor who made the change;
@@ -11,30 +11,28 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from overt import errors
-from overt.conf import get_settings
 from overt.custody.services import Actor, Client, Subject, record, record_now
 from overt.evidence.models import Incident, Officer, Recording
 
-from .matrix import ROLES_WITH_OFFICER, ROLES_WITH_TEAM, Action, Capability, Relation, Role
+from .identity import forget
+from .matrix import ROLES_WITH_OFFICER, ROLES_WITH_TEAM, Action, Capability, Role
 from .models import (
     AccessClass,
     AccessClassMember,
-    Alert,
     ApiToken,
     Assignment,
-    BreakGlass,
     PostIncidentProcedure,
     Share,
     UserProfile,
 )
-from .services import AccessDenied, capability, forget, relations
+from .services import AccessDenied
 
 TOKEN_PREFIX = "ovt_"  # noqa: S105 (a marker, not a secret)
 TOKEN_SCOPES = frozenset(
@@ -46,7 +44,7 @@ class GrantError(errors.Invalid, ValueError):
     """The change is not allowed or makes no sense; the message says why."""
 
 
-def _subject(recording: Recording) -> Subject:
+def recording_subject(recording: Recording) -> Subject:
     first = recording.originals.order_by("started_at", "id").only("sha256").first()
     return Subject(first.sha256 if first else "", {"recording": recording.pk})
 
@@ -131,7 +129,7 @@ def assign(
     record(
         "permission-change",
         by,
-        _subject(recording) if recording else Subject("", {"incident": incident.pk}),  # type: ignore[union-attr]
+        recording_subject(recording) if recording else Subject("", {"incident": incident.pk}),  # type: ignore[union-attr]
         justification=reason,
         client=client,
         details={"change": "assign", "user": user.get_username(), **target},
@@ -174,7 +172,7 @@ def share(
     record(
         "share",
         by,
-        _subject(recording),
+        recording_subject(recording),
         justification=reason,
         client=client,
         details={
@@ -193,7 +191,7 @@ def revoke_share(row: Share, *, by: Actor, client: Client | None = None) -> None
     record(
         "permission-change",
         by,
-        _subject(row.recording),
+        recording_subject(row.recording),
         client=client,
         details={"change": "share-revoked", "share": row.pk, "grantee": row.grantee.get_username()},
     )
@@ -226,7 +224,7 @@ def set_access_class(
     record(
         "permission-change",
         by,
-        _subject(recording),
+        recording_subject(recording),
         justification=reason,
         client=client,
         details={
@@ -248,7 +246,7 @@ def clear_access_class(
         record(
             "permission-change",
             by,
-            _subject(recording),
+            recording_subject(recording),
             justification=reason,
             client=client,
             details={"change": "access-class-cleared"},
@@ -323,70 +321,6 @@ def release_post_incident(
             client=client,
             details={"change": "post-incident-release", "incident": row.incident.reference},
         )
-
-
-# --- break glass ------------------------------------------------------------------------
-
-
-def break_glass(
-    user,  # type: ignore[no-untyped-def]
-    recording: Recording,
-    reason: str,
-    *,
-    client: Client | None = None,
-) -> BreakGlass:
-    """Open a recording the user may not normally see. Logged; evidence managers alerted."""
-    actor = Actor("user", user.get_username())
-    reason = reason.strip()
-    if not capability(user, Capability.BREAK_GLASS):
-        raise AccessDenied("your role may not use break-glass access")
-    if len(reason) < 10:
-        raise GrantError("say what the emergency is (at least a few words)")
-    found = relations(user, recording)
-    if Relation.LOCKED in found:
-        record_now(
-            "access-refused",
-            actor,
-            _subject(recording),
-            client=client,
-            details={"action": "break-glass", "reason": "post-incident procedure"},
-        )
-        raise AccessDenied(
-            "break-glass never opens footage to an officer involved in a post-incident procedure"
-        )
-    minutes = get_settings().break_glass_minutes
-    now = timezone.now()
-    with transaction.atomic():
-        row = BreakGlass.objects.create(
-            user=user,
-            recording=recording,
-            reason=reason,
-            at=now,
-            expires_at=now + timedelta(minutes=minutes),
-        )
-        Alert.objects.create(
-            kind=Alert.Kind.BREAK_GLASS,
-            message=f"{user.get_username()} used break-glass access on recording "
-            f"{recording.pk}: {reason}",
-            recording=recording,
-            username=user.get_username(),
-        )
-        record(
-            "break-glass",
-            actor,
-            _subject(recording),
-            justification=reason,
-            client=client,
-            details={"minutes": minutes, "relations": sorted(r.value for r in found)},
-        )
-    forget(user)
-    return row
-
-
-@transaction.atomic
-def acknowledge(alert: Alert, user) -> None:  # type: ignore[no-untyped-def]
-    alert.acknowledged_at, alert.acknowledged_by = timezone.now(), user.get_username()
-    alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
 
 
 # --- API tokens -------------------------------------------------------------------------

@@ -68,7 +68,7 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
     def _enforce(self, request: HttpRequest, user) -> None:  # type: ignore[no-untyped-def]
-        from .services import needs_totp
+        from .identity import needs_totp
 
         settings = get_settings()
         session = request.session

@@ -16,14 +16,13 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from overt import errors
-from overt.conf import get_settings
 from overt.evidence.models import Recording
 
+from .identity import Standing, User, signed_in, standing
 from .justify import categories
 from .matrix import (
     BASE_RELATIONS,
@@ -34,7 +33,6 @@ from .matrix import (
     allowed_actions,
     cell,
     has_capability,
-    needs_second_factor,
 )
 
 __all__ = [
@@ -59,69 +57,8 @@ class AccessDenied(errors.Refused, PermissionError):
     """The user may not do this. The message is safe to show: it reveals nothing."""
 
 
-User = AbstractBaseUser | AnonymousUser
-
-# Set on a user object by the API token authentication: the token's scopes narrow the
-# user's own permissions (never widen them).
-SCOPES_ATTR = "_overt_token_scopes"
-
-
-def _signed_in(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
-@dataclass(frozen=True)
-class Standing:
-    """What overt knows about one user, read once per request (cached on the user)."""
-
-    user_id: int | None
-    username: str
-    role: Role | None
-    officer_id: int | None
-    team: str
-    scopes: frozenset[str] | None
-
-
-def standing(user: User | None) -> Standing:
-    if not _signed_in(user):
-        return Standing(None, "", None, None, "", frozenset())
-    cached = getattr(user, "_overt_standing", None)
-    if cached is not None:
-        return cached
-    from .models import UserProfile
-
-    profile = UserProfile.objects.select_related("officer").filter(user_id=user.pk).first()
-    role = Role(profile.role) if profile else None
-    team = ""
-    officer_id = None
-    if profile:
-        officer_id = profile.officer_id
-        team = profile.team or (profile.officer.team if profile.officer else "")
-    scopes = getattr(user, SCOPES_ATTR, None)
-    result = Standing(
-        user.pk,
-        user.get_username(),
-        role,
-        officer_id,
-        team,
-        frozenset(scopes) if scopes is not None else None,
-    )
-    user._overt_standing = result  # type: ignore[union-attr]
-    return result
-
-
-def forget(user: User) -> None:
-    """Drop the cached standing (after a role change in the same request or test)."""
-    if hasattr(user, "_overt_standing"):
-        del user._overt_standing  # type: ignore[union-attr]
-
-
 def role_of(user: User | None) -> Role | None:
     return standing(user).role
-
-
-def needs_totp(user: User | None) -> bool:
-    return needs_second_factor(role_of(user), get_settings().totp_required_from)
 
 
 # --- relations --------------------------------------------------------------------------
@@ -256,7 +193,7 @@ def check(
     reveals nothing about it.
     """
     action = Action(action)
-    if not _signed_in(user):
+    if not signed_in(user):
         raise AccessDenied("sign in to see evidence")
     who, found, actions = _actions(user, recording)
     if action in actions:
@@ -402,7 +339,7 @@ def capability(user: User | None, what: Capability | str) -> bool:
 
 def require(user: User | None, what: Capability | str) -> None:
     """Raise AccessDenied unless the user's role has this capability."""
-    if not _signed_in(user):
+    if not signed_in(user):
         raise AccessDenied("sign in first")
     if not capability(user, what):
         role = role_of(user)

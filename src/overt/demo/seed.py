@@ -242,7 +242,7 @@ def _demo_users() -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from overt.access.grants import set_role
-    from overt.access.services import needs_totp
+    from overt.access.identity import needs_totp
     from overt.custody.services import Actor
 
     users = get_user_model()

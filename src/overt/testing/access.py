@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from overt.access.identity import needs_totp
 from overt.access.matrix import Role
 from overt.access.models import UserProfile
-from overt.access.services import needs_totp
 from overt.evidence.models import Officer
 
 if TYPE_CHECKING:
