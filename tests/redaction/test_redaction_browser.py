@@ -13,7 +13,7 @@ from django.test import Client
 from overt.evidence.models import Original
 from overt.ingest.services import ingest_file
 from overt.jobs.worker import run_worker
-from overt.redaction import services
+from overt.redaction import editing, services
 from overt.redaction.evalset import make_eval_clip
 from overt.redaction.models import Box, RedactionProject, Track
 from overt.testing.access import make_user, sign_in
@@ -48,8 +48,8 @@ def test_review_in_the_browser(live_server, page, people, face_clip) -> None:
     assert project.status == RedactionProject.Status.REVIEW
     tracks = list(project.tracks.order_by("start_s", "number"))
     assert len(tracks) >= 2
-    services.set_included(tracks[-1], False, "erin")  # shows as left out
-    services.add_audio_range(project, 1.0, 1.6, "bleep", "erin", note="address read aloud")
+    editing.set_included(tracks[-1], False, "erin")  # shows as left out
+    editing.add_audio_range(project, 1.0, 1.6, "bleep", "erin", note="address read aloud")
     signed_in(page, live_server)
 
     page.goto(f"{live_server.url}/redaction/")

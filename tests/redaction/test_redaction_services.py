@@ -18,7 +18,7 @@ from overt.ingest.services import ingest_file
 from overt.jobs.models import Job
 from overt.jobs.worker import run_worker
 from overt.media.probe import probe
-from overt.redaction import services
+from overt.redaction import editing, rendering, services
 from overt.redaction.engine.c2pa_sign import (
     CHAIN_FILE,
     KEY_FILE,
@@ -84,13 +84,13 @@ def test_project_detect_review_render_makes_a_signed_derivative(original, tmp_pa
 
     # Review: leave one face out, move a box, add a manual box and a muted range.
     left_out = faces[0]
-    services.set_included(left_out, False, "bob")
-    services.set_keyframe(faces[1], 0.4, (0.1, 0.1, 0.3, 0.4), "bob")
-    manual = services.add_manual_track(project, 1.0, (0.7, 0.7, 0.9, 0.95), "bob")
-    services.add_audio_range(project, 0.5, 1.0, "mute", "bob")
-    services.add_audio_range(project, 1.2, 1.4, "bleep", "bob")
+    editing.set_included(left_out, False, "bob")
+    editing.set_keyframe(faces[1], 0.4, (0.1, 0.1, 0.3, 0.4), "bob")
+    manual = editing.add_manual_track(project, 1.0, (0.7, 0.7, 0.9, 0.95), "bob")
+    editing.add_audio_range(project, 0.5, 1.0, "mute", "bob")
+    editing.add_audio_range(project, 1.2, 1.4, "bleep", "bob")
 
-    render = services.request_render(project, "carol")
+    render = rendering.request_render(project, "carol")
     run_worker(burst=True)
     render.refresh_from_db()
     derivative = render.derivative
@@ -151,8 +151,8 @@ def test_project_detect_review_render_makes_a_signed_derivative(original, tmp_pa
     assert [d["sha256"] for d in created] == [derivative.sha256]
 
     # A second render (say, for a different requester) is a second derivative.
-    services.set_included(left_out, True, "bob")
-    second = services.request_render(project, "carol")
+    editing.set_included(left_out, True, "bob")
+    second = rendering.request_render(project, "carol")
     run_worker(burst=True)
     second.refresh_from_db()
     assert second.derivative is not None and second.derivative.pk != derivative.pk
@@ -165,7 +165,7 @@ def test_an_interrupted_render_leaves_no_derivative_and_runs_again(original) -> 
     project = services.create_project(original, "alice", plates=False, detect=False)
     services.run_detection(project.pk)
     project.refresh_from_db()
-    render = services.request_render(project, "alice")
+    render = rendering.request_render(project, "alice")
     objects_before = set(get_store().iter_hashes())
 
     class Interrupted(Exception):
@@ -176,7 +176,7 @@ def test_an_interrupted_render_leaves_no_derivative_and_runs_again(original) -> 
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        services.run_render(render.pk, progress=stop_halfway)
+        rendering.run_render(render.pk, progress=stop_halfway)
     assert not Derivative.objects.filter(kind="redacted").exists()
     assert set(get_store().iter_hashes()) == objects_before
     assert not [
@@ -189,9 +189,9 @@ def test_an_interrupted_render_leaves_no_derivative_and_runs_again(original) -> 
     render.refresh_from_db()
     assert render.derivative is None
 
-    outcome = services.run_render(render.pk)
+    outcome = rendering.run_render(render.pk)
     assert outcome.derivative.kind == "redacted"
-    again = services.run_render(render.pk)  # idempotent
+    again = rendering.run_render(render.pk)  # idempotent
     assert again.derivative.pk == outcome.derivative.pk
     assert Derivative.objects.filter(kind="redacted").count() == 1
 
@@ -212,20 +212,20 @@ def test_review_edits_are_checked(original) -> None:
     project.refresh_from_db()
     track = project.tracks.first()
     with pytest.raises(services.RedactionProblem, match="outside the recording"):
-        services.set_keyframe(track, 99.0, (0.1, 0.1, 0.2, 0.2), "bob")
+        editing.set_keyframe(track, 99.0, (0.1, 0.1, 0.2, 0.2), "bob")
     with pytest.raises(services.RedactionProblem, match="width and a height"):
-        services.add_manual_track(project, 0.5, (0.5, 0.5, 0.5, 0.6), "bob")
+        editing.add_manual_track(project, 0.5, (0.5, 0.5, 0.5, 0.6), "bob")
     with pytest.raises(services.RedactionProblem):
-        services.add_audio_range(project, 1.0, 0.5, "mute", "bob")
+        editing.add_audio_range(project, 1.0, 0.5, "mute", "bob")
     with pytest.raises(services.RedactionProblem):
-        services.add_audio_range(project, 0.0, 0.5, "shout", "bob")
+        editing.add_audio_range(project, 0.0, 0.5, "shout", "bob")
     detection = track.boxes.first()
     with pytest.raises(services.RedactionProblem, match="leave the track out"):
-        services.delete_keyframe(detection, "bob")
-    keyframe = services.set_keyframe(track, 0.2, (0.1, 0.1, 0.2, 0.2), "bob")
-    services.delete_keyframe(keyframe, "bob")
-    item = services.add_audio_range(project, 0.1, 0.2, "mute", "bob")
-    services.remove_audio_range(item, "bob")
+        editing.delete_keyframe(detection, "bob")
+    keyframe = editing.set_keyframe(track, 0.2, (0.1, 0.1, 0.2, 0.2), "bob")
+    editing.delete_keyframe(keyframe, "bob")
+    item = editing.add_audio_range(project, 0.1, 0.2, "mute", "bob")
+    editing.remove_audio_range(item, "bob")
     assert not AudioRange.objects.exists()
     steps = [s for _, _, s in custody_steps(original.sha256)]
     assert (
@@ -234,7 +234,7 @@ def test_review_edits_are_checked(original) -> None:
         and "audio-range-remove" in steps
     )
     # Re-detection replaces detected tracks but keeps the reviewer's manual ones.
-    manual = services.add_manual_track(project, 0.5, (0.5, 0.5, 0.6, 0.6), "bob")
+    manual = editing.add_manual_track(project, 0.5, (0.5, 0.5, 0.6, 0.6), "bob")
     services.run_detection(project.pk)
     assert Track.objects.filter(pk=manual.pk).exists()
     numbers = list(project.tracks.values_list("number", flat=True))
@@ -265,8 +265,8 @@ def test_an_unsigned_file_has_no_credentials(clips) -> None:
 def test_renders_sign_with_the_instance_certificate(original) -> None:
     project = services.create_project(original, "alice", plates=False, detect=False)
     services.run_detection(project.pk)
-    render = services.request_render(RedactionProject.objects.get(pk=project.pk), "alice")
-    services.run_render(render.pk)
+    render = rendering.request_render(RedactionProject.objects.get(pk=project.pk), "alice")
+    rendering.run_render(render.pk)
     keys = get_settings().home_dir / "keys"
     assert (keys / CHAIN_FILE).exists() and stat.S_IMODE(os.stat(keys / KEY_FILE).st_mode) == 0o600
     assert Render.objects.get(pk=render.pk).derivative is not None

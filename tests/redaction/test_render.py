@@ -12,13 +12,11 @@ import numpy as np
 import pytest
 
 from overt.media.probe import probe
+from overt.redaction.engine.audio_redaction import AudioRange
+from overt.redaction.engine.detection import detect_video
 from overt.redaction.engine.detectors import CenterFaceDetector
-from overt.redaction.engine.render import (
-    AudioRange,
-    RedactionError,
-    detect_video,
-    render_video,
-)
+from overt.redaction.engine.inputs import RedactionError
+from overt.redaction.engine.render import render_video
 from overt.redaction.engine.tracking import Sample, Track, manual_track
 from overt.redaction.evalset import AUDIO_RATE, EvalClip, covered_fraction, make_eval_clip
 

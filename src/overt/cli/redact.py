@@ -168,9 +168,10 @@ def redact(
     altered, CUDA asked for but absent), 1 anything else.
     """
     from overt.redaction.engine.adhoc import Options, redact_file
+    from overt.redaction.engine.audio_redaction import AudioRange
     from overt.redaction.engine.detectors import DetectorError
+    from overt.redaction.engine.inputs import RedactionError
     from overt.redaction.engine.models import ModelError
-    from overt.redaction.engine.render import AudioRange, RedactionError
 
     if output.resolve() == file.resolve():
         raise click.UsageError("the output must not be the input: the source is never overwritten")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from overt.jobs.registry import JobContext, handles
 
-from . import services
+from . import rendering, services
 
 
 @handles("redaction.detect")
@@ -14,4 +14,4 @@ def detect(ctx: JobContext) -> None:
 
 @handles("redaction.render")
 def render(ctx: JobContext) -> None:
-    services.run_render(ctx.params["render"], progress=ctx.progress)
+    rendering.run_render(ctx.params["render"], progress=ctx.progress)

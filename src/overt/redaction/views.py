@@ -22,7 +22,7 @@ from overt.access.viewing import current_grant
 from overt.evidence.models import Derivative, Original, Recording
 from overt.jobs.models import Job
 
-from . import services
+from . import editing, rendering, services
 from .models import AudioRange, Box, RedactionProject, Track
 
 ORIGINALS_SHOWN = 200
@@ -231,7 +231,7 @@ def track_include(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     project = _project(request, pk)
     track = get_object_or_404(Track, project=project, number=number)
     included = request.POST.get("included") == "1"
-    services.set_included(track, included, _username(request))
+    editing.set_included(track, included, _username(request))
     return _done(request, project, {"included": included}, f"#track-{number}")
 
 
@@ -243,7 +243,7 @@ def track_keyframe(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     try:
         x1, y1, x2, y2 = (_float(request.POST.get(k), k) for k in ("x1", "y1", "x2", "y2"))
         box = (x1, y1, x2, y2)
-        keyframe = services.set_keyframe(
+        keyframe = editing.set_keyframe(
             track,
             _float(request.POST.get("t"), "time"),
             box,
@@ -260,7 +260,7 @@ def keyframe_delete(request: HttpRequest, pk: int, box_id: int) -> HttpResponse:
     project = _project(request, pk)
     keyframe = get_object_or_404(Box, pk=box_id, track__project=project)
     try:
-        services.delete_keyframe(keyframe, _username(request))
+        editing.delete_keyframe(keyframe, _username(request))
     except services.RedactionProblem as exc:
         return _problem(request, project, str(exc))
     return _done(request, project)
@@ -273,7 +273,7 @@ def track_add(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         x1, y1, x2, y2 = (_float(request.POST.get(k), k) for k in ("x1", "y1", "x2", "y2"))
         box = (x1, y1, x2, y2)
-        track = services.add_manual_track(
+        track = editing.add_manual_track(
             project,
             _float(request.POST.get("t"), "time"),
             box,
@@ -289,7 +289,7 @@ def track_add(request: HttpRequest, pk: int) -> HttpResponse:
 def audio_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     try:
-        services.add_audio_range(
+        editing.add_audio_range(
             project,
             _float(request.POST.get("start_s"), "start"),
             _float(request.POST.get("end_s"), "end"),
@@ -307,7 +307,7 @@ def audio_add(request: HttpRequest, pk: int) -> HttpResponse:
 def audio_remove(request: HttpRequest, pk: int, range_id: int) -> HttpResponse:
     project = _project(request, pk)
     item = get_object_or_404(AudioRange, pk=range_id, project=project)
-    services.remove_audio_range(item, _username(request))
+    editing.remove_audio_range(item, _username(request))
     return _done(request, project, anchor="#audio")
 
 
@@ -316,7 +316,7 @@ def audio_remove(request: HttpRequest, pk: int, range_id: int) -> HttpResponse:
 def render_request(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     try:
-        services.request_render(project, _username(request))
+        rendering.request_render(project, _username(request))
     except services.RedactionProblem as exc:
         return _problem(request, project, str(exc))
     return _done(request, project, anchor="#renders")

@@ -10,17 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .audio_redaction import AudioRange
+from .detection import DetectionResult
 from .detectors import CenterFaceDetector, Detector, ManualSpan, PlateCascadeDetector
+from .inputs import require_playable
 from .manifest import detections_document, track_summary, tracks_document, tracks_from_document
-from .render import (
-    DEFAULT_MARGIN,
-    AudioRange,
-    DetectionResult,
-    RenderResult,
-    redact_video,
-    render_video,
-    require_playable,
-)
+from .render import DEFAULT_MARGIN, RenderResult, redact_video, render_video
 from .tracking import Sample, Track, TrackingSettings, manual_track
 
 DEFAULT_STRIDE = 3

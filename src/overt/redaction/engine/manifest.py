@@ -17,7 +17,9 @@ from typing import Any
 
 import av
 
-from .render import AudioRange, DetectionResult, RenderResult
+from .audio_redaction import AudioRange
+from .detection import DetectionResult
+from .render import RenderResult
 from .tracking import Sample, Track
 
 MANIFEST_VERSION = 1
