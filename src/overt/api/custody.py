@@ -7,6 +7,9 @@ Errors are RFC 9457 problem details. The verifier key is public, at a well-known
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Literal, overload
+
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
@@ -40,6 +43,10 @@ class BadParameter(ValueError):
     pass
 
 
+@overload
+def _int(request: Request, name: str, *, required: Literal[True] = ...) -> int: ...
+@overload
+def _int(request: Request, name: str, *, required: bool) -> int | None: ...
 def _int(request: Request, name: str, *, required: bool = True) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -51,7 +58,7 @@ def _int(request: Request, name: str, *, required: bool = True) -> int | None:
     return int(raw)
 
 
-def _proof_response(make):  # type: ignore[no-untyped-def]
+def _proof_response(make: Callable[[], dict[str, Any]]) -> HttpResponse:
     try:
         return JsonResponse(make())
     except BadParameter as exc:

@@ -140,13 +140,19 @@ class ClipInSerializer(serializers.Serializer):
     original = serializers.IntegerField()
     in_s = serializers.FloatField(min_value=0, help_text="First picture, seconds into the clip.")
     out_s = serializers.FloatField(min_value=0, help_text="Last picture (included).")
-    label = serializers.CharField(max_length=derive.MAX_LABEL, required=False, allow_blank=True)
+    # A declared field: DRF's metaclass takes it off the class, so Field.label is untouched.
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=derive.MAX_LABEL, required=False, allow_blank=True
+    )
 
 
 class StillInSerializer(serializers.Serializer):
     original = serializers.IntegerField()
     at_s = serializers.FloatField(min_value=0, help_text="Seconds into the clip.")
-    label = serializers.CharField(max_length=derive.MAX_LABEL, required=False, allow_blank=True)
+    # A declared field: DRF's metaclass takes it off the class, so Field.label is untouched.
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=derive.MAX_LABEL, required=False, allow_blank=True
+    )
 
 
 class DerivedJobSerializer(serializers.Serializer):

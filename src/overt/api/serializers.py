@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -110,7 +112,7 @@ class OriginalSerializer(serializers.ModelSerializer):
     @extend_schema_field(JobSerializer(many=True))
     def get_jobs(self, original: Original) -> list[dict]:
         jobs = self.context.get("jobs_by_original", {}).get(original.pk, [])
-        return JobSerializer(jobs, many=True).data
+        return JobSerializer(jobs, many=True).data  # type: ignore[return-value]  # many=True: a ReturnList
 
 
 class ClipPositionSerializer(serializers.Serializer):
@@ -169,8 +171,12 @@ class RecordingSummarySerializer(serializers.ModelSerializer):
 
 
 class RecordingDetailSerializer(RecordingSummarySerializer):
-    categories = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    categories: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
+    tags: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     originals = serializers.SerializerMethodField()
     markers = serializers.SerializerMethodField()
     jobs = serializers.SerializerMethodField(help_text="Derivative jobs of all its originals.")
@@ -195,14 +201,15 @@ class RecordingDetailSerializer(RecordingSummarySerializer):
 
     @extend_schema_field(OriginalSerializer(many=True))
     def get_originals(self, recording: Recording) -> list[dict]:
-        return OriginalSerializer(self.context["originals"], many=True, context=self.context).data
+        originals = self.context["originals"]
+        return OriginalSerializer(originals, many=True, context=self.context).data  # type: ignore[return-value]  # many=True: a ReturnList
 
     @extend_schema_field(MarkerSerializer(many=True))
     def get_markers(self, recording: Recording) -> list[dict]:
         markers = recording.markers.order_by("at", "id")
-        return MarkerSerializer(markers, many=True, context=self.context).data
+        return MarkerSerializer(markers, many=True, context=self.context).data  # type: ignore[return-value]  # many=True: a ReturnList
 
     @extend_schema_field(JobSerializer(many=True))
     def get_jobs(self, recording: Recording) -> list[dict]:
         jobs = [job for jobs in self.context["jobs_by_original"].values() for job in jobs]
-        return JobSerializer(jobs, many=True).data
+        return JobSerializer(jobs, many=True).data  # type: ignore[return-value]  # many=True: a ReturnList

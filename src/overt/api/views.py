@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
 
 from overt.access.matrix import Capability
 from overt.access.services import AccessDenied, Action, capability, check, visible_recordings
@@ -34,7 +37,7 @@ class BadFilter(APIException):
     default_code = "bad_filter"
 
 
-def _may_view(request, recording: Recording) -> None:  # type: ignore[no-untyped-def]
+def _may_view(request: Request, recording: Recording) -> None:
     """Listed is not enough for details: e.g. a post-incident lock lists but refuses."""
     try:
         check(request.user, Action.VIEW, recording)
@@ -112,8 +115,8 @@ class RecordingDetail(generics.RetrieveAPIView):
         _may_view(self.request, recording)
         return recording
 
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())  # DRF's is a fresh dict already
         if "pk" in self.kwargs:  # absent while the schema is generated
             originals = list(
                 Original.objects.filter(recording_id=self.kwargs["pk"])
@@ -140,8 +143,8 @@ class OriginalDetail(generics.RetrieveAPIView):
         _may_view(self.request, original.recording)
         return original
 
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())  # DRF's is a fresh dict already
         if "pk" in self.kwargs:
             context["jobs_by_original"] = jobs_by_original([self.kwargs["pk"]])
         return context

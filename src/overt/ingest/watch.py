@@ -124,7 +124,8 @@ class DockWatcher:
                 source=Original.Source.DOCK_FOLDER,
             )
         except (SidecarError, HashMismatch, ValueError) as exc:  # the file is at fault
-            return self._quarantine(path, sidecar_path, state, str(exc))
+            self._quarantine(path, sidecar_path, state, str(exc))
+            return None
         except (IngestError, StoreError, OSError, DatabaseError) as exc:
             # Not the file's fault: registration, room or the store may change.
             log.error("dock file %s refused, left in place: %s", path, exc)
@@ -132,9 +133,10 @@ class DockWatcher:
             return None
         except Exception as exc:  # a bad file must never stop the watcher
             log.exception("dock file %s could not be ingested", path)
-            return self._quarantine(
+            self._quarantine(
                 path, sidecar_path, state, f"unexpected {type(exc).__name__}: {exc}"
             )
+            return None
         self._seen.pop(path, None)
         self._refused.pop(path, None)
         try:
