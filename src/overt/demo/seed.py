@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -348,7 +349,9 @@ def _record(
     return results
 
 
-def _gps_track(rng: random.Random, start: datetime, duration_s: float) -> list[dict]:
+def _gps_track(
+    rng: random.Random, start: datetime, duration_s: float
+) -> list[dict[str, Any]]:
     lat, lon = LONDON[0] + rng.uniform(-0.01, 0.01), LONDON[1] + rng.uniform(-0.01, 0.01)
     points = []
     for t in range(0, int(duration_s) + 1, 5):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Sum
@@ -28,7 +29,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": ok, "checks": checks}, status=200 if ok else 503)
 
 
-def _check_database() -> dict:
+def _check_database() -> dict[str, Any]:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -37,13 +38,13 @@ def _check_database() -> dict:
         return {"ok": False, "error": str(exc)}
 
 
-def _check_store() -> dict:
+def _check_store() -> dict[str, Any]:
     try:
         store = get_store()
         free = store.free_bytes()
         reserve = get_settings().min_free_bytes
         ok = free is None or free > reserve
-        info: dict = {"ok": ok, "url": _safe(store.url), "free_bytes": free}
+        info: dict[str, Any] = {"ok": ok, "url": _safe(store.url), "free_bytes": free}
         if not ok:
             info["error"] = f"free space {free} is below the reserve {reserve}"
         return info
@@ -51,7 +52,7 @@ def _check_store() -> dict:
         return {"ok": False, "error": str(exc)}
 
 
-def _check_worker() -> dict:
+def _check_worker() -> dict[str, Any]:
     limit = get_settings().worker_heartbeat_max_age
     latest = WorkerHeartbeat.objects.order_by("-seen_at").first()
     if latest is None:

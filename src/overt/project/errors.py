@@ -149,7 +149,7 @@ class DomainErrorMiddleware:
         return None
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Any:
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     """DRF's exception handler: domain errors by the one mapping, the rest (DRF's own
     errors, the store's 507) as problem+json by overt.web.problems."""
     from overt.evidence.store import InsufficientSpace

@@ -4,6 +4,8 @@ until a render makes a new, separate derivative."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 
@@ -57,7 +59,7 @@ class RedactionProject(models.Model):
     def __str__(self) -> str:
         return self.title or f"Redaction {self.pk}"
 
-    def settings(self) -> dict:
+    def settings(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "margin": self.margin,

@@ -9,6 +9,8 @@ catalogue rows. Each step is a custody log entry written in the step's transacti
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -108,7 +110,7 @@ class Hold(models.Model):
     def active(self) -> bool:
         return self.released_at is None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.pk,
             "recording": self.recording_ref,
@@ -201,7 +203,7 @@ class DeletionRequest(models.Model):
             ),
         ]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.pk,
             "recording": self.recording_ref,
@@ -313,7 +315,7 @@ class Tombstone(models.Model):
     class Meta:
         ordering = ["-deleted_at", "-id"]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "recording": self.recording_ref,
             "state": "deleted",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -61,7 +62,7 @@ def _networks(values: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     return parse_networks(values)
 
 
-def client_address(meta: dict) -> str:
+def client_address(meta: dict[str, Any]) -> str:
     """The client address of a Django request, from its META, under the current settings."""
     proxies = _networks(tuple(get_settings().trusted_proxies))
     return resolve(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), proxies)

@@ -11,6 +11,7 @@ X-Forwarded-For from such peers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
@@ -19,7 +20,7 @@ from overt.conf import get_settings
 from .client_address import _address, _networks, _trusted
 
 
-def peer_is_trusted_proxy(meta: dict) -> bool:
+def peer_is_trusted_proxy(meta: dict[str, Any]) -> bool:
     proxies = _networks(tuple(get_settings().trusted_proxies))
     return _trusted(_address(meta.get("REMOTE_ADDR", "")), proxies)
 

@@ -35,7 +35,7 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> JsonResp
     return JsonResponse(body, status=status, content_type=PROBLEM_TYPE)
 
 
-def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     from overt.evidence.store import InsufficientSpace
 
     if isinstance(exc, InsufficientSpace):  # disk pressure: refuse, never delete evidence
@@ -107,7 +107,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def document_problems(result: dict, generator: Any, request: Any, public: bool) -> dict:
+def document_problems(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
     """drf-spectacular post-processing hook: every 4xx/5xx answer of the API is
     problem+json (see problem_exception_handler), so the schema says so."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
