@@ -27,6 +27,17 @@ def _step() -> ModuleType:
     return importlib.import_module("overt.retention.migrations.0003_default_categories")
 
 
+@pytest.fixture
+def fresh(db: None) -> None:
+    """The database as migrating made it. A transactional test that ran earlier in this
+    process (in the parallel runs, any file's) empties every table, the migrations' rows
+    too; then the two data steps are run again, as migrating a fresh database runs them."""
+    if not RetentionPolicy.objects.exists():
+        policies = importlib.import_module("overt.retention.migrations.0002_default_policies")
+        policies.create(live_apps, None)
+        _step().create(live_apps, None)
+
+
 def _links() -> dict[str, str]:
     return dict(CategoryPolicy.objects.values_list("category__name", "policy__name"))
 
@@ -58,6 +69,7 @@ def test_categorize_works_on_a_fresh_instance_without_set_up(overt_cli, tmp_path
 
 @pytest.mark.scaled
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fresh")
 def test_fresh_database_has_both_categories_under_their_policies() -> None:
     assert _links() == {"Evidential": "Evidential", "Non-evidential": "Non-evidential"}
     assert services.categories_without_policy() == []
@@ -65,6 +77,7 @@ def test_fresh_database_has_both_categories_under_their_policies() -> None:
 
 @pytest.mark.scaled
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fresh")
 def test_running_the_step_again_keeps_a_forces_own_edits() -> None:
     actor = Actor("user", "information-manager")
     services.set_policy(
@@ -84,6 +97,7 @@ def test_running_the_step_again_keeps_a_forces_own_edits() -> None:
 
 @pytest.mark.scaled
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fresh")
 def test_an_existing_category_without_a_policy_is_left_without_one() -> None:
     """Linking it now could shorten the retention of footage already filed under it."""
     CategoryPolicy.objects.filter(category__name="Non-evidential").delete()
@@ -94,6 +108,7 @@ def test_an_existing_category_without_a_policy_is_left_without_one() -> None:
 
 @pytest.mark.scaled
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fresh")
 def test_the_reverse_step_removes_only_what_it_made() -> None:
     actor = Actor("user", "information-manager")
     services.assign_policy("Evidential", "Non-evidential", actor=actor)  # the force's own edit
