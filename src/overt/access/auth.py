@@ -93,12 +93,12 @@ def record_failure(
     return lockout
 
 
-def _last_clear(cleared, since):  # type: ignore[no-untyped-def]
+def _last_clear(cleared, since):
     last = cleared.order_by("-cleared_at").values_list("cleared_at", flat=True).first()
     return max(since, last) if last else since
 
 
-def _lock(*, now, client: Client, failures: int, username: str = "", address: str = "") -> Lockout:  # type: ignore[no-untyped-def]
+def _lock(*, now, client: Client, failures: int, username: str = "", address: str = "") -> Lockout:
     live = Lockout.objects.filter(until__gt=now, cleared_at__isnull=True)
     existing = live.filter(username=username, address=address).first()
     if existing is not None:
@@ -146,7 +146,7 @@ def unlock(username: str, *, by: Actor) -> int:
 
 def first_factor_passed(
     request: HttpRequest, user, method: str, next_url: str, *, mfa: bool = False
-) -> str:  # type: ignore[no-untyped-def]
+) -> str:
     """After a good password or SSO: where the browser goes next (a URL)."""
     if needs_totp(user) and not mfa:
         request.session.cycle_key()
@@ -164,7 +164,7 @@ def first_factor_passed(
     return next_url
 
 
-def pending_user(request: HttpRequest):  # type: ignore[no-untyped-def]
+def pending_user(request: HttpRequest):
     """The user who passed the first factor in this session, within the time allowed."""
     from django.contrib.auth import get_user_model
 
@@ -177,7 +177,7 @@ def pending_user(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 def complete_login(
     request: HttpRequest, user, method: str, *, second_factor: str = "", device=None
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     request.session.pop(PENDING_KEY, None)
     login(request, user, backend=MODEL_BACKEND)  # a new session key
     if device is not None:

@@ -19,7 +19,7 @@ from .identity import SCOPES_ATTR, forget
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request):  # type: ignore[no-untyped-def]
+    def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0] != self.keyword:
             return None
@@ -44,7 +44,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         setattr(user, SCOPES_ATTR, frozenset(token.scopes))
         return user, token
 
-    def authenticate_header(self, request) -> str:  # type: ignore[no-untyped-def]
+    def authenticate_header(self, request) -> str:
         return self.keyword
 
 
@@ -54,7 +54,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "overt.access.authentication.ApiTokenAuthentication"
     name = "apiToken"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema):
         return {
             "type": "http",
             "scheme": "bearer",

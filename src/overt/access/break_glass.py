@@ -20,7 +20,7 @@ from .services import AccessDenied, capability, relations
 
 
 def break_glass(
-    user,  # type: ignore[no-untyped-def]
+    user,
     recording: Recording,
     reason: str,
     *,
@@ -75,6 +75,6 @@ def break_glass(
 
 
 @transaction.atomic
-def acknowledge(alert: Alert, user) -> None:  # type: ignore[no-untyped-def]
+def acknowledge(alert: Alert, user) -> None:
     alert.acknowledged_at, alert.acknowledged_by = timezone.now(), user.get_username()
     alert.save(update_fields=["acknowledged_at", "acknowledged_by"])

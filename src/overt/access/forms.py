@@ -4,6 +4,7 @@ recording's access page (access class, assignments, shares)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -64,7 +65,7 @@ def _reason_field(what: str) -> forms.CharField:
     )
 
 
-def _find_user(username: str):  # type: ignore[no-untyped-def]
+def _find_user(username: str):
     return get_user_model().objects.filter(username=username).first()
 
 
@@ -73,7 +74,7 @@ def _gains(role: Role | None, relation: Relation) -> bool:
     return bool(cell(role, relation) - cell(role, Relation.OTHER))
 
 
-def _grantee(username: str, relation: Relation, what: str):  # type: ignore[no-untyped-def]
+def _grantee(username: str, relation: Relation, what: str):
     """The user named, if a grant of `relation` gives their role something."""
     user = _find_user(username)
     if user is None:
@@ -119,10 +120,11 @@ class AccessClassForm(forms.Form):
     )
     reason = _reason_field("are changing who may see this recording")
 
-    def __init__(self, *args, by=None, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, by=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.by = by
-        self.fields["roles"].choices = [(r.value, r.value) for r in Role]
+        roles = cast(forms.MultipleChoiceField, self.fields["roles"])  # declared above
+        roles.choices = [(r.value, r.value) for r in Role]
 
     def clean_users(self) -> list:
         names = list(dict.fromkeys(self.cleaned_data["users"].replace(",", " ").split()))
@@ -136,8 +138,9 @@ class AccessClassForm(forms.Form):
             )
         return list(found.values())
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean gives cleaned_data
         users, roles = data.get("users"), data.get("roles")
         if users is None or roles is None:
             return data  # already refused
@@ -174,20 +177,22 @@ class AssignForm(forms.Form):
     )
     reason = _reason_field("are assigning them")
 
-    def __init__(self, *args, recording=None, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, recording=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.recording = recording
         if recording is not None and recording.incident_id is not None:
-            self.fields["target"].choices = [
+            target = cast(forms.ChoiceField, self.fields["target"])  # declared above
+            target.choices = [
                 ("recording", "This recording"),
                 ("incident", f"Every recording of incident {recording.incident.reference}"),
             ]
 
-    def clean_username(self):  # type: ignore[no-untyped-def]
+    def clean_username(self):
         return _grantee(self.cleaned_data["username"].strip(), Relation.ASSIGNED, "an assignment")
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean gives cleaned_data
         user, target = data.get("username"), data.get("target")
         if user is not None and target and self.recording is not None:
             current = Assignment.objects.filter(user=user, ended_at__isnull=True)
@@ -217,7 +222,7 @@ class ShareForm(forms.Form):
     )
     reason = _reason_field("are sharing it")
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         now, shown = timezone.localtime(), "%Y-%m-%dT%H:%M"
         field = self.fields["expires_at"]
@@ -230,10 +235,10 @@ class ShareForm(forms.Form):
             max=(now + timedelta(days=MAX_SHARE_DAYS)).strftime(shown),
         )
 
-    def clean_username(self):  # type: ignore[no-untyped-def]
+    def clean_username(self):
         return _grantee(self.cleaned_data["username"].strip(), Relation.SHARED, "a share")
 
-    def clean_expires_at(self):  # type: ignore[no-untyped-def]
+    def clean_expires_at(self):
         value = self.cleaned_data["expires_at"]
         now = timezone.now()
         if value <= now:

@@ -49,7 +49,7 @@ def recording_subject(recording: Recording) -> Subject:
     return Subject(first.sha256 if first else "", {"recording": recording.pk})
 
 
-def _user_subject(user) -> Subject:  # type: ignore[no-untyped-def]
+def _user_subject(user) -> Subject:
     return Subject("", {"user": user.get_username()})
 
 
@@ -58,7 +58,7 @@ def _user_subject(user) -> Subject:  # type: ignore[no-untyped-def]
 
 @transaction.atomic
 def set_role(
-    user,  # type: ignore[no-untyped-def]
+    user,
     role: Role | str,
     *,
     by: Actor,
@@ -112,7 +112,7 @@ def set_role(
 
 @transaction.atomic
 def assign(
-    user,  # type: ignore[no-untyped-def]
+    user,
     *,
     by: Actor,
     recording: Recording | None = None,
@@ -153,7 +153,7 @@ def end_assignment(row: Assignment, *, by: Actor, client: Client | None = None) 
 @transaction.atomic
 def share(
     recording: Recording,
-    grantee,  # type: ignore[no-untyped-def]
+    grantee,
     *,
     expires_at: datetime,
     by: Actor,
@@ -211,15 +211,15 @@ def set_access_class(
     reason: str = "",
     client: Client | None = None,
 ) -> AccessClass:
-    level = AccessClass.Level(level)
-    users, roles = list(users), [Role(r) for r in roles]
+    the_level = AccessClass.Level(level)
+    users, the_roles = list(users), [Role(r) for r in roles]
     AccessClass.objects.filter(recording=recording).delete()
     row = AccessClass.objects.create(
-        recording=recording, level=level, reason=reason, set_by=str(by)
+        recording=recording, level=the_level, reason=reason, set_by=str(by)
     )
     AccessClassMember.objects.bulk_create(
         [AccessClassMember(access_class=row, user=u) for u in users]
-        + [AccessClassMember(access_class=row, role=r.value) for r in roles]
+        + [AccessClassMember(access_class=row, role=r.value) for r in the_roles]
     )
     record(
         "permission-change",
@@ -229,9 +229,9 @@ def set_access_class(
         client=client,
         details={
             "change": "access-class",
-            "level": level.value,
+            "level": the_level.value,
             "users": sorted(u.get_username() for u in users),
-            "roles": sorted(r.value for r in roles),
+            "roles": sorted(r.value for r in the_roles),
         },
     )
     return row
@@ -261,7 +261,7 @@ def start_post_incident(
     incident: Incident,
     *,
     officers: Iterable[Officer],
-    manager,  # type: ignore[no-untyped-def]
+    manager,
     by: Actor,
     reason: str = "",
 ) -> PostIncidentProcedure:
@@ -291,7 +291,7 @@ def start_post_incident(
 
 def release_post_incident(
     row: PostIncidentProcedure,
-    user,  # type: ignore[no-untyped-def]
+    user,
     *,
     note: str = "",
     client: Client | None = None,
@@ -332,7 +332,7 @@ def token_digest(token: str) -> str:
 
 @transaction.atomic
 def create_token(
-    user,  # type: ignore[no-untyped-def]
+    user,
     name: str,
     scopes: Iterable[str],
     *,
@@ -383,7 +383,7 @@ def revoke_token(row: ApiToken, *, by: Actor) -> None:
     )
 
 
-def find_user(username: str):  # type: ignore[no-untyped-def]
+def find_user(username: str):
     users = get_user_model()
     try:
         return users.objects.get(username=username)

@@ -4,6 +4,7 @@ once per request and cached on the user object. The access service decides from 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -18,7 +19,7 @@ User = AbstractBaseUser | AnonymousUser
 SCOPES_ATTR = "_overt_token_scopes"
 
 
-def signed_in(user: User | None) -> bool:
+def signed_in(user: User | None) -> TypeGuard[AbstractBaseUser]:
     return bool(user and user.is_authenticated and user.is_active)
 
 
@@ -37,7 +38,7 @@ class Standing:
 def standing(user: User | None) -> Standing:
     if not signed_in(user):
         return Standing(None, "", None, None, "", frozenset())
-    cached = getattr(user, "_overt_standing", None)
+    cached: Standing | None = getattr(user, "_overt_standing", None)
     if cached is not None:
         return cached
     from .models import UserProfile
@@ -58,14 +59,15 @@ def standing(user: User | None) -> Standing:
         team,
         frozenset(scopes) if scopes is not None else None,
     )
-    user._overt_standing = result  # type: ignore[union-attr]
+    # Cached on the user object itself, an attribute its type does not know.
+    user._overt_standing = result  # type: ignore[attr-defined]
     return result
 
 
 def forget(user: User) -> None:
     """Drop the cached standing (after a role change in the same request or test)."""
     if hasattr(user, "_overt_standing"):
-        del user._overt_standing  # type: ignore[union-attr]
+        del user._overt_standing
 
 
 

@@ -104,7 +104,9 @@ def check_move(
     return change
 
 
-def log_move(change: dict, actor: Actor, subject: Subject, reason: str, client: Client) -> None:
+def log_move(
+    change: dict, actor: Actor, subject: Subject, reason: str, client: Client | None
+) -> None:
     """The explicit record of a move that changed who may see the recording."""
     record("permission-change", actor, subject, justification=reason, client=client, details=change)
 

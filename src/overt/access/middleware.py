@@ -67,7 +67,7 @@ class SessionPolicyMiddleware:
             self._enforce(request, user)
         return self.get_response(request)
 
-    def _enforce(self, request: HttpRequest, user) -> None:  # type: ignore[no-untyped-def]
+    def _enforce(self, request: HttpRequest, user) -> None:
         from .identity import needs_totp
 
         settings = get_settings()
@@ -87,7 +87,7 @@ class SessionPolicyMiddleware:
             session[SEEN_KEY] = now
 
 
-def _verified(request: HttpRequest, user) -> bool:  # type: ignore[no-untyped-def]
+def _verified(request: HttpRequest, user) -> bool:
     """django-otp verified this session's TOTP, or the SSO provider reported MFA."""
     from .auth import SECOND_FACTOR_KEY
 

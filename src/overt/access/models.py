@@ -77,7 +77,7 @@ class Share(models.Model):
         indexes = [models.Index(fields=["grantee", "expires_at"])]
 
     @classmethod
-    def active(cls, now=None) -> models.QuerySet[Share]:  # type: ignore[no-untyped-def]
+    def active(cls, now=None) -> models.QuerySet[Share]:
         return cls.objects.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
 
 

@@ -43,7 +43,7 @@ def enabled() -> bool:
 
 
 class OvertOIDCBackend(OIDCAuthenticationBackend):
-    def authenticate(self, request, **kwargs):  # type: ignore[no-untyped-def]
+    def authenticate(self, request, **kwargs):
         try:
             return super().authenticate(request, **kwargs)
         # A bad or expired token, or an unreachable provider: a failed sign-in, not a crash
@@ -53,7 +53,7 @@ class OvertOIDCBackend(OIDCAuthenticationBackend):
                 request.session["overt.oidc_error"] = str(exc)[:200]
             return None
 
-    def verify_token(self, token, **kwargs):  # type: ignore[no-untyped-def]
+    def verify_token(self, token, **kwargs):
         payload = super().verify_token(token, **kwargs)
         audience = payload.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
@@ -63,20 +63,20 @@ class OvertOIDCBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("ID token has no expiry (exp)")
         return payload
 
-    def verify_claims(self, claims) -> bool:  # type: ignore[no-untyped-def]
+    def verify_claims(self, claims) -> bool:
         return bool(claims.get(get_settings().oidc_username_claim))
 
-    def filter_users_by_claims(self, claims):  # type: ignore[no-untyped-def]
+    def filter_users_by_claims(self, claims):
         name = str(claims.get(get_settings().oidc_username_claim) or "")
         self.request.session[CLAIMED_KEY] = name[:200]
         return get_user_model().objects.filter(username=name, is_active=True)
 
-    def get_or_create_user(self, access_token, id_token, payload):  # type: ignore[no-untyped-def]
+    def get_or_create_user(self, access_token, id_token, payload):
         amr = payload.get("amr") or []
         self.request.session[AMR_KEY] = [str(m) for m in amr] if isinstance(amr, list) else []
         return super().get_or_create_user(access_token, id_token, payload)
 
-    def get_user(self, user_id):  # type: ignore[no-untyped-def]
+    def get_user(self, user_id):
         return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
@@ -87,14 +87,14 @@ def _not_configured() -> HttpResponse:
 
 
 class SSOStart(OIDCAuthenticationRequestView):
-    def dispatch(self, request: HttpRequest, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
         if not enabled():
             return _not_configured()
         return super().dispatch(request, *args, **kwargs)
 
 
 class SSOCallback(OIDCAuthenticationCallbackView):
-    def dispatch(self, request: HttpRequest, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
         if not enabled():
             return _not_configured()
         return super().dispatch(request, *args, **kwargs)

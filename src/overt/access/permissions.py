@@ -14,6 +14,6 @@ class ReadsCustody(BasePermission):
 
     message = "reading the custody log needs the auditor or evidence-manager role"
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated) and capability(user, Capability.READ_CUSTODY)

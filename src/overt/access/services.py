@@ -11,10 +11,11 @@ log (`access-refused`), so a post-incident lock's refused attempts are on the re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -41,6 +42,7 @@ __all__ = [
     "Capability",
     "Relation",
     "Role",
+    "User",  # the type callers give their users
     "actions_allowed",
     "allowed",
     "capability",
@@ -79,9 +81,11 @@ class _Sets:
 def _sets(who: Standing, recording_id: int | None = None) -> _Sets:
     from .models import AccessClass, Assignment, BreakGlass, PostIncidentProcedure, Share
 
+    assert who.user_id is not None  # every caller has already answered for no user
+
     now = timezone.now()
 
-    def narrow(qs: QuerySet, field: str = "recording_id") -> QuerySet:
+    def narrow(qs: QuerySet[Any, Any], field: str = "recording_id") -> QuerySet[Any, Any]:
         return qs.filter(**{field: recording_id}) if recording_id is not None else qs
 
     assignments = Assignment.objects.filter(user_id=who.user_id, ended_at__isnull=True)
@@ -145,7 +149,10 @@ def _relations(who: Standing, recording: Recording, sets: _Sets) -> frozenset[Re
 def _team_of(recording: Recording) -> str:
     from overt.evidence.models import Officer
 
-    officer = Recording.officer.field.get_cached_value(recording, default=None)  # type: ignore[attr-defined]
+    # The officer a select_related already loaded, if any.
+    officer = cast(
+        "Officer | None", Recording.officer.field.get_cached_value(recording, default=None)
+    )
     if officer is None:
         officer = Officer.objects.only("team").get(pk=recording.officer_id)
     return officer.team
@@ -308,7 +315,7 @@ def _base_q(who: Standing, action: Action, sets: _Sets) -> Q | None:
             return Q()
         # Everything except what only a non-granting relation covers.
         allowed_q = _or([q for r, q in named.items() if r in granting])
-        not_refused = ~_or(refused)  # type: ignore[operator]
+        not_refused = ~_or(refused)  # type: ignore[operator]  # refused is not empty: a Q
         return not_refused if allowed_q is None else not_refused | allowed_q
     return _or([named[r] for r in granting if r in named])
 
@@ -320,7 +327,7 @@ def _team_q(who: Standing) -> Q | None:
     return team & ~Q(officer_id=who.officer_id) if who.officer_id is not None else team
 
 
-def _or(parts: list[Q | None]) -> Q | None:
+def _or(parts: Sequence[Q | None]) -> Q | None:
     present = [p for p in parts if p is not None]
     return reduce(or_, present) if present else None
 

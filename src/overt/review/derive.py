@@ -197,7 +197,7 @@ def _store(
 
 def _range_details(kind: str, result: dict[str, Any]) -> dict[str, Any]:
     if kind == Derivative.Kind.CLIP:
-        keys = ("method", "in_s", "out_s", "first_frame", "last_frame", "frames")
+        keys: tuple[str, ...] = ("method", "in_s", "out_s", "first_frame", "last_frame", "frames")
         keys += ("reencoded_frames", "copied_frames")
     else:
         keys = ("at_s", "frame")

@@ -114,7 +114,7 @@ def estimate_incident(
         if a_audio is not None and b_audio is not None:
             try:
                 estimate = sync.estimate_offset(
-                    a_audio, a.started_at.timestamp(), b_audio, b.started_at.timestamp()
+                    a_audio, span(a)[0].timestamp(), b_audio, span(b)[0].timestamp()
                 )
             except sync.SyncError:
                 estimate = None
@@ -245,19 +245,19 @@ def place(originals: Sequence[Original], offsets: Iterable[SyncOffset]) -> dict[
     for weight, a, b, _, _ in edges:
         strength[a] += weight
         strength[b] += weight
-    root = max(originals, key=lambda o: (strength[o.pk], -o.started_at.timestamp(), -o.pk)).pk
+    root = max(originals, key=lambda o: (strength[o.pk], -span(o)[0].timestamp(), -o.pk)).pk
     placed: dict[int, Placement] = {root: Placement(by_id[root], 0.0, True, None)}
     remaining = sorted(edges, key=lambda e: -e[0])
     grew = True
     while grew:
         grew = False
-        for weight, a, b, offset, row in remaining:
+        for weight, a, b, offset, edge_row in remaining:
             if (a in placed) == (b in placed) or weight <= 0:
                 continue
             if a in placed:  # b starts `offset` later than its camera says, against a
-                placed[b] = Placement(by_id[b], placed[a].correction_s + offset, True, row)
+                placed[b] = Placement(by_id[b], placed[a].correction_s + offset, True, edge_row)
             else:
-                placed[a] = Placement(by_id[a], placed[b].correction_s - offset, True, row)
+                placed[a] = Placement(by_id[a], placed[b].correction_s - offset, True, edge_row)
             grew = True
             break
     for pk, original in by_id.items():

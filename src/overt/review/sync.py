@@ -74,7 +74,8 @@ def decode_audio(path: str | os.PathLike[str]) -> Audio:
         if not container.streams.audio:
             raise SyncError(f"{os.fspath(path)}: no audio to compare")
         stream = container.streams.audio[0]
-        stream.thread_type = "AUTO"
+        # Every decoding stream has thread_type; PyAV's stubs give it to video ones only.
+        stream.thread_type = "AUTO"  # type: ignore[attr-defined]
         video = container.streams.video[0] if container.streams.video else None
         zero = start_seconds(video, stream) if video is not None else 0.0
         down = _Downsampler()
@@ -87,7 +88,7 @@ def decode_audio(path: str | os.PathLike[str]) -> Audio:
             for frame in frames:
                 if first is None and frame.time is not None:
                     first = float(frame.time)
-                down.push(frame)  # type: ignore[arg-type]
+                down.push(frame)
         samples = down.finish()
     if not len(samples):
         raise SyncError(f"{os.fspath(path)}: the audio could not be decoded")
@@ -112,7 +113,9 @@ class _Downsampler:
             self.rate = frame.sample_rate
             self.resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
         if frame.format.name == "fltp" and len(frame.layout.channels) == 1:
-            mono = [np.frombuffer(frame.planes[0], dtype=np.float32, count=frame.samples)]
+            # An AudioPlane is a buffer; numpy's stubs accept only built-in ones.
+            plane = frame.planes[0]
+            mono = [np.frombuffer(plane, dtype=np.float32, count=frame.samples)]  # type: ignore[call-overload]
         else:  # other layouts and formats: FFmpeg mixes them down (slower, and rare)
             if self.to_mono is None:
                 self.to_mono = av.AudioResampler(format="fltp", layout="mono", rate=self.rate)

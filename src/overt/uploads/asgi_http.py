@@ -8,7 +8,7 @@ body) is raised only by the edge modules. The services raise domain errors
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -19,7 +19,8 @@ from overt.web.problems import PROBLEM_TYPE, domain_problem_fields, problem_fiel
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+# A server's send takes any mapping (Django's handler sends its own message types).
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATUS_TITLES = {

@@ -14,7 +14,7 @@ from overt.evidence.models import Device, Officer
 from overt.web.problems import problem
 
 
-def may_upload(user) -> bool:  # type: ignore[no-untyped-def]
+def may_upload(user) -> bool:
     """Who may upload files as evidence from the browser: evidence managers, and anyone
     given the `uploads.add_upload` permission."""
     if not (user.is_authenticated and user.is_active):

@@ -101,7 +101,8 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_safe
 def post_incident_list(request: HttpRequest) -> HttpResponse:
     """The procedures this user manages (the only ones they may release)."""
-    rows = PostIncidentProcedure.objects.filter(manager=request.user).select_related("incident")
+    managed = PostIncidentProcedure.objects.filter(manager=request.user)  # type: ignore[misc]  # login_required: a User
+    rows = managed.select_related("incident")
     return render(request, "access/post_incident.html", {"procedures": rows, "form": ReleaseForm()})
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
@@ -36,7 +37,7 @@ from ..models import AccessClass, Assignment, Share
 from ..services import AccessDenied, require, visible_recordings
 
 
-def _when(value) -> str:  # type: ignore[no-untyped-def]
+def _when(value) -> str:
     return dateformat.format(timezone.localtime(value), "j M Y, H:i T")
 
 
@@ -73,14 +74,14 @@ def recording_access_view(request: HttpRequest, recording_id: int) -> HttpRespon
         AccessClass.objects.filter(recording=recording).prefetch_related("members__user").first()
     )
     members = list(current.members.all()) if current else []
-    class_users = sorted(m.user.get_username() for m in members if m.user_id)
+    class_users = sorted(m.user.get_username() for m in members if m.user is not None)
     class_roles = sorted(m.role for m in members if m.role)
     initial = (
         {"level": current.level, "users": ", ".join(class_users), "roles": class_roles}
         if current
         else {}
     )
-    forms = {
+    forms: dict[str, Form] = {
         "classify": AccessClassForm(prefix="class", by=request.user, initial=initial),
         "declassify": ClearAccessClassForm(prefix="clear"),
         "assign": AssignForm(prefix="assign", recording=recording),
@@ -92,6 +93,7 @@ def recording_access_view(request: HttpRequest, recording_id: int) -> HttpRespon
         which = request.POST.get("form", "")
         by, client = Actor("user", request.user.get_username()), client_of(request)
         done = ""
+        form: Form
         try:
             if which == "classify":
                 form = forms[which] = AccessClassForm(request.POST, prefix="class", by=request.user)
@@ -138,7 +140,8 @@ def recording_access_view(request: HttpRequest, recording_id: int) -> HttpRespon
                     row = (
                         _assignments(recording)
                         .select_for_update()
-                        .filter(pk=_int(request.POST.get("assignment")))
+                        # No number gives pk=None, which matches no row.
+                        .filter(pk=_int(request.POST.get("assignment")))  # type: ignore[misc]
                         .first()
                     )
                     if row is None:
@@ -164,17 +167,18 @@ def recording_access_view(request: HttpRequest, recording_id: int) -> HttpRespon
                     )
             elif which == "revoke-share":
                 with transaction.atomic():
-                    row = (
+                    share_id = _int(request.POST.get("share"))
+                    shared = (
                         Share.active()
                         .select_for_update()
-                        .filter(recording=recording, pk=_int(request.POST.get("share")))
+                        .filter(recording=recording, pk=share_id)  # type: ignore[misc]  # as above
                         .first()
                     )
-                    if row is None:
+                    if shared is None:
                         problem = "That share has ended already, or is not on this recording."
                     else:
-                        revoke_share(row, by=by, client=client)
-                        done = f"The share with {row.grantee.get_username()} is revoked."
+                        revoke_share(shared, by=by, client=client)
+                        done = f"The share with {shared.grantee.get_username()} is revoked."
             else:
                 problem = "Choose what to change."
         except GrantError as exc:

@@ -78,7 +78,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "access/login.html", context, status=status)
 
 
-def _second_factor_refused(request: HttpRequest, user) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+def _second_factor_refused(request: HttpRequest, user) -> HttpResponse | None:
     refused = refusal(user.get_username(), client_of(request).address)
     if refused is None:
         return None

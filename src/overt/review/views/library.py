@@ -214,7 +214,8 @@ def _library_rows(recordings: list[Recording]) -> list[LibraryRow]:
     rows = []
     for recording in recordings:
         originals = list(recording.originals.all())
-        poster = next((o.posters[0] for o in originals if o.posters), None)
+        # `posters` is the Prefetch's to_attr above, unknown to the model's type.
+        poster = next((o.posters[0] for o in originals if o.posters), None)  # type: ignore[attr-defined]
         durations = [o.duration_s for o in originals if o.duration_s is not None]
         rows.append(
             LibraryRow(

@@ -46,7 +46,7 @@ def put_container(name: str, meta: dict[str, str]) -> int:
     with transaction.atomic():
         container = AxisContainer.objects.select_for_update().filter(name=name).first()
         created = container is None
-        if created:
+        if container is None:
             container = AxisContainer(name=name, kind=kind_of(name), metadata={})
         _merge_meta(container, meta)
         try:
