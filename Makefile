@@ -54,6 +54,7 @@ test: lint test-embedded test-scaled
 # (tools/audit_deps.py says so loudly when the advisory database cannot be reached).
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench tools
+	$(BIN)/mypy  # types: all of src/, the core and stage services strict (pyproject.toml)
 	$(BIN)/lint-imports  # the one-way graph: layers and no cycles (pyproject.toml)
 	$(BIN)/bandit -q -r src -lll
 	$(BIN)/python tools/audit_deps.py
