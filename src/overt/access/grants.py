@@ -125,10 +125,12 @@ def assign(
     row = Assignment.objects.create(
         user=user, recording=recording, incident=incident, reason=reason, created_by=str(by)
     )
+    # Exactly one of recording and incident is given (checked above).
     target = {"recording": recording.pk} if recording else {"incident": incident.reference}  # type: ignore[union-attr]
     record(
         "permission-change",
         by,
+        # As above: no recording means an incident.
         recording_subject(recording) if recording else Subject("", {"incident": incident.pk}),  # type: ignore[union-attr]
         justification=reason,
         client=client,

@@ -261,8 +261,9 @@ def write_report_files(data: dict[str, Any], out: Path) -> ReportFiles:
     html = render_html(data)
     html_path = out / "report.html"
     html_path.write_text(html, "utf-8")
-    pdf_path: Path | None = out / "report.pdf"
-    problem = render_pdf(html, pdf_path)  # type: ignore[arg-type]
+    pdf_out = out / "report.pdf"
+    problem = render_pdf(html, pdf_out)
+    pdf_path: Path | None = pdf_out
     if problem:
         log.warning("custody report without PDF: %s", problem)
         pdf_path = None

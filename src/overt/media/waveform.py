@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import numpy as np
@@ -64,7 +65,7 @@ def make_waveform(
                         meter.feed(samples)
             peaks = meter.finish()
             duration = meter.total / sample_rate if meter.total else duration
-    document = {
+    document: dict[str, Any] = {
         "version": 1,
         "has_audio": ain is not None,
         "sample_rate": sample_rate,
@@ -80,7 +81,7 @@ def make_waveform(
         sample_rate=sample_rate,
         peaks_per_second=peaks_per_second,
         count=len(peaks),
-        duration_s=document["duration_s"],  # type: ignore[arg-type]
+        duration_s=document["duration_s"],
         size=os.path.getsize(dst),
     )
 

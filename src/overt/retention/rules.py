@@ -140,10 +140,11 @@ class Rule:
         self, recorded_at: datetime, triggers: Mapping[str, datetime], as_of: datetime
     ) -> datetime | None:
         """When this rule's period ends, or None while its trigger has not happened."""
+        start: datetime | None
         if self.starts_from == RECORDED:
             start = recorded_at
         else:
-            start = triggers.get(self.starts_from)  # type: ignore[assignment]
+            start = triggers.get(self.starts_from)
             if start is None or start > as_of:
                 return None
         try:

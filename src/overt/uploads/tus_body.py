@@ -152,6 +152,7 @@ async def receive_body(
                     "the chunk ended early, so its checksum cannot be verified; it was "
                     f"discarded and the offset stays {start}",
                 )
+            # Not shared: chunk_hash was made for this checksum, so it is there.
             actual = (running if shared else chunk_hash).digest()  # type: ignore[union-attr]
             if actual != checksum.digest:
                 await db(
@@ -285,7 +286,7 @@ async def pump(
         if not await db(services.checkpoint, upload_id, lock.owner, offset):
             raise HTTPProblem(409, "this request lost its lock on the upload")
         if offset is not None:
-            recorded = durable  # type: ignore[assignment]
+            recorded = durable  # type: ignore[assignment]  # an offset means durable is set
         last_renew = time.monotonic()
 
     try:
@@ -309,7 +310,7 @@ async def pump(
                 if batch_len >= batch_limit:
                     await flush()
                     if record_offsets and written - sync_mark >= CHECKPOINT_BYTES:
-                        await pending  # type: ignore[misc]
+                        await pending  # type: ignore[misc]  # flush() has just set it
                         pending = None
                         if syncing is not None:
                             await syncing

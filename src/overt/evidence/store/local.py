@@ -160,6 +160,7 @@ class LocalStore(EvidenceStore):
             while writer.error is None:
                 buffer = writer.free_buffer()
                 try:
+                    # typing.BinaryIO has no readinto; the files and streams overt reads have.
                     n = source.readinto(buffer)  # type: ignore[attr-defined]
                 except OSError as exc:
                     raise SourceReadError(f"reading the source failed: {exc}") from exc

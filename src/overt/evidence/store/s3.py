@@ -113,6 +113,7 @@ def _hash_part(fh: BinaryIO, length: int, whole: Any) -> str:
     view = memoryview(bytearray(min(CHUNK_SIZE, length)))
     remaining = length
     while remaining:
+        # typing.BinaryIO has no readinto; the files and streams overt reads have.
         n = fh.readinto(view[: min(len(view), remaining)])  # type: ignore[attr-defined]
         if not n:
             raise StoreError("the file being uploaded is shorter than when it was hashed")
@@ -612,6 +613,7 @@ class S3Store(EvidenceStore):
             self.spool_dir.mkdir(parents=True, exist_ok=True)
             with open(spool, "xb", buffering=0) as out:
                 view = memoryview(bytearray(CHUNK_SIZE))
+                # As in _hash_part: BinaryIO's type lacks the readinto every source has.
                 while n := source.readinto(view):  # type: ignore[attr-defined]
                     digest.update(view[:n])
                     out.write(view[:n])  # FileIO.write on a regular file writes it all

@@ -23,9 +23,12 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import av
 
 from .models import CENTERFACE_INPUT, ModelFile, centerface_file, centerface_graph
 
@@ -54,7 +57,7 @@ class Picture:
 
     def __init__(
         self,
-        source: object,
+        source: np.ndarray | av.VideoFrame,  # an RGB array or a decoded frame
         *,
         width: int,
         height: int,
@@ -94,7 +97,7 @@ class Picture:
         else:
             sideways = self.rotation in (90, 270)
             coded_w, coded_h = (height, width) if sideways else (width, height)
-            frame = self._source.reformat(  # type: ignore[attr-defined]
+            frame = self._source.reformat(
                 width=coded_w, height=coded_h, format=fmt, interpolation="AREA"
             )
             image = frame.to_ndarray()

@@ -169,6 +169,7 @@ def _atomic(
     fd, partial = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.", suffix=".part", dir=folder)
     os.close(fd)
     try:
+        # The caller's render options, passed through: _render's keywords name and type them.
         result = _render(os.fspath(src), partial, info, source, **options)  # type: ignore[arg-type]
         os.replace(partial, dst)
     except BaseException:

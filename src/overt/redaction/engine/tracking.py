@@ -310,6 +310,7 @@ def interpolate(a: Sample, b: Sample, t: float) -> Box:
     if b.t <= a.t:
         return a.box
     w = (t - a.t) / (b.t - a.t)
+    # Two 4-tuples zipped give four values; tuple() is typed as any length.
     return tuple(p + (q - p) * w for p, q in zip(a.box, b.box, strict=True))  # type: ignore[return-value]
 
 

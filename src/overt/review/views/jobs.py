@@ -40,6 +40,7 @@ def jobs_page(request: HttpRequest) -> HttpResponse:
         jobs = jobs.filter(status=status)
     shown = list(jobs[:JOBS_SHOWN])
     for job in shown:
+        # For the template only: an attribute the Job model does not declare.
         job.subject = job_subject(job)  # type: ignore[attr-defined]
     ingests = list(
         Original.objects.filter(recording__in=visible_recordings(request.user))
