@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -95,7 +95,7 @@ def entries_cmd(sha256: str, as_json: bool) -> None:
         )
 
 
-def _proof_text(data: dict) -> str:
+def _proof_text(data: dict[str, Any]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in data.items() if k != "checkpoint")
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # the redaction engine is imported only when a command runs
+    from overt.redaction.engine.detectors import ManualSpan
 
 # Exit statuses, documented in the command's help.
 EXIT_BAD_INPUT = 3  # the file cannot be redacted (missing, unplayable)
@@ -25,7 +30,7 @@ def _span(text: str) -> tuple[float, float]:
     return start, end
 
 
-def _box(text: str):
+def _box(text: str) -> ManualSpan:
     from overt.redaction.engine.detectors import ManualSpan
 
     try:
@@ -219,7 +224,7 @@ def redact(
     click.echo(f"detections: {data['detections']}")
 
 
-def _progress():
+def _progress() -> Callable[[str, float], None]:
     def report(stage: str, fraction: float) -> None:
         click.echo(f"\r{stage:<7} {fraction * 100:5.1f}%", err=True, nl=False)
 

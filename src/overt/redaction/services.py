@@ -13,6 +13,7 @@ import io
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -28,6 +29,9 @@ from .engine.adhoc import DEFAULT_DETECT_WIDTH, DEFAULT_THRESHOLD, PLATE_EVERY
 from .engine.detection import detect_video
 from .engine.detectors import CenterFaceDetector, Detector, PlateCascadeDetector
 from .models import Box, RedactionProject, Track
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Progress = Callable[[float, str], None]
 
@@ -204,7 +208,7 @@ def run_detection(project_id: int, progress: Progress | None = None) -> Redactio
     return project
 
 
-def _jpeg(image) -> bytes:  # numpy RGB -> JPEG bytes
+def _jpeg(image: np.ndarray) -> bytes:  # numpy RGB -> JPEG bytes
     from PIL import Image
 
     buffer = io.BytesIO()

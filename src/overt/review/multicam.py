@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -18,7 +19,9 @@ from .sync import confidence_level
 MAX_PLAYERS = 4
 
 
-def sync_state(request: HttpRequest, incident: Incident, recordings: list[Recording]) -> dict:
+def sync_state(
+    request: HttpRequest, incident: Incident, recordings: list[Recording]
+) -> dict[str, Any]:
     """Everything the page's script needs, for the recordings the viewer may see."""
     originals = offsets.playable_originals(r.pk for r in recordings)
     ids = {o.pk for o in originals}

@@ -80,7 +80,7 @@ def origin_of(recording: Recording, originals: list[Original]) -> datetime:
 
 def build(
     recording: Recording, originals: list[Original], *, username: str, may_audit: bool
-) -> dict:
+) -> dict[str, Any]:
     """The timeline as JSON-ready data: its length, the clips and every track."""
     origin = origin_of(recording, originals)
     by_original: dict[int, dict[str, Derivative]] = {o.pk: {} for o in originals}
@@ -122,11 +122,11 @@ def build(
     }
 
 
-def as_json(data: dict) -> str:
+def as_json(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def _sprite(sprite: Derivative) -> dict:
+def _sprite(sprite: Derivative) -> dict[str, Any]:
     facts = sprite.facts or {}
     return {
         "url": reverse("derivative-media", args=[sprite.pk]),

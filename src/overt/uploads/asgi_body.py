@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 
@@ -50,15 +51,21 @@ class Slots:
 SLOTS = Slots()
 
 
-def db(fn: Any, *args: Any, **kwargs: Any) -> Any:
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def db(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, T]:
     return sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
 
 
-def db_long(fn: Any, *args: Any, **kwargs: Any) -> Any:
+def db_long(
+    fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> Coroutine[Any, Any, T]:
     return sync_to_async(fn, thread_sensitive=not FINISH_IN_OWN_THREAD)(*args, **kwargs)
 
 
-def io(fn: Any, *args: Any) -> asyncio.Future:
+def io(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
     return asyncio.get_running_loop().run_in_executor(IO_POOL, fn, *args)
 
 

@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -43,7 +44,7 @@ INSTANCE = secrets.token_hex(6)
 # --- creation --------------------------------------------------------------------------
 
 
-def prepare_upload(principal: Principal, meta: ClipMetadata, length: int) -> dict:
+def prepare_upload(principal: Principal, meta: ClipMetadata, length: int) -> dict[str, Any]:
     """Check a creation request; return the new upload's fields. Nothing is written."""
     settings = get_settings()
     if length > settings.upload_max_bytes:
@@ -88,7 +89,7 @@ def prepare_upload(principal: Principal, meta: ClipMetadata, length: int) -> dic
     }
 
 
-def insert_upload(upload_id: str, fields: dict, client_address: str) -> Upload:
+def insert_upload(upload_id: str, fields: dict[str, Any], client_address: str) -> Upload:
     """Record a new upload whose (empty) file exists. The first bytes that count make its
     directory entry durable (see the tus handler)."""
     expiry = timedelta(seconds=get_settings().upload_expiry_seconds)
@@ -193,7 +194,7 @@ def acquire(upload_id: str, principal: Principal, owner: str) -> Upload:
 def checkpoint(upload_id: str, owner: str, offset: int | None) -> bool:
     """Renew the lock (and record a new durable offset); False if the lock was lost."""
     now = timezone.now()
-    changes: dict = {
+    changes: dict[str, Any] = {
         "lock_expires_at": now + timedelta(seconds=LOCK_TTL_S),
         "expires_at": now + timedelta(seconds=get_settings().upload_expiry_seconds),
         "updated_at": now,
@@ -205,7 +206,7 @@ def checkpoint(upload_id: str, owner: str, offset: int | None) -> bool:
 
 def release(upload_id: str, owner: str, offset: int | None = None) -> Upload | None:
     now = timezone.now()
-    changes: dict = {"lock_owner": "", "lock_expires_at": None, "updated_at": now}
+    changes: dict[str, Any] = {"lock_owner": "", "lock_expires_at": None, "updated_at": now}
     if offset is not None:
         changes["offset"] = offset
         changes["expires_at"] = now + timedelta(seconds=get_settings().upload_expiry_seconds)

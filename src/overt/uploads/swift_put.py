@@ -113,7 +113,7 @@ async def _stream(request: Request, fd: int, limit: int, hashers: list[Any]) -> 
     written = 0
     batch: list[bytes] = []
     batch_len = 0
-    pending: asyncio.Future | None = None
+    pending: asyncio.Future[Any] | None = None
     while True:
         try:
             async with asyncio.timeout(IDLE_TIMEOUT_S):

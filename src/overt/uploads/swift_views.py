@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -161,7 +162,7 @@ def obj(request: HttpRequest, account: str, container: str, name: str) -> HttpRe
     return _not_allowed("GET, HEAD, PUT, POST")
 
 
-def _listing(request: HttpRequest, rows: list[dict]) -> HttpResponse:
+def _listing(request: HttpRequest, rows: list[dict[str, Any]]) -> HttpResponse:
     if request.GET.get("format") == "json" or "json" in request.headers.get("Accept", ""):
         return HttpResponse(json.dumps(rows), content_type="application/json; charset=utf-8")
     text = "".join(f"{row['name']}\n" for row in rows)

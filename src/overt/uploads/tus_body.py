@@ -256,8 +256,8 @@ async def pump(
     written = 0  # bytes handed to write jobs
     batch: list[bytes] = []
     batch_len = 0
-    pending: asyncio.Future | None = None
-    syncing: asyncio.Future | None = None
+    pending: asyncio.Future[Any] | None = None
+    syncing: asyncio.Future[Any] | None = None
     sync_mark = 0  # bytes covered by the fsync in flight
     recorded = 0  # bytes whose offset is in the database
     written_back = 0  # bytes whose writeback was started
@@ -354,5 +354,6 @@ def forget_hash(upload_id: str) -> None:
 def cached_hash(upload_id: str, offset: int) -> str | None:
     entry = _HASHES.get(upload_id)
     if entry is not None and entry[0] == offset:
-        return entry[1].hexdigest()
+        digest: str = entry[1].hexdigest()  # a hashlib object
+        return digest
     return None

@@ -4,6 +4,7 @@ browser), and the answer Django gives if /files/ ever reaches it."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,7 +15,7 @@ from overt.evidence.models import Device, Officer
 from overt.web.problems import problem
 
 
-def may_upload(user) -> bool:
+def may_upload(user: User | AnonymousUser) -> bool:
     """Who may upload files as evidence from the browser: evidence managers, and anyone
     given the `uploads.add_upload` permission."""
     if not (user.is_authenticated and user.is_active):

@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
@@ -83,7 +84,7 @@ class FacetLink:
 @login_required
 @require_safe
 def library(request: HttpRequest) -> HttpResponse:
-    context: dict = {"params": request.GET, "nav": "library", **_filter_options(request)}
+    context: dict[str, Any] = {"params": request.GET, "nav": "library", **_filter_options(request)}
     context.update(saved_searches(request))
     try:
         recording_filter = RecordingFilter.from_params(_with_times(request.GET))
@@ -234,7 +235,7 @@ def _library_rows(recordings: list[Recording]) -> list[LibraryRow]:
     return rows
 
 
-def _map(rows: list[LibraryRow]) -> dict:
+def _map(rows: list[LibraryRow]) -> dict[str, Any]:
     """The page's GPS tracks (thinned), for the map canvas's data attribute."""
     settings = get_settings()
     tracks = Recording.objects.filter(pk__in=[r.recording.pk for r in rows]).values_list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -93,7 +94,7 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         form = JustificationForm()
     grant = current_grant(request, recording.pk)
     may = actions_allowed(request.user, recording)
-    context: dict = {
+    context: dict[str, Any] = {
         "recording": recording,
         "form": form,
         "grant": grant,
@@ -110,7 +111,7 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
     return render(request, "review/recording.html", context, status=status)
 
 
-def _redaction_links(recording: Recording) -> dict:
+def _redaction_links(recording: Recording) -> dict[str, Any]:
     """For users who may redact it: the recording's redaction projects to open, and the
     clip to preselect when starting one (the start form is the redaction list's)."""
     projects = RedactionProject.objects.filter(original__recording=recording)
@@ -122,7 +123,9 @@ def _redaction_links(recording: Recording) -> dict:
     }
 
 
-def _playback_context(request: HttpRequest, recording: Recording, may: frozenset[Action]) -> dict:
+def _playback_context(
+    request: HttpRequest, recording: Recording, may: frozenset[Action]
+) -> dict[str, Any]:
     originals = list(recording.originals.order_by("started_at", "id"))
     statuses = derivative_statuses(originals)
     clips = []

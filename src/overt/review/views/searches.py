@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -21,7 +23,7 @@ MAX_SAVED_SEARCHES = 50
 # --- saved searches -----------------------------------------------------------------------
 
 
-def saved_searches(request: HttpRequest) -> dict:
+def saved_searches(request: HttpRequest) -> dict[str, Any]:
     query = request.GET.copy()
     query.pop("page", None)
     return {

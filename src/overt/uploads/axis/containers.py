@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -96,7 +97,7 @@ def get_container(name: str) -> AxisContainer:
     return container
 
 
-def list_containers() -> list[dict]:
+def list_containers() -> list[dict[str, Any]]:
     rows = []
     for container in AxisContainer.objects.order_by("name"):
         objects = container.items.all()
@@ -110,7 +111,7 @@ def list_containers() -> list[dict]:
     return rows
 
 
-def list_objects(name: str) -> list[dict]:
+def list_objects(name: str) -> list[dict[str, Any]]:
     container = get_container(name)
     rows = []
     if container.kind == AxisContainer.Kind.SYSTEM:

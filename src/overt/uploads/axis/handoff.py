@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from django.utils import timezone
 
@@ -68,8 +68,8 @@ def complete_recording(container_pk: int) -> None:
         trigger_on = metadata.clip_time(clips[0], "start")
     if trigger_on is None:
         _fail(container, "the recording has no TriggerOnTime and its clips no StartTime")
-    markers: list[dict] = []
-    track: list[dict] = []
+    markers: list[dict[str, Any]] = []
+    track: list[dict[str, Any]] = []
     try:
         for obj in objects:
             if obj.kind == AxisObject.Kind.BOOKMARK:

@@ -8,6 +8,7 @@ import json
 import re
 import unicodedata
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, unquote
 
 from overt.errors import DomainError, Invalid
@@ -128,7 +129,7 @@ def bookmark_text(content: bytes, name: str) -> str:
     return text
 
 
-def marker(obj: AxisObject, trigger_on: datetime) -> dict:
+def marker(obj: AxisObject, trigger_on: datetime) -> dict[str, Any]:
     """A bookmark object as an ingest marker: its category, text and tags, at its time."""
     text = bookmark_text(bytes(obj.content or b""), obj.name).strip()
     category = obj.metadata.get("categoryname", "").strip()
@@ -143,7 +144,7 @@ def marker(obj: AxisObject, trigger_on: datetime) -> dict:
 _POINT_RE = re.compile(r"^\s*POINT\s*\(\s*(-?[\d.]+)\s+(-?[\d.]+)\s*\)\s*$", re.IGNORECASE)
 
 
-def gnss_track(content: bytes, name: str) -> list[dict]:
+def gnss_track(content: bytes, name: str) -> list[dict[str, Any]]:
     """The points of an Axis GNSS track object, as {"t", "lat", "lon"}."""
     try:
         data = json.loads(content.decode("utf-8"))
@@ -165,7 +166,7 @@ def gnss_track(content: bytes, name: str) -> list[dict]:
     return points
 
 
-def location(value: str) -> dict | None:
+def location(value: str) -> dict[str, Any] | None:
     """A TriggerOnLocation's first two numbers as latitude and longitude, when in range."""
     numbers = re.findall(r"-?\d+(?:\.\d+)?", value)
     if len(numbers) < 2:
