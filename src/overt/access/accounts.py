@@ -46,6 +46,7 @@ def reset_totp(user: Any, *, by: Actor) -> int:
     Returns how many were removed."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    removed: int
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
         record(

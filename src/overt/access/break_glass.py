@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from overt.custody.services import Actor, Client, record, record_now
 from overt.evidence.models import Recording
 
 from .grants import GrantError, recording_subject
+from .identity import User as AnyUser
 from .identity import forget
 from .matrix import Capability, Relation
 from .models import Alert, BreakGlass
@@ -20,7 +22,7 @@ from .services import AccessDenied, capability, relations
 
 
 def break_glass(
-    user,
+    user: User,
     recording: Recording,
     reason: str,
     *,
@@ -75,6 +77,6 @@ def break_glass(
 
 
 @transaction.atomic
-def acknowledge(alert: Alert, user) -> None:
+def acknowledge(alert: Alert, user: AnyUser) -> None:
     alert.acknowledged_at, alert.acknowledged_by = timezone.now(), user.get_username()
     alert.save(update_fields=["acknowledged_at", "acknowledged_by"])

@@ -12,6 +12,7 @@ person who may release it (overt.access.grants.release_post_incident).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -36,7 +37,7 @@ class Reach:
 class MoveRefused(errors.Refused, PermissionError):
     """The move would change who may see the recording; the message says why."""
 
-    def __init__(self, message: str, details: dict) -> None:
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
         super().__init__(message)
         self.details = details
 
@@ -71,7 +72,7 @@ def check_move(
     recording: Recording,
     before: Incident | None,
     after: Incident | None,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Raise MoveRefused unless `user` may move `recording` from `before` to `after`.
 
     Returns None when the move changes nobody's access, else the change to log (with
@@ -105,7 +106,7 @@ def check_move(
 
 
 def log_move(
-    change: dict, actor: Actor, subject: Subject, reason: str, client: Client | None
+    change: dict[str, Any], actor: Actor, subject: Subject, reason: str, client: Client | None
 ) -> None:
     """The explicit record of a move that changed who may see the recording."""
     record("permission-change", actor, subject, justification=reason, client=client, details=change)

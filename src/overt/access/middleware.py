@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
 from overt.conf import get_settings
+
+if TYPE_CHECKING:
+    from .identity import User
 
 CSP = "; ".join(
     [
@@ -67,7 +71,7 @@ class SessionPolicyMiddleware:
             self._enforce(request, user)
         return self.get_response(request)
 
-    def _enforce(self, request: HttpRequest, user) -> None:
+    def _enforce(self, request: HttpRequest, user: User) -> None:
         from .identity import needs_totp
 
         settings = get_settings()
@@ -87,7 +91,7 @@ class SessionPolicyMiddleware:
             session[SEEN_KEY] = now
 
 
-def _verified(request: HttpRequest, user) -> bool:
+def _verified(request: HttpRequest, user: User) -> bool:
     """django-otp verified this session's TOTP, or the SSO provider reported MFA."""
     from .auth import SECOND_FACTOR_KEY
 

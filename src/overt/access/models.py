@@ -6,6 +6,8 @@ custody log in the same transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -77,7 +79,7 @@ class Share(models.Model):
         indexes = [models.Index(fields=["grantee", "expires_at"])]
 
     @classmethod
-    def active(cls, now=None) -> models.QuerySet[Share]:
+    def active(cls, now: datetime | None = None) -> models.QuerySet[Share]:
         return cls.objects.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
 
 

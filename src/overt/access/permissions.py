@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework.permissions import BasePermission
 
 from .matrix import Capability
 from .services import capability
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 class ReadsCustody(BasePermission):
@@ -14,6 +20,6 @@ class ReadsCustody(BasePermission):
 
     message = "reading the custody log needs the auditor or evidence-manager role"
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated) and capability(user, Capability.READ_CUSTODY)

@@ -17,6 +17,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import av
 import numpy as np
@@ -51,7 +52,7 @@ class EvalClip:
         return sum(1 for boxes in self.truth if boxes)
 
 
-def _skimage_data():
+def _skimage_data() -> Any:  # scikit-image's data module (untyped)
     try:
         from skimage import data
     except ImportError as exc:  # pragma: no cover - a dev dependency
@@ -100,7 +101,8 @@ def backdrop(name: str, width: int, height: int) -> np.ndarray:
     image = image[..., :3]
     scale = max(width * 1.5 / image.shape[1], height * 1.5 / image.shape[0])
     size = (math.ceil(image.shape[1] * scale), math.ceil(image.shape[0] * scale))
-    return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+    resized: np.ndarray = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+    return resized
 
 
 @dataclass(slots=True)
@@ -262,7 +264,7 @@ def make_eval_clip(
 
 
 def _draw(
-    picture: np.ndarray, mover: _Mover, t: float, rng: np.random.Generator, cv2
+    picture: np.ndarray, mover: _Mover, t: float, rng: np.random.Generator, cv2: Any
 ) -> tuple[float, float, float, float] | None:
     sprite = mover.sprite
     fx1, fy1, fx2, fy2 = sprite.face

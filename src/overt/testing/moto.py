@@ -44,7 +44,7 @@ def start_moto_server(timeout_s: float = 30.0) -> str:
     raise RuntimeError(f"moto_server did not answer on {endpoint} within {timeout_s} s")
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:

@@ -59,7 +59,10 @@ def break_glass_view(request: HttpRequest, recording_id: int) -> HttpResponse:
         recording = break_glass_target(request, recording_id)
         try:
             break_glass(
-                request.user, recording, form.cleaned_data["reason"], client=client_of(request)
+                request.user,  # type: ignore[arg-type]  # login_required: a User
+                recording,
+                form.cleaned_data["reason"],
+                client=client_of(request),
             )
         except AccessDenied as exc:  # logged by break_glass()
             if not allowed(request.user, Action.LIST, recording):

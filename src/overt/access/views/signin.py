@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +28,9 @@ from ..forms import (
     LoginForm,
     TokenForm,
 )
+
+if TYPE_CHECKING:
+    from ..identity import User
 
 SETUP_KEY = "overt.totp_setup_device"
 BAD_LOGIN = "Your username and password did not match. Please try again."
@@ -78,7 +83,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "access/login.html", context, status=status)
 
 
-def _second_factor_refused(request: HttpRequest, user) -> HttpResponse | None:
+def _second_factor_refused(request: HttpRequest, user: User) -> HttpResponse | None:
     refused = refusal(user.get_username(), client_of(request).address)
     if refused is None:
         return None
