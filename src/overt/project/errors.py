@@ -54,14 +54,14 @@ class RequestIdMiddleware:
         # request_id is this middleware's own attribute, unknown to HttpRequest's type.
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
         response = self.get_response(request)
-        response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]  # as above
         return response
 
 
 def request_id(request: HttpRequest) -> str:
     rid = getattr(request, "request_id", "")
     if not rid:  # a request that failed before the middleware ran (attribute as above)
-        rid = request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        rid = request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]  # as above
     return rid
 
 
