@@ -42,7 +42,7 @@ def schedule_run(kind: str, delay_s: float) -> Job:
             },
         )
         if created:
-            transaction.on_commit(lambda: dispatch(job.pk, run_after=due))
+            transaction.on_commit(lambda: dispatch(job.pk, run_after=due), robust=True)
     return job
 
 

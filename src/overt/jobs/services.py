@@ -46,7 +46,7 @@ def enqueue(kind: str, subject: str, params: dict[str, Any] | None = None) -> Jo
         },
     )
     if created:
-        transaction.on_commit(lambda: _dispatch(job.pk))
+        transaction.on_commit(lambda: _dispatch(job.pk), robust=True)
     return job
 
 
@@ -56,7 +56,7 @@ def retry(job: Job) -> Job:
         status=Job.Status.QUEUED, attempts=0, last_error="", progress=0.0, message=""
     )
     if updated:
-        transaction.on_commit(lambda: _dispatch(job.pk))
+        transaction.on_commit(lambda: _dispatch(job.pk), robust=True)
     job.refresh_from_db()
     return job
 
