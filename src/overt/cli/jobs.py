@@ -84,9 +84,10 @@ def drain_with_progress() -> None:
 
     from overt.jobs.models import Job
     from overt.jobs.services import run
+    from overt.jobs.worker import foreground_heartbeat
 
     waiting = [Job.Status.QUEUED, Job.Status.RETRYING]
-    with Progress(
+    with foreground_heartbeat(), Progress(
         TextColumn("{task.description:<48}"), BarColumn(), MofNCompleteColumn()
     ) as progress:
         bar = progress.add_task("jobs", total=Job.objects.filter(status__in=waiting).count())

@@ -22,15 +22,21 @@ from .registry import JOB_KINDS, JobContext, handler_for
 log = logging.getLogger(__name__)
 PROGRESS_WRITE_INTERVAL_S = 0.5  # at most two progress writes a second per job
 
-# Who runs jobs in this process: the worker's heartbeat id, set by run_worker(). A job run
-# elsewhere (`overt jobs run`) is named by host and pid and has no heartbeat, so only its
-# own progress writes keep it from being taken over.
+# Who runs jobs in this process: the id whose heartbeat keeps its jobs from being taken
+# over, set by run_worker() and by `overt jobs run` (see worker.foreground_heartbeat()).
+# Without a heartbeat only the job's own progress writes keep it from being taken over.
 _worker_id = f"{socket.gethostname()}-{os.getpid()}"
 
 
-def set_worker_id(worker_id: str) -> None:
+class AttemptTakenOver(Exception):
+    """This attempt was taken over (its worker looked dead); its writes must stop."""
+
+
+def set_worker_id(worker_id: str) -> str:
+    """Name this process's runner; returns the name it replaces."""
     global _worker_id
-    _worker_id = worker_id
+    previous, _worker_id = _worker_id, worker_id
+    return previous
 
 
 def enqueue(kind: str, subject: str, params: dict[str, Any] | None = None) -> Job:
@@ -175,46 +181,72 @@ def run(job_id: int) -> str:
         if now - last_write < PROGRESS_WRITE_INTERVAL_S and fraction < 1.0:
             return
         last_write = now
-        Job.objects.filter(pk=job_id).update(
+        if not _this_attempt(job).update(
             progress=fraction, message=message[:500], updated_at=timezone.now()
-        )
+        ):
+            raise AttemptTakenOver  # stops the handler: another attempt does the work now
 
     ctx = JobContext(job.pk, job.kind, job.params, job.attempts, report)
     try:
         handler_for(job.kind)(ctx)
+    except AttemptTakenOver:
+        return _taken_over(job)
     except Exception as exc:
         return _failed(job, exc)
-    Job.objects.filter(pk=job_id).update(
+    if not _this_attempt(job).update(
         status=Job.Status.SUCCEEDED,
         progress=1.0,
         last_error="",
         finished_at=timezone.now(),
         updated_at=timezone.now(),
-    )
+    ):
+        return _taken_over(job)
     _count(job.kind, "succeeded")
     return Job.Status.SUCCEEDED
+
+
+def _this_attempt(job: Job) -> QuerySet[Job]:
+    """The job's row while this attempt still owns it. Once take_over_stale() has moved it
+    on (and perhaps another worker started a new attempt), this matches nothing, so the
+    old attempt's writes can never overwrite the new attempt's state."""
+    return Job.objects.filter(
+        pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts, worker=job.worker
+    )
+
+
+def _taken_over(job: Job) -> str:
+    log.warning(
+        "job %s attempt %s (worker %s) was taken over; its outcome is dropped",
+        job.key,
+        job.attempts,
+        job.worker,
+    )
+    return "taken-over"
 
 
 def _failed(job: Job, exc: Exception) -> str:
     detail = "".join(traceback.format_exception_only(exc)).strip()
     log.warning("job %s attempt %s failed: %s", job.key, job.attempts, detail)
-    _count(job.kind, "failed-attempt")
     if job.attempts >= job.max_attempts:
-        Job.objects.filter(pk=job.pk).update(
+        if not _this_attempt(job).update(
             status=Job.Status.FAILED,
             last_error=detail,
             finished_at=timezone.now(),
             updated_at=timezone.now(),
-        )
+        ):
+            return _taken_over(job)
+        _count(job.kind, "failed-attempt")
         _count(job.kind, "failed")
         return Job.Status.FAILED
     delay = get_settings().job_backoff_seconds * (2 ** (job.attempts - 1))
-    Job.objects.filter(pk=job.pk).update(
+    if not _this_attempt(job).update(
         status=Job.Status.RETRYING,
         last_error=detail,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
         updated_at=timezone.now(),
-    )
+    ):
+        return _taken_over(job)
+    _count(job.kind, "failed-attempt")
     _dispatch(job.pk, delay)
     return Job.Status.RETRYING
 

@@ -10,6 +10,8 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from django.db import close_old_connections, connection
@@ -36,10 +38,11 @@ class Heartbeat(threading.Thread):
     """Writes this worker's liveness every few seconds (for /healthz and for the stale-job
     check of every other worker), and takes over the jobs of workers that went silent."""
 
-    def __init__(self, worker_id: str, engine: str) -> None:
+    def __init__(self, worker_id: str, engine: str, *, take_over: bool = True) -> None:
         super().__init__(name="overt-heartbeat", daemon=True)
         self.worker_id = worker_id
         self.engine = engine
+        self.take_over = take_over
         self.stopped = threading.Event()
         self.started_at = timezone.now()
 
@@ -61,7 +64,8 @@ class Heartbeat(threading.Thread):
                 try:
                     close_old_connections()
                     self.beat()
-                    take_over_stale()
+                    if self.take_over:
+                        take_over_stale()
                 except Exception:  # a busy database must not kill the worker
                     log.exception("worker heartbeat failed")
         finally:
@@ -71,10 +75,34 @@ class Heartbeat(threading.Thread):
         self.stopped.set()
 
 
+def _new_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@contextmanager
+def foreground_heartbeat() -> Iterator[str]:
+    """Beat for jobs run in this process outside a worker (`overt jobs run`), so that a
+    long job that reports no progress is not taken over while this process is alive.
+    It only beats: taking over other workers' jobs is the workers' business."""
+    worker_id = _new_worker_id()
+    previous = set_worker_id(worker_id)
+    heartbeat = Heartbeat(worker_id, "foreground", take_over=False)
+    heartbeat.beat()
+    heartbeat.start()
+    try:
+        yield worker_id
+    finally:
+        heartbeat.stop()
+        heartbeat.join(timeout=30)
+        # Gone, not silent: /healthz must not count a finished run as a worker.
+        WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
+        set_worker_id(previous)
+
+
 def run_worker(*, burst: bool = False, interval: float = 0.5) -> None:
     """Run jobs until stopped (or, with burst, until the queue is empty)."""
     settings = get_settings()
-    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    worker_id = _new_worker_id()
     set_worker_id(worker_id)
     heartbeat = Heartbeat(worker_id, settings.jobs_engine)
     heartbeat.beat()
