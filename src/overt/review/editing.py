@@ -64,7 +64,11 @@ def edit_recording(
 
     A change of incident that would change who may see the recording is refused (and the
     refusal logged, outside the rolled-back edit) unless the editor may make that access
-    change (overt.access.incident_moves)."""
+    change (overt.access.incident_moves).
+
+    Checks EDIT itself, whoever the caller: NotFound if `user` may not know of the
+    recording, AccessDenied (logged) if they may not edit it."""
+    recording = recording_for(user, recording.pk, Action.EDIT, client)
     try:
         return _edit_recording(user, recording, changes, client)
     except MoveRefused as refused:  # the edit rolled back; its refusal stays on the record
@@ -189,7 +193,9 @@ def _marker_time(originals: list[Original], where: MarkerAt) -> datetime:
 def add_marker(
     user: User, recording: Recording, text: str, where: MarkerAt, client: Client | None
 ) -> Marker:
-    """Add a bookmark (custody action `marker-add`). The caller has checked EDIT."""
+    """Add a bookmark (custody action `marker-add`). Checks EDIT itself, as
+    edit_recording() does (NotFound, or AccessDenied logged)."""
+    recording = recording_for(user, recording.pk, Action.EDIT, client)
     at = _marker_time(list(recording.originals.order_by("started_at", "id")), where)
     with transaction.atomic():
         marker = Marker.objects.create(
