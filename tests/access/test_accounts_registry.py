@@ -5,7 +5,7 @@ transaction (the CLI used to write the models itself, and registration logged no
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -75,6 +75,42 @@ def test_registry_refusals_are_domain_errors_and_change_nothing(db: None) -> Non
     assert Officer.objects.get().name == "PC Test" and Device.objects.get().model == "Axis W120"
     assert not DeviceAssignment.objects.exists()
     assert len(_details("metadata-change")) == 2  # the two registrations, nothing else
+
+
+def test_an_aware_start_is_converted_to_utc_and_a_naive_one_is_utc(db: None) -> None:
+    registry.register_officer("MP100", "PC Test", by=BY)
+    registry.register_officer("MP200", "PC Two", by=BY)
+    registry.register_device("CAM-1", "Axis W120", by=BY)
+    registry.register_device("CAM-2", "Axis W120", by=BY)
+    plus_two = timezone(timedelta(hours=2))
+    aware = registry.assign_device(
+        "CAM-1", "MP100", starts_at=datetime(2026, 6, 1, 10, tzinfo=plus_two), by=BY
+    )
+    naive = registry.assign_device("CAM-2", "MP200", starts_at=datetime(2026, 6, 1, 10), by=BY)
+    aware.refresh_from_db()
+    naive.refresh_from_db()
+    assert aware.starts_at == datetime(2026, 6, 1, 8, tzinfo=UTC)  # the same instant
+    assert naive.starts_at == datetime(2026, 6, 1, 10, tzinfo=UTC)
+    assert [d["from"] for d in _details("metadata-change")[-2:]] == [
+        "2026-06-01T08:00:00Z",
+        "2026-06-01T10:00:00Z",
+    ]
+
+
+def test_a_start_before_the_open_assignment_is_refused_and_changes_nothing(db: None) -> None:
+    registry.register_officer("MP100", "PC Test", by=BY)
+    registry.register_officer("MP200", "PC Two", by=BY)
+    registry.register_device("CAM-1", "Axis W120", by=BY)
+    first = datetime(2026, 1, 2, 8, tzinfo=UTC)
+    registry.assign_device("CAM-1", "MP100", starts_at=first, by=BY)
+    logged = len(_details("metadata-change"))
+    for back_dated in (first - timedelta(days=1), first):
+        with pytest.raises(errors.Invalid, match="must start after") as refused:
+            registry.assign_device("CAM-1", "MP200", starts_at=back_dated, by=BY)
+        assert refused.value.field == "starts_at"
+    [row] = DeviceAssignment.objects.all()
+    assert (row.officer.number, row.starts_at, row.ends_at) == ("MP100", first, None)
+    assert len(_details("metadata-change")) == logged  # nothing logged for the refusals
 
 
 def test_the_cli_registers_through_the_service(overt_cli) -> None:  # type: ignore[no-untyped-def]
