@@ -200,6 +200,8 @@ def test_session_fixation(client: Client, db: None) -> None:
         "javascript:alert(1)",
         "http:///evil.example",
         " https://evil.example",
+        "abc",  # a bare word: redirect() would try to reverse it as a URL name (was a 500)
+        "jobs/",
     ],
 )
 def test_no_open_redirect_on_login(client: Client, db: None, target: str) -> None:

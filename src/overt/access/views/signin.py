@@ -37,8 +37,11 @@ BAD_LOGIN = "Your username and password did not match. Please try again."
 
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """`candidate` if it stays on this site, else the library: no open redirects."""
-    if candidate and url_has_allowed_host_and_scheme(
+    """`candidate` if it is a path on this site, else the library: no open redirects.
+
+    Only absolute paths are taken: Django's redirect() reads a bare word ("abc") as a URL
+    name to reverse, which raised (a 500) for anything that is not one."""
+    if candidate and candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
