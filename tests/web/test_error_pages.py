@@ -117,3 +117,27 @@ def test_csrf_failure_is_a_site_page(db: None) -> None:
 def test_bad_host_is_a_site_page(client: Client, db: None) -> None:
     page = _page(client.get("/login/", HTTP_HOST="evil.example", HTTP_ACCEPT=HTML), 400)
     assert "Bad Request" in page
+
+
+# --- found in a browser walk: DRF errors and bare 405s -----------------------------------
+
+
+@pytest.mark.parametrize("accept", [HTML, "application/json"])
+def test_a_drf_error_is_problem_json_with_its_request_id_even_for_a_browser(
+    client: Client, db: None, accept: str
+) -> None:
+    # DRF's browsable API used to render its HTML page under the problem+json type for a
+    # browser, and its error bodies named no request id.
+    sign_in(client, make_user("olive", "officer"))
+    body = _problem(client.get("/api/jobs/", headers={"accept": accept}), 403)
+    assert "<html" not in json.dumps(body).lower()
+    missing = client.get("/api/recordings/999999/", headers={"accept": accept})
+    assert _problem(missing, 404)["detail"]
+
+
+def test_a_form_only_address_opened_by_link_gets_the_site_page(client: Client, db: None) -> None:
+    sign_in(client, make_user("erin", "evidence-manager"))
+    response = client.get("/redaction/new", headers={"accept": HTML})
+    page = _page(response, 405)
+    assert "Method Not Allowed" in page and "POST" in response["Allow"]
+    assert _problem(client.get("/redaction/new", headers={"accept": PROBLEM}), 405)

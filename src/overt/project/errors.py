@@ -21,21 +21,28 @@ import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from overt.errors import DomainError, problem_body
-from overt.web.problems import problem, problem_exception_handler
+from overt.web.problems import PROBLEM_TYPE, problem, problem_exception_handler
 
 REQUEST_ID_HEADER = "X-Request-Id"
 logger = logging.getLogger("overt.errors")
 
-TITLES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+TITLES = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+}
 # What the page says; a 404 never hints whether something exists but is hidden.
 MESSAGES = {
     400: "The request could not be understood.",
     403: "You may not open this page.",
     404: "There is nothing here, or nothing you may see.",
+    405: "This address cannot be used that way (a form sends it, not a link).",
     500: "Something went wrong on our side. The error has been logged.",
 }
 FALLBACK_PAGE = (
@@ -54,6 +61,12 @@ class RequestIdMiddleware:
         # request_id is this middleware's own attribute, unknown to HttpRequest's type.
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
         response = self.get_response(request)
+        if response.status_code == 405 and not response.streaming and not response.content:
+            # Django's require_POST & co. answer with an empty body: give it the site's
+            # page or a problem, keeping the Allow header.
+            allow = response.get("Allow", "")
+            response = error_response(request, 405)
+            response["Allow"] = allow
         response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]  # as above
         return response
 
@@ -162,4 +175,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
         # DRF always passes its Request, which wraps Django's.
         django_request = cast(HttpRequest, getattr(request, "_request", request))
         return domain_error_response(django_request, exc)
-    return problem_exception_handler(exc, context)
+    response = problem_exception_handler(exc, context)
+    if response is None:
+        return None
+    # A plain JSON response, not DRF's: the browsable API would otherwise render its HTML
+    # page under the problem+json type for a browser, and the body names the request id
+    # as every other error does.
+    request = context.get("request")
+    body = dict(response.data)
+    body["request_id"] = request_id(cast(HttpRequest, getattr(request, "_request", request)))
+    plain = JsonResponse(body, status=response.status_code, content_type=PROBLEM_TYPE)
+    for name, value in response.headers.items():  # WWW-Authenticate, Retry-After, Allow
+        if name.lower() != "content-type":
+            plain[name] = value
+    return plain
