@@ -168,7 +168,7 @@ def test_set_and_clear_the_access_class(scene: dict) -> None:
     assert [m.role for m in members if m.role] == ["evidence-manager"]
     (entry,) = entries("permission-change")
     assert entry["actor"] == {"kind": "user", "id": "em"}
-    assert entry["object"]["ids"] == {"recording": rec.pk}
+    assert entry["object"]["ids"] == {"original": rec.originals.get().pk, "recording": rec.pk}
     assert entry["justification"] == "victim is a minor"
     assert entry["client"] == {"address": "127.0.0.1", "user_agent": "test-browser"}
     assert entry["details"] == {
@@ -370,7 +370,7 @@ def test_share_then_revoke_and_the_prosecutor_sees_it_only_meanwhile(scene: dict
     assert entry["client"]["address"] == "127.0.0.1"
     assert entry["details"]["grantee"] == "cps" and entry["details"]["share"] == row.pk
     assert entry["details"]["expires_at"] == row.expires_at.isoformat()
-    assert entry["object"]["ids"] == {"recording": rec.pk}
+    assert entry["object"]["ids"] == {"original": rec.originals.get().pk, "recording": rec.pk}
     assert rec.pk in api_ids(prosecutor)
     page = client.get(url(rec)).content.decode()
     assert "Shared with cps until" in page and f'name="share" value="{row.pk}"' in page

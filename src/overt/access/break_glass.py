@@ -10,14 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from overt.conf import get_settings
-from overt.custody.services import Actor, Client, record, record_now
+from overt.custody.services import Actor, Client
 from overt.evidence.models import Recording
 
-from .grants import GrantError, recording_subject
+from .grants import GrantError
 from .identity import User as AnyUser
 from .identity import forget
 from .matrix import Capability, Relation
 from .models import Alert, BreakGlass
+from .recording_log import record_for_recording
 from .services import AccessDenied, capability, relations
 
 
@@ -37,10 +38,10 @@ def break_glass(
         raise GrantError("say what the emergency is (at least a few words)")
     found = relations(user, recording)
     if Relation.LOCKED in found:
-        record_now(
+        record_for_recording(
             "access-refused",
             actor,
-            recording_subject(recording),
+            recording,
             client=client,
             details={"action": "break-glass", "reason": "post-incident procedure"},
         )
@@ -64,10 +65,10 @@ def break_glass(
             recording=recording,
             username=user.get_username(),
         )
-        record(
+        record_for_recording(
             "break-glass",
             actor,
-            recording_subject(recording),
+            recording,
             justification=reason,
             client=client,
             details={"minutes": minutes, "relations": sorted(r.value for r in found)},

@@ -32,6 +32,7 @@ from .models import (
     Share,
     UserProfile,
 )
+from .recording_log import record_for_recording
 from .services import AccessDenied
 
 TOKEN_PREFIX = "ovt_"  # noqa: S105 (a marker, not a secret)
@@ -42,11 +43,6 @@ TOKEN_SCOPES = frozenset(
 
 class GrantError(errors.Invalid, ValueError):
     """The change is not allowed or makes no sense; the message says why."""
-
-
-def recording_subject(recording: Recording) -> Subject:
-    first = recording.originals.order_by("started_at", "id").only("sha256").first()
-    return Subject(first.sha256 if first else "", {"recording": recording.pk})
 
 
 def _user_subject(user) -> Subject:
@@ -127,15 +123,20 @@ def assign(
     )
     # Exactly one of recording and incident is given (checked above).
     target = {"recording": recording.pk} if recording else {"incident": incident.reference}  # type: ignore[union-attr]
-    record(
-        "permission-change",
-        by,
-        # As above: no recording means an incident.
-        recording_subject(recording) if recording else Subject("", {"incident": incident.pk}),  # type: ignore[union-attr]
-        justification=reason,
-        client=client,
-        details={"change": "assign", "user": user.get_username(), **target},
-    )
+    change = {"change": "assign", "user": user.get_username(), **target}
+    if recording is not None:
+        record_for_recording(
+            "permission-change", by, recording, justification=reason, client=client, details=change
+        )
+    else:  # as above: no recording means an incident
+        record(
+            "permission-change",
+            by,
+            Subject("", {"incident": incident.pk}),  # type: ignore[union-attr]
+            justification=reason,
+            client=client,
+            details=change,
+        )
     return row
 
 
@@ -171,10 +172,10 @@ def share(
         reason=reason,
         created_by=str(by),
     )
-    record(
+    record_for_recording(
         "share",
         by,
-        recording_subject(recording),
+        recording,
         justification=reason,
         client=client,
         details={
@@ -190,10 +191,10 @@ def share(
 def revoke_share(row: Share, *, by: Actor, client: Client | None = None) -> None:
     row.revoked_at, row.revoked_by = timezone.now(), str(by)
     row.save(update_fields=["revoked_at", "revoked_by"])
-    record(
+    record_for_recording(
         "permission-change",
         by,
-        recording_subject(row.recording),
+        row.recording,
         client=client,
         details={"change": "share-revoked", "share": row.pk, "grantee": row.grantee.get_username()},
     )
@@ -223,10 +224,10 @@ def set_access_class(
         [AccessClassMember(access_class=row, user=u) for u in users]
         + [AccessClassMember(access_class=row, role=r.value) for r in the_roles]
     )
-    record(
+    record_for_recording(
         "permission-change",
         by,
-        recording_subject(recording),
+        recording,
         justification=reason,
         client=client,
         details={
@@ -245,10 +246,10 @@ def clear_access_class(
 ) -> None:
     deleted, _ = AccessClass.objects.filter(recording=recording).delete()
     if deleted:
-        record(
+        record_for_recording(
             "permission-change",
             by,
-            recording_subject(recording),
+            recording,
             justification=reason,
             client=client,
             details={"change": "access-class-cleared"},

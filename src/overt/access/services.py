@@ -232,12 +232,14 @@ def _log_refusal(
     why: str,
     client: Any,
 ) -> None:
-    from overt.custody.services import Actor, Subject, record_now
+    from overt.custody.services import Actor
 
-    record_now(
+    from .recording_log import record_for_recording
+
+    record_for_recording(
         "access-refused",
         Actor("user", who.username),
-        Subject(_first_sha(recording), {"recording": recording.pk}),
+        recording,
         client=client,
         details={
             "action": action.value,
@@ -246,11 +248,6 @@ def _log_refusal(
             "reason": why,
         },
     )
-
-
-def _first_sha(recording: Recording) -> str:
-    first = recording.originals.order_by("started_at", "id").only("sha256").first()
-    return first.sha256 if first else ""
 
 
 # --- listings ---------------------------------------------------------------------------
