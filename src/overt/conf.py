@@ -542,14 +542,19 @@ def get_settings() -> OvertSettings:
 
 def ensure_secret_key(settings: OvertSettings) -> str:
     """The configured key, or the instance's own, generated on first use."""
-    configured = settings.secret_key.get_secret_value()
-    if configured:
-        return configured
-    path = settings.home_dir / "secret_key"
+    return instance_secret(settings, settings.secret_key, "secret_key", nbytes=50)
+
+
+def instance_secret(settings: OvertSettings, configured: SecretStr, name: str, nbytes: int) -> str:
+    """`configured` if set, else the instance's own secret in HOME/`name`: made once
+    (mode 0600, fsynced), and the same for every process that races to make it."""
+    if configured.get_secret_value():
+        return configured.get_secret_value()
+    path = settings.home_dir / name
     if path.exists():
         return path.read_text("ascii").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
+    key = secrets.token_urlsafe(nbytes)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first

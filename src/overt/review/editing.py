@@ -292,18 +292,16 @@ def request_clip(
     client: Client | None = None,
 ) -> derive.Requested:
     """Queue a frame-accurate clip (derive.request_clip); bad times are Invalid."""
-    try:
-        return derive.request_clip(
-            recording,
-            _original_of(recording, original),
-            in_s,
-            out_s,
-            username=user.get_username(),
-            label=label,
-            client=client,
-        )
-    except derive.DeriveError as exc:
-        raise errors.Invalid(str(exc)) from exc
+    # derive's DeriveError is already Invalid: the edges map it.
+    return derive.request_clip(
+        recording,
+        _original_of(recording, original),
+        in_s,
+        out_s,
+        username=user.get_username(),
+        label=label,
+        client=client,
+    )
 
 
 def request_still(
@@ -316,17 +314,15 @@ def request_still(
     client: Client | None = None,
 ) -> derive.Requested:
     """Queue a PNG still of one picture (derive.request_still)."""
-    try:
-        return derive.request_still(
-            recording,
-            _original_of(recording, original),
-            at_s,
-            username=user.get_username(),
-            label=label,
-            client=client,
-        )
-    except derive.DeriveError as exc:
-        raise errors.Invalid(str(exc)) from exc
+    # derive's DeriveError is already Invalid: the edges map it.
+    return derive.request_still(
+        recording,
+        _original_of(recording, original),
+        at_s,
+        username=user.get_username(),
+        label=label,
+        client=client,
+    )
 
 
 def derived_job(user: User, pk: int, client: Client | None) -> Job:

@@ -6,15 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.core import signing
 
-from overt.conf import get_settings
+from overt.conf import get_settings, instance_secret
 from overt.errors import Invalid, Refused
 from overt.ingest.sidecar import safe_name
 
@@ -48,23 +46,7 @@ CAPABILITIES = {
 def axis_key() -> str:
     """The configured key, or the instance's own, generated on first use (mode 0600)."""
     settings = get_settings()
-    configured = settings.axis_key.get_secret_value()
-    if configured:
-        return configured
-    path = settings.home_dir / "axis_key"
-    if path.exists():
-        return path.read_text("ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text("ascii").strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return key
+    return instance_secret(settings, settings.axis_key, "axis_key", nbytes=32)
 
 
 def account_name() -> str:
