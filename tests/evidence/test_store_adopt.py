@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from overt.evidence.store import EvidenceStore, HashMismatch, open_store
-from overt.evidence.store.adopting import AdoptingStore
 from overt.evidence.store.base import SourceReadError
 from overt.evidence.store.local import LocalStore
 from overt.evidence.store.s3 import S3Store
@@ -121,31 +120,6 @@ def test_adopt_refuses_bad_arguments(store: EvidenceStore, tmp_path: Path) -> No
     with pytest.raises(SourceReadError):
         store.adopt(tmp_path / "missing.part")
     assert list(store.iter_hashes()) == []
-
-
-def test_adopting_view_takes_the_file_through_put_file(
-    store: EvidenceStore, tmp_path: Path
-) -> None:
-    """What the ingest service is given for a finished upload: put_file adopts the file,
-    and the room it already takes on the store's disk counts as free."""
-    data = random.Random(7).randbytes(100_000)
-    path = finished_file(tmp_path / "uploads", data)
-    view = AdoptingStore(store, path, sha(data))
-    free = store.free_bytes()
-    seen: list[int] = []
-    if free is None:
-        assert view.free_bytes() is None
-    else:
-        # Other writers on this disk may change the figures meanwhile: compare the credit.
-        credit = len(data) - store.room_to_adopt(path)
-        assert credit == len(data)  # same filesystem: the file becomes the object
-        assert view.free_bytes() is not None
-    stored = view.put_file(path, expected_sha256=sha(data), progress=seen.append)
-    assert (stored.sha256, stored.created, seen) == (sha(data), True, [len(data)])
-    assert read_all(view, stored.sha256) == data
-    with pytest.raises(HashMismatch):
-        view.put_file(path, expected_sha256=sha(b"another declaration"))
-    assert leftovers(store) == []
 
 
 # ---- local backend specifics -------------------------------------------------------------

@@ -176,6 +176,40 @@ def test_check_space_refuses_what_would_eat_the_reserve(db: None, settings_env) 
         steps.check_space(ctx)
 
 
+def test_a_finished_upload_is_adopted_and_its_room_not_asked_for_again(
+    db: None, tmp_path: Path, unique_bytes
+) -> None:
+    """A door's finished file (tus, Axis) is adopted, not copied: on the local store the
+    file becomes the object, and the room it already takes is not counted again (item 9)."""
+    data = unique_bytes(100_000)
+    file = tmp_path / "upload.part"
+    file.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    store = get_store()
+    wrong = IngestRequest(path=file, adopt=True, received_sha256=digest, declared_sha256="0" * 64)
+    with pytest.raises(HashMismatch):
+        steps.store_bytes(_context(wrong))
+    assert not store.exists(digest)
+
+    request = IngestRequest(path=file, adopt=True, received_sha256=digest)
+    ctx = _context(request)
+    ctx.size = len(data)
+    if store.free_bytes() is not None:
+        # Same filesystem: a link takes no room, so check_space asks for none (the end to
+        # end case, a reserve that a second count would break, is test_upload_space.py).
+        assert store.room_to_adopt(file) == 0
+    steps.check_space(ctx)
+    seen: list[int] = []
+    ctx.progress = seen.append
+    steps.store_bytes(ctx)
+    assert ctx.stored is not None
+    assert (ctx.stored.sha256, ctx.stored.created, seen) == (digest, True, [len(data)])
+    assert b"".join(store.read_range(digest)) == data
+    local = store.local_path(digest)
+    if local is not None:
+        assert os.stat(local).st_ino == os.stat(file).st_ino
+
+
 def test_store_bytes_keeps_the_declared_bytes_and_refuses_others(
     db: None, tmp_path: Path, unique_bytes
 ) -> None:

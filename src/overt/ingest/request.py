@@ -83,6 +83,12 @@ class IngestRequest:
     categories: tuple[str, ...] = ()
     # which door
     source: str = Original.Source.CLI
+    # A finished, durable file the door owns and will not write again (a tus upload, a
+    # staged Axis clip): the store adopts it (a hard link, or an upload with no spool)
+    # instead of copying it, and the room it already takes on the disk is not asked for
+    # again (issue 11 item 9). `received_sha256` was hashed as its bytes arrived.
+    adopt: bool = False
+    received_sha256: str | None = None
 
     def __post_init__(self) -> None:
         if self.declared_sha256:  # a hash may be written in capitals; the store's are not

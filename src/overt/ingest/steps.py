@@ -27,7 +27,7 @@ from django.db import transaction
 
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Incident, Marker, Original, Recording
-from overt.evidence.store import EvidenceStore, StoredObject
+from overt.evidence.store import EvidenceStore, HashMismatch, StoredObject
 from overt.media.pipeline import schedule_derivatives
 from overt.media.probe import VideoInfo, probe
 from overt.metrics import BYTES_INGESTED, ORIGINALS_INGESTED
@@ -111,15 +111,32 @@ def name_file(ctx: IngestContext) -> None:
 
 
 def check_space(ctx: IngestContext) -> None:
-    prechecks.check_space(ctx.store, ctx.size)
+    needed = ctx.size
+    if ctx.request.adopt:  # a link takes no more room; a copy across disks takes it all
+        try:
+            needed = ctx.store.room_to_adopt(ctx.request.path)
+        except OSError:
+            pass  # gone: storing it says so
+    prechecks.check_space(ctx.store, needed)
 
 
 def store_bytes(ctx: IngestContext) -> None:
-    """Read the bytes once, hash them, and make them durable; HashMismatch (nothing
-    stored) when they are not the declared ones."""
-    ctx.stored = ctx.store.put_file(
-        ctx.request.path, expected_sha256=ctx.request.declared_sha256, progress=ctx.progress
+    """Read the bytes once, hash them, and make them durable (or adopt a finished file);
+    HashMismatch (nothing stored) when they are not the declared ones."""
+    request = ctx.request
+    if not request.adopt:
+        ctx.stored = ctx.store.put_file(
+            request.path, expected_sha256=request.declared_sha256, progress=ctx.progress
+        )
+        return
+    received, declared = request.received_sha256, request.declared_sha256
+    if received and declared and received != declared:
+        raise HashMismatch(declared, received)
+    ctx.stored = ctx.store.adopt(
+        request.path, expected_sha256=received or declared, hashed=bool(received)
     )
+    if ctx.progress is not None:
+        ctx.progress(ctx.stored.size)
 
 
 def find_duplicate(ctx: IngestContext) -> None:

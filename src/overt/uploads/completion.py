@@ -72,7 +72,7 @@ def finish(upload_id: str, owner: str, sha256: str | None, offset: int | None = 
             sha256 = storage.hash_file(path, upload.length).hexdigest()
         if upload.declared_sha256 and sha256 != upload.declared_sha256:
             return _quarantine_upload(upload, sha256)
-        result = ingest(_request(upload, sha256), store=storage.store_for(path, sha256))
+        result = ingest(_request(upload, sha256))
     except HashMismatch as exc:
         # The file changed between arrival and storing: keep what is on disk, flagged.
         return _quarantine_upload(upload, exc.actual)
@@ -133,6 +133,8 @@ def _request(upload: Upload, sha256: str) -> IngestRequest:
         started_at=upload.started_at,
         stopped_at=upload.stopped_at,
         source=Original.Source.UPLOAD,
+        adopt=True,
+        received_sha256=sha256,
     )
 
 

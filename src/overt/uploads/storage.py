@@ -17,8 +17,6 @@ import stat
 from pathlib import Path
 
 from overt.conf import get_settings
-from overt.evidence.store import EvidenceStore, get_store
-from overt.evidence.store.adopting import AdoptingStore
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 HASH_CHUNK = 4 << 20
@@ -126,11 +124,3 @@ def quarantine_copy(src_fd: int, start: int, length: int, name: str) -> tuple[Pa
     os.chmod(dest, READ_ONLY)
     fsync_dir(dest.parent)
     return dest, digest.hexdigest()
-
-
-def store_for(path: Path, known_sha256: str | None) -> EvidenceStore:
-    """The store to ingest `path` (a finished upload or a staged clip) into: it adopts
-    the file rather than copying it (a hard link where the upload directory shares the
-    local store's filesystem, see docs/ingest.md). `known_sha256` was hashed as the bytes
-    arrived."""
-    return AdoptingStore(get_store(), path, known_sha256)

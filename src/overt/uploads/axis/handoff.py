@@ -112,9 +112,11 @@ def complete_recording(container_pk: int) -> None:
             activation=activation,
             markers=bookmarks if index == 0 else (),
             source=Original.Source.UPLOAD,
+            adopt=True,
+            received_sha256=obj.sha256,
         )
         try:
-            result = ingest(request, store=storage.store_for(path, obj.sha256))
+            result = ingest(request)
         except InsufficientSpace as exc:
             raise NoSpace(str(exc)) from exc
         except (IngestError, HashMismatch) as exc:
