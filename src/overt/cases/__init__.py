@@ -1,0 +1,1 @@
+"""overt.cases (being built)."""

@@ -1,0 +1,1 @@
+"""overt.fleet (being built)."""

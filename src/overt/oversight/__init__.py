@@ -1,0 +1,1 @@
+"""overt.oversight (being built)."""

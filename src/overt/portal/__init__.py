@@ -1,0 +1,1 @@
+"""overt.portal (being built)."""

@@ -1,0 +1,1 @@
+"""overt.transcripts (being built)."""

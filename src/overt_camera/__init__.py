@@ -1,0 +1,1 @@
+"""overt-camera: the camera-side agent (being built)."""
