@@ -31,6 +31,9 @@ class Device(models.Model):
     model = models.CharField(max_length=100, blank=True)
     firmware = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Revoked: may not enrol, upload or sign from then on."
+    )
 
     class Meta:
         ordering = ["serial"]
@@ -98,6 +101,15 @@ class Tag(models.Model):
         return self.name
 
 
+class CaptureSignature(models.TextChoices):
+    """What the camera's signed manifests say of a clip or recording (issue 13)."""
+
+    VERIFIED = "verified", "verified: signed at the lens, complete"
+    UNSIGNED = "unsigned", "unsigned: no signed manifest"
+    BROKEN = "broken", "broken: a signature, key or hash does not hold"
+    GAP = "gap", "gap: a segment or recording is missing"
+
+
 class Recording(models.Model):
     """One camera activation: trigger on to trigger off, grouping its clips (Originals)."""
 
@@ -111,7 +123,7 @@ class Recording(models.Model):
     trigger_off_at = models.DateTimeField(null=True, blank=True)
     trigger_on_reason = models.CharField(max_length=64, blank=True)
     trigger_off_reason = models.CharField(max_length=64, blank=True)
-    pre_event_seconds = models.PositiveIntegerField(default=0)
+    pre_event_seconds = models.FloatField(default=0)
     start_latitude = models.FloatField(null=True, blank=True)
     start_longitude = models.FloatField(null=True, blank=True)
     gps_track = models.JSONField(
@@ -121,6 +133,16 @@ class Recording(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="recordings")
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Signed at the lens (overt camera agent): the device's own id for the activation,
+    # which joins its segments into this one recording, and what their manifests prove.
+    capture_recording_id = models.CharField(max_length=64, blank=True, default="")
+    capture_signature = models.CharField(
+        max_length=16, choices=CaptureSignature.choices, default=CaptureSignature.UNSIGNED
+    )
+    capture_problems = models.JSONField(default=list, blank=True)
+    clock_offset_s = models.FloatField(
+        null=True, blank=True, help_text="Device clock minus server clock (s), as last reported."
+    )
 
     class Meta:
         ordering = ["-trigger_on_at", "-id"]
@@ -128,6 +150,13 @@ class Recording(models.Model):
             models.Index(fields=["officer", "trigger_on_at"]),
             models.Index(fields=["device", "trigger_on_at"]),
             models.Index(fields=["incident", "trigger_on_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "capture_recording_id"],
+                condition=~Q(capture_recording_id=""),
+                name="one_recording_per_capture_id",
+            )
         ]
 
     def __str__(self) -> str:
@@ -161,6 +190,13 @@ class Original(models.Model):
     problem = models.TextField(blank=True, help_text="Why the media is not playable, if so.")
     media_info = models.JSONField(default=dict, blank=True)
     ingested_at = models.DateTimeField(auto_now_add=True)
+    capture_manifest_sha256 = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, help_text="Its signed manifest."
+    )
+    capture_signature = models.CharField(
+        max_length=16, choices=CaptureSignature.choices, default=CaptureSignature.UNSIGNED
+    )
+    capture_problems = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["recording", "started_at", "id"]
