@@ -238,6 +238,50 @@ class OvertSettings(BaseModel):
         description="Requests carrying upload bytes (tus PATCH and POST, Swift object PUT) "
         "that one server process receives at once; more get 503 with Retry-After.",
     )
+    fleet_dock_overdue_hours: float = Field(
+        24.0,
+        gt=0,
+        le=8760,
+        title="Camera dock overdue",
+        description="A camera that has not reported at a dock for this long needs "
+        "attention on the fleet page (docs/fleet.md).",
+    )
+    fleet_lost_after_hours: float = Field(
+        168.0,
+        gt=0,
+        le=87600,
+        title="Camera lost after",
+        description="A camera silent for this long (or never docked this long after "
+        "registration) is shown as lost.",
+    )
+    fleet_battery_low_percent: float = Field(
+        20.0,
+        ge=0,
+        le=100,
+        title="Camera battery low",
+        description="A camera reporting less charge than this needs attention.",
+    )
+    fleet_free_bytes_low: int = Field(
+        4 << 30,
+        ge=0,
+        title="Camera storage low",
+        description="A camera reporting fewer free bytes than this needs attention.",
+    )
+    fleet_clock_offset_max_s: float = Field(
+        2.0,
+        gt=0,
+        le=86400,
+        title="Camera clock drift",
+        description="A camera whose clock is further than this from the server's "
+        "(seconds, either way) needs attention: its footage's times are in doubt.",
+    )
+    fleet_pending_bytes_max: int = Field(
+        1 << 30,
+        ge=0,
+        title="Camera backlog",
+        description="A camera still holding more bytes than this not yet offloaded, "
+        "as it last reported, needs attention.",
+    )
     axis_user: str = Field(
         "axis",
         title="Axis Body Worn user name",

@@ -16,6 +16,7 @@ from overt.custody.models import CustodyEntry
 from overt.custody.services import Actor
 from overt.evidence.models import DeviceAssignment, Officer, Original, Recording
 from overt.evidence.store import get_store
+from overt.ingest.people import UNATTRIBUTED
 from overt.ingest.services import IngestError, ingest_file
 from overt.ingest.sidecar import parse_sidecar
 
@@ -102,13 +103,13 @@ def test_an_explicit_officer_beats_the_assignment(people, clips) -> None:
     assert Recording.objects.get(pk=result.recording_id).officer.number == "MP100"
 
 
-def test_no_officer_and_no_assignment_is_refused_and_stores_nothing(people, clips) -> None:
+def test_no_officer_and_no_assignment_is_kept_as_unattributed(people, clips) -> None:
+    """Nothing off a camera is dropped (issue 18): the fleet's unattributed worklist."""
     _assign("MP200", "2026-12-01T00:00:00+00:00")  # after the clip was recorded
-    before = set(get_store().iter_hashes())
-    with pytest.raises(IngestError, match="assigned to no one at 2026-11-20T14:00:00"):
-        ingest_file(clips["good"], officer_number=None, device_serial="CAM-1")
-    assert set(get_store().iter_hashes()) == before
-    assert not Original.objects.exists() and not CustodyEntry.objects.exists()
+    result = ingest_file(clips["good"], officer_number=None, device_serial="CAM-1")
+    recording = Recording.objects.get(pk=result.recording_id)
+    assert recording.officer.number == UNATTRIBUTED and not recording.officer.active
+    assert get_store().exists(Original.objects.get(recording=recording).sha256)
 
 
 def test_a_directory_or_a_device_file_is_refused_with_a_message(people, tmp_path) -> None:

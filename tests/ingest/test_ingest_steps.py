@@ -17,7 +17,7 @@ from overt.custody.services import Actor
 from overt.evidence.models import Category, Incident, Marker, Original, Recording
 from overt.evidence.store import HashMismatch, InsufficientSpace, get_store
 from overt.ingest import steps
-from overt.ingest.people import NoOfficer, UnknownDevice
+from overt.ingest.people import UnknownDevice
 from overt.ingest.prechecks import ImpossibleTime, UnknownCategory
 from overt.ingest.request import (
     Activation,
@@ -125,7 +125,6 @@ def test_check_request_admits_the_people_and_categories(people, tmp_path: Path) 
         ({"stopped_at": START - timedelta(seconds=1)}, ImpossibleTime, "before its start"),
         ({"markers": (Bookmark(datetime(9999, 1, 1, tzinfo=UTC), "x"),)}, ImpossibleTime, "a marker"),
         ({"device_serial": "NOPE"}, UnknownDevice, "unknown device 'NOPE'"),
-        ({"officer_number": None}, NoOfficer, "assigned to no one"),
         ({"categories": ("no-such",)}, UnknownCategory, "unknown category 'no-such'"),
     ],
 )

@@ -37,7 +37,7 @@ from .services import AccessDenied
 
 TOKEN_PREFIX = "ovt_"  # noqa: S105 (a marker, not a secret)
 TOKEN_SCOPES = frozenset(
-    {a.value for a in Action} | {Capability.READ_CUSTODY.value}
+    {a.value for a in Action} | {Capability.READ_CUSTODY.value, Capability.MANAGE_FLEET.value}
 )  # what an integration may be given; never user or token management
 
 

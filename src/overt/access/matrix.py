@@ -66,6 +66,8 @@ class Capability(StrEnum):
     SEE_ALERTS = "see-alerts"  # break-glass and lockout alerts
     MANAGE_RETENTION = "manage-retention"  # retention pages, holds, deletion
     SEE_JOBS = "see-jobs"  # the background job list, whose subjects name files and recordings
+    MANAGE_FLEET = "manage-fleet"  # cameras: register, assign, tags, profiles, attribute
+    USE_KIOSK = "use-kiosk"  # run the dock kiosk where officers check cameras out and in
 
 
 BASE_RELATIONS = (Relation.OWN, Relation.TEAM, Relation.ASSIGNED, Relation.SHARED, Relation.OTHER)
@@ -173,6 +175,12 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
         }
     ),
 }
+# Fleet (issue 18): managing cameras is the evidence team's and the admins'; a kiosk is
+# signed in as any of them or as an officer or supervisor (whose tag then names who).
+for _role in (Role.EVIDENCE_MANAGER, Role.ADMIN):
+    CAPABILITIES[_role] |= {Capability.MANAGE_FLEET, Capability.USE_KIOSK}
+for _role in (Role.OFFICER, Role.SUPERVISOR):
+    CAPABILITIES[_role] |= {Capability.USE_KIOSK}
 
 # Actions whose every use leaves its own custody entry, and which entry. `view` is the
 # justified start of watching (the review page's reason form), which also opens the

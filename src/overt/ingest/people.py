@@ -3,7 +3,9 @@ folder, tus, Axis), so a file is attributed the same whichever door it came thro
 
 The officer is, in order: the one named explicitly (a command-line option, tus
 metadata), the sidecar's, or whoever the camera was assigned to (`overt device assign`)
-at the clip's capture time. With none of these the file is refused, as tus refuses it.
+at the clip's capture time. With none of these the file is still kept (nothing off a
+camera is dropped), filed under the reserved officer UNATTRIBUTED: the fleet's
+"unattributed" worklist, where an evidence manager names the wearer.
 """
 
 from __future__ import annotations
@@ -34,7 +36,22 @@ class NoDevice(IngestError):
 
 
 class NoOfficer(IngestError):
-    """No officer was named and the device was assigned to no one at capture time."""
+    """No officer was named and the device was assigned to no one at capture time
+    Ingest no longer refuses such a file (it is filed as unattributed); the class stays for
+    the doors that name it."""
+
+
+UNATTRIBUTED = "UNATTRIBUTED"  # the officer number of footage from no one's camera
+
+
+def unattributed_officer() -> Officer:
+    """The reserved officer footage of an unassigned camera is filed under until someone
+    names the wearer (overt.fleet.unattributed); never a person, never active."""
+    officer, _ = Officer.objects.get_or_create(
+        number=UNATTRIBUTED,
+        defaults={"name": "Unattributed: camera assigned to no one", "active": False},
+    )
+    return officer
 
 
 def resolve_people(
@@ -53,15 +70,8 @@ def resolve_people(
             f"unknown device {device_serial!r}: register with `overt device add` first"
         )
     if not officer_number:
-        when = capture_time()
-        officer = wearer(device, when)
-        if officer is None:
-            raise NoOfficer(
-                f"no officer given, and device {device.serial} was assigned to no one at "
-                f"{when.isoformat()}: pass --officer, put 'officer' in the sidecar, or "
-                "assign the device (`overt device assign`)"
-            )
-        return officer, device
+        officer = wearer(device, capture_time())
+        return officer or unattributed_officer(), device
     officer = Officer.objects.filter(number=officer_number).first()
     if officer is None:
         raise UnknownOfficer(

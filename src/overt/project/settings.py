@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "overt.redaction",
     "overt.retention",
     "overt.disclosure",
+    "overt.fleet",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "overt.access",

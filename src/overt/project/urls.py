@@ -8,6 +8,7 @@ urlpatterns = [
     path("metrics", ops.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("overt.disclosure.urls")),
+    path("", include("overt.fleet.urls")),
     path("api/", include("overt.api.urls")),
     path("", include("overt.access.urls")),
     path("", include("overt.api.custody_urls")),

@@ -20,6 +20,7 @@ BOTH_ENGINES = frozenset(
         "custody",
         "disclosure",
         "evidence",
+        "fleet",
         "ingest",
         "jobs",
         "media",
