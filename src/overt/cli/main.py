@@ -25,6 +25,7 @@ from .retention.deletion import deletion
 from .retention.holds import hold
 from .retention.recordings import recording
 from .retention.schedule import retention
+from .transcribe import transcribe
 from .users import user
 
 
@@ -176,6 +177,7 @@ cli.add_command(hold)
 cli.add_command(retention)
 cli.add_command(deletion)
 cli.add_command(redact)
+cli.add_command(transcribe)
 cli.add_command(user)
 cli.add_command(token)
 cli.add_command(access)

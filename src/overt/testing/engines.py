@@ -25,9 +25,11 @@ BOTH_ENGINES = frozenset(
         "jobs",
         "media",
         "ops",
+        "portal",
         "redaction",
         "retention",
         "review",
+        "transcripts",
         "uploads",
         "web",
     }
