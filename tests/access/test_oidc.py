@@ -59,7 +59,7 @@ def test_an_officer_signs_in_with_sso(client: Client, provider: Provider) -> Non
     page = client.get("/login/").content.decode()
     assert "Sign in with single sign-on" in page
     response = sso(client, provider, "/")
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302 and response["Location"] == "/home/"
     assert client.get("/").status_code == 200
     assert logins("bob") == [{"method": "oidc", "second_factor": ""}]
     assert {"GET /authorize", "POST /token", "GET /jwks", "GET /userinfo"} <= set(provider.requests)
@@ -97,7 +97,7 @@ def test_sso_still_asks_for_totp_where_the_role_needs_it(
     assert response["Location"] == "/login/totp/"
     assert client.get("/").status_code == 302  # not signed in yet
     done = client.post("/login/totp/", {"token": totp_now(device)})
-    assert done.status_code == 302 and done["Location"] == "/"
+    assert done.status_code == 302 and done["Location"] == "/home/"
     assert client.get("/").status_code == 200
     assert logins("eve") == [{"method": "oidc", "second_factor": "totp"}]
 
@@ -108,7 +108,7 @@ def test_mfa_at_the_provider_counts_as_the_second_factor(
     make_user("eve", "evidence-manager")
     provider.login_as = {"sub": "u-3", "preferred_username": "eve", "amr": ["pwd", "mfa"]}
     response = sso(client, provider)
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302 and response["Location"] == "/home/"
     assert client.get("/").status_code == 200
     assert logins("eve") == [{"method": "oidc", "second_factor": "idp"}]
 

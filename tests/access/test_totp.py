@@ -36,7 +36,7 @@ def test_enrol_then_sign_in_with_codes(client: Client, db: None) -> None:
 
     code = totp_now(device)
     ok = client.post("/login/totp/setup/", {"token": code})
-    assert ok.status_code == 302 and ok["Location"] == "/"
+    assert ok.status_code == 302 and ok["Location"] == "/home/"
     assert client.get("/").status_code == 200
     device.refresh_from_db()
     assert device.confirmed
@@ -63,7 +63,7 @@ def test_the_code_page_needs_the_password_first(client: Client, db: None) -> Non
 def test_officers_need_no_second_factor_by_default(client: Client, db: None) -> None:
     make_user("bob", "officer", officer=people()["MP1"], password=PASSWORD)
     response = client.post("/login/", {"username": "bob", "password": PASSWORD})
-    assert response["Location"] == "/"
+    assert response["Location"] == "/home/"
     assert details("login", "bob") == [{"method": "password", "second_factor": ""}]
 
 
@@ -75,7 +75,8 @@ def test_the_threshold_is_a_setting(client: Client, db: None, settings_env) -> N
     )
     settings_env(totp_required_from="admin")
     make_user("sue", "supervisor", team="Alpha", password=PASSWORD)
-    assert Client().post("/login/", {"username": "sue", "password": PASSWORD})["Location"] == "/"
+    signed = Client().post("/login/", {"username": "sue", "password": PASSWORD})
+    assert signed["Location"] == "/home/"
 
 
 def test_passwords_are_hashed_with_argon2id(db: None) -> None:

@@ -207,9 +207,9 @@ def test_session_fixation(client: Client, db: None) -> None:
 def test_no_open_redirect_on_login(client: Client, db: None, target: str) -> None:
     make_user("bob", "officer", officer=people()["MP1"], password=PASSWORD)
     response = client.post("/login/", {"username": "bob", "password": PASSWORD, "next": target})
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302 and response["Location"] == "/home/"
     again = client.get("/login/", {"next": target})  # signed in: straight on, still home
-    assert again.status_code == 302 and again["Location"] == "/"
+    assert again.status_code == 302 and again["Location"] == "/home/"
 
 
 def test_login_keeps_a_safe_next(client: Client, db: None) -> None:

@@ -31,7 +31,8 @@ def sign_in_page(page, base_url: str, username: str, device=None) -> None:  # ty
     if device is not None:
         page.get_by_role("textbox", name="Code").fill(totp_now(device))
         page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(f"{base_url}/home/")  # each role's home page is the landing page
+    page.goto(f"{base_url}/")  # the library, where these tests start
 
 
 def ingest(

@@ -175,7 +175,7 @@ def test_log_in_and_out(client: Client, django_user_model) -> None:
     refused = client.post("/login/", {"username": "bob", "password": "wrong"})
     assert refused.status_code == 200 and 'role="alert"' in refused.content.decode()
     response = client.post("/login/", {"username": "bob", "password": "correct horse battery"})
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302 and response["Location"] == "/home/"
     assert client.get("/").status_code == 200
     assert client.get("/logout/").status_code == 405  # logging out takes a POST
     assert client.post("/logout/").status_code == 302

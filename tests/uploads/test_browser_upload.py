@@ -83,7 +83,7 @@ def test_sessions_need_the_permission_and_the_same_origin(server, page, people) 
     page.get_by_label("Username").fill("viewer")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server}/")
+    page.wait_for_url(f"{server}/home/")
     response = page.goto(f"{server}/uploads/new/")
     assert response.status == 403
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}

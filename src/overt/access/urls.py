@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import oidc
-from .views import oversight, recording_access, signin
+from .views import oversight, people, recording_access, signin
 
 urlpatterns = [
     path("login/", signin.login_view, name="login"),
@@ -35,5 +35,15 @@ urlpatterns = [
         "access/post-incident/<int:procedure_id>/release",
         oversight.post_incident_release,
         name="access-post-incident-release",
+    ),
+    path("access/users/", people.users_page, name="access-users"),
+    path(
+        "access/users/<int:user_id>/<str:action>",
+        people.user_action,
+        name="access-user-action",
+    ),
+    path("access/tokens/", people.tokens_page, name="access-tokens"),
+    path(
+        "access/tokens/<int:token_id>/revoke", people.token_revoke, name="access-token-revoke"
     ),
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("overt.portal.urls")),
     path("", include("overt.disclosure.urls")),
     path("", include("overt.fleet.urls")),
     path("api/", include("overt.api.urls")),

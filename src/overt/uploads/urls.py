@@ -1,9 +1,13 @@
 from django.urls import path, re_path
 
-from . import swift_views, views
+from . import device_views, swift_views, views
 
 urlpatterns = [
     path("uploads/new/", views.upload_page, name="upload-new"),
+    path("devices/tokens/", device_views.device_tokens_page, name="device-tokens"),
+    path(
+        "devices/tokens/revoke", device_views.device_tokens_revoke, name="device-tokens-revoke"
+    ),
     path("auth/v1.0", swift_views.auth_v1, name="axis-auth"),
     re_path(r"^swift/v1/(?P<account>[^/]+)/?$", swift_views.account, name="swift-account"),
     re_path(

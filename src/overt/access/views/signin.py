@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,15 +38,20 @@ BAD_LOGIN = "Your username and password did not match. Please try again."
 
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """`candidate` if it is a path on this site, else the library: no open redirects.
+    """`candidate` if it is a path on this site, else the landing page (each role's home,
+    settings.LOGIN_REDIRECT_URL): no open redirects. The site root counts as no choice:
+    a sign-in that began by opening the site lands on the home page.
 
     Only absolute paths are taken: Django's redirect() reads a bare word ("abc") as a URL
     name to reverse, which raised (a 500) for anything that is not one."""
+    landing = str(settings.LOGIN_REDIRECT_URL)
+    if candidate == "/":
+        return landing
     if candidate and candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return "/"
+    return landing
 
 
 @sensitive_post_parameters("password")
