@@ -393,6 +393,35 @@ class OvertSettings(BaseModel):
         title="Break-glass access time",
         description="How long an emergency (break-glass) opening of a recording lasts.",
     )
+    public_url: str = Field(
+        "http://localhost:8000",
+        title="Public address",
+        description="The address outside recipients use: the links of shares start with it.",
+    )
+    smtp_url: str = Field(
+        "",
+        title="Mail server for share codes",
+        description=(
+            "Empty: share codes are shown to the sharer only. smtp://host:port (or "
+            "smtp+starttls://user:password@host:port) sends each new share's code to its "
+            "recipient's address."
+        ),
+    )
+    mail_from: str = Field(
+        "overt@localhost",
+        title="Sender address",
+        description="The From address of the mail overt sends (share codes).",
+    )
+    share_code_max_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        title="Wrong share codes allowed",
+        description=(
+            "Wrong codes for one share, or from one client address, within the lockout "
+            "window (OVERT_LOGIN_LOCKOUT_SECONDS) before further tries are refused (429)."
+        ),
+    )
     oidc_client_id: str = Field(
         "",
         title="SSO client id",

@@ -34,7 +34,9 @@ RELATION_TEXT = {
     Relation.TEAM: "filmed by an officer of the user's team",
     Relation.ASSIGNED: "the user is assigned to it, or to its incident",
     Relation.SHARED: "shared with the user; the share has not expired or been revoked",
-    Relation.OTHER: "none of the four above",
+    Relation.CASE: "an item of a case the user is on (officer in charge, disclosure officer, "
+    "member, or given it until an expiry that has not passed)",
+    Relation.OTHER: "none of the five above",
     Relation.LOCKED: "its incident is under post-incident procedure, the user's officer is "
     "one of the involved officers, and the Post Incident Manager has not released it",
     Relation.RESTRICTED: "marked restricted or confidential, and neither the user nor "

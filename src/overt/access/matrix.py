@@ -6,7 +6,7 @@ through the web pages and the API.
 
 A user has exactly one role. A recording stands in one or more *relations* to a user:
 
-- base relations, which grant: own, team, assigned, shared, other;
+- base relations, which grant: own, team, assigned, shared, case, other;
 - modifiers, which only take away: post-incident-locked (only ever for a user linked to an
   involved officer, so only for the roles in ROLES_WITH_OFFICER) and restricted;
 - break-glass, an emergency grant that overrides `restricted` but never a post-incident lock.
@@ -49,6 +49,7 @@ class Relation(StrEnum):
     TEAM = "team"  # filmed by an officer of the user's team
     ASSIGNED = "assigned"  # the user is assigned to it, or to its incident
     SHARED = "shared"  # shared with the user, unexpired and unrevoked
+    CASE = "case"  # an item of a case the user is on (overt.cases), unexpired
     OTHER = "other"  # none of the above
     LOCKED = "post-incident-locked"  # the user's officer is involved; not yet released
     RESTRICTED = "restricted"  # an access class that does not name the user or their role
@@ -66,11 +67,20 @@ class Capability(StrEnum):
     SEE_ALERTS = "see-alerts"  # break-glass and lockout alerts
     MANAGE_RETENTION = "manage-retention"  # retention pages, holds, deletion
     SEE_JOBS = "see-jobs"  # the background job list, whose subjects name files and recordings
+    MANAGE_CASES = "manage-cases"  # open cases, add and remove items, put people on a case
+    SHARE_OUTSIDE = "share-outside"  # share footage with people who have no overt account
     MANAGE_FLEET = "manage-fleet"  # cameras: register, assign, tags, profiles, attribute
     USE_KIOSK = "use-kiosk"  # run the dock kiosk where officers check cameras out and in
 
 
-BASE_RELATIONS = (Relation.OWN, Relation.TEAM, Relation.ASSIGNED, Relation.SHARED, Relation.OTHER)
+BASE_RELATIONS = (
+    Relation.OWN,
+    Relation.TEAM,
+    Relation.ASSIGNED,
+    Relation.SHARED,
+    Relation.CASE,
+    Relation.OTHER,
+)
 MODIFIERS = (Relation.LOCKED, Relation.RESTRICTED)
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -114,11 +124,13 @@ WATCH = "list view stream"
 RECORDING_RULES: dict[Role, dict[Relation, frozenset[Action]]] = {
     Role.OFFICER: {
         Relation.OWN: _a(WATCH),
+        Relation.CASE: _a(WATCH),
         Relation.LOCKED: _a("list"),
     },
     Role.SUPERVISOR: {
         Relation.OWN: _a(WATCH),
         Relation.TEAM: _a(WATCH + " edit"),
+        Relation.CASE: _a(WATCH + " edit"),
         Relation.LOCKED: _a("list"),
         Relation.BREAK_GLASS: _a(WATCH),
     },
@@ -127,21 +139,25 @@ RECORDING_RULES: dict[Role, dict[Relation, frozenset[Action]]] = {
         Relation.TEAM: _a(ALL),
         Relation.ASSIGNED: _a(ALL),
         Relation.SHARED: _a(ALL),
+        Relation.CASE: _a(ALL),
         Relation.OTHER: _a(ALL),
         Relation.BREAK_GLASS: _a(WATCH),
     },
     Role.INVESTIGATOR: {
         Relation.ASSIGNED: _a(WATCH + " download export edit audit"),
+        Relation.CASE: _a(WATCH + " download export edit audit"),
         Relation.BREAK_GLASS: _a(WATCH),
     },
     Role.PROSECUTOR: {
         Relation.SHARED: _a(WATCH + " download audit"),
+        Relation.CASE: _a(WATCH + " download audit"),
     },
     Role.AUDITOR: {
         Relation.OWN: _a("audit"),
         Relation.TEAM: _a("audit"),
         Relation.ASSIGNED: _a("audit"),
         Relation.SHARED: _a("audit"),
+        Relation.CASE: _a("audit"),
         Relation.OTHER: _a("audit"),
         # Oversight reaches restricted and confidential footage's custody too (never the
         # footage); each read is logged (overt.access.custody_reads).
@@ -161,9 +177,11 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.SEE_ALERTS,
             Capability.MANAGE_RETENTION,
             Capability.SEE_JOBS,
+            Capability.MANAGE_CASES,
+            Capability.SHARE_OUTSIDE,
         }
     ),
-    Role.INVESTIGATOR: frozenset({Capability.BREAK_GLASS}),
+    Role.INVESTIGATOR: frozenset({Capability.BREAK_GLASS, Capability.MANAGE_CASES}),
     Role.PROSECUTOR: frozenset(),
     Role.AUDITOR: frozenset({Capability.READ_CUSTODY, Capability.SEE_ALERTS}),
     Role.ADMIN: frozenset(

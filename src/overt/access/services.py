@@ -11,7 +11,7 @@ log (`access-refused`), so a post-incident lock's refused attempts are on the re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -65,6 +65,26 @@ def role_of(user: User | None) -> Role | None:
 
 # --- relations --------------------------------------------------------------------------
 
+# The `case` relation is kept by overt.cases, a later stage that this one may not import:
+# at start-up it registers the function that answers "which recordings (of these) are
+# items of a case the user is on now" (user id, one recording id or None for all).
+CaseRecordings = Callable[[int, int | None], frozenset[int]]
+_case_recordings: list[CaseRecordings] = []
+
+
+def register_case_recordings(source: CaseRecordings) -> None:
+    """Called once by overt.cases' AppConfig.ready()."""
+    if source not in _case_recordings:
+        _case_recordings.append(source)
+
+
+def _on_case(user_id: int, recording_id: int | None) -> frozenset[int]:
+    found: frozenset[int] = frozenset()
+    for source in _case_recordings:
+        found |= source(user_id, recording_id)
+    return found
+
+
 
 @dataclass(frozen=True)
 class _Sets:
@@ -73,6 +93,7 @@ class _Sets:
     assigned_recordings: frozenset[int]
     assigned_incidents: frozenset[int]
     shared: frozenset[int]
+    case: frozenset[int]
     restricted: frozenset[int]
     locked_incidents: frozenset[int]
     glass: frozenset[int]
@@ -113,6 +134,7 @@ def _sets(who: Standing, recording_id: int | None = None) -> _Sets:
                 "recording_id", flat=True
             )
         ),
+        case=_on_case(who.user_id, recording_id),
         restricted=frozenset(narrow(restricted).values_list("recording_id", flat=True)),
         locked_incidents=locked,
         glass=frozenset(
@@ -135,6 +157,8 @@ def _relations(who: Standing, recording: Recording, sets: _Sets) -> frozenset[Re
         found.add(Relation.ASSIGNED)
     if recording.pk in sets.shared:
         found.add(Relation.SHARED)
+    if recording.pk in sets.case:
+        found.add(Relation.CASE)
     if not found:
         found.add(Relation.OTHER)
     if recording.pk in sets.restricted:
@@ -304,6 +328,7 @@ def _base_q(who: Standing, action: Action, sets: _Sets) -> Q | None:
             ]
         ),
         Relation.SHARED: Q(pk__in=sets.shared) if sets.shared else None,
+        Relation.CASE: Q(pk__in=sets.case) if sets.case else None,
     }
     granting = [r for r in BASE_RELATIONS if action in cell(who.role, r)]
     if Relation.OTHER in granting:

@@ -45,6 +45,14 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
         "someone opened a recording they may not normally see, in an emergency, with a reason"
         " (evidence managers are alerted)"
     ),
+    "case-change": (
+        "a case is opened or closed, an item is added to or removed from it, or marked (or "
+        "no longer marked) do-not-disclose"
+    ),
+    "share-refused": (
+        "an outside recipient's link was refused: a wrong or rate-limited code, or a share "
+        "that is revoked or expired, or an item that was removed or purged"
+    ),
     "config-change": "an instance setting changes",
     "verify": "`overt verify` or the scrub job ran (with its result)",
 }

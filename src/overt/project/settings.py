@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "overt.redaction",
     "overt.retention",
     "overt.disclosure",
+    "overt.cases",
     "overt.fleet",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -17,6 +17,7 @@ BOTH_ENGINES = frozenset(
     {
         "access",
         "api",
+        "cases",
         "custody",
         "disclosure",
         "evidence",

@@ -1,0 +1,313 @@
+"""The API for cases and shares. The views read the request and shape the answer; the
+rules, the checks and the custody entries are the services' (overt.cases.services, items,
+sharing, receipts, bundle), whose domain errors become problem+json by the one mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http.response import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from overt import errors
+from overt.web.client_address import client_of
+from overt.web.problems import ProblemSerializer
+
+from . import bundle, items, receipts, services, sharing
+from .models import Case, CaseItem, CaseMember, ExternalShare
+from .web import zip_response
+
+PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
+ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
+
+
+class CaseItemSerializer(serializers.ModelSerializer[CaseItem]):
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+
+    class Meta:
+        model = CaseItem
+        fields = [
+            "id",
+            "kind",
+            "recording",
+            "derivative",
+            "document",
+            "label",
+            "do_not_disclose",
+            "do_not_disclose_reason",
+            "added_by",
+            "added_at",
+        ]
+
+
+class CaseSerializer(serializers.ModelSerializer[Case]):
+    officer_in_charge: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    disclosure_officer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    items = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "status",
+            "officer_in_charge",
+            "disclosure_officer",
+            "created_by",
+            "created_at",
+            "closed_at",
+            "items",
+        ]
+
+    def get_items(self, case: Case) -> list[dict[str, Any]]:
+        return list(CaseItemSerializer(services.active_items(case), many=True).data)
+
+
+class CaseInSerializer(serializers.Serializer[Any]):
+    reference = serializers.CharField(max_length=64)
+    title = serializers.CharField(max_length=200)
+    officer_in_charge = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    disclosure_officer = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class CaseList(APIView):
+    @extend_schema(tags=["cases"], responses={200: CaseSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """The cases you may see (every case, for evidence managers)."""
+        return Response(CaseSerializer(services.visible_cases(request.user)[:500], many=True).data)
+
+    @extend_schema(
+        tags=["cases"], request=CaseInSerializer, responses={201: CaseSerializer, **ERRORS}
+    )
+    def post(self, request: Request) -> Response:
+        """Open a case (custody action `case-change`); capability `manage-cases`."""
+        body = CaseInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        case = services.create_case(
+            request.user,
+            data["reference"],
+            data["title"],
+            officer_in_charge=data.get("officer_in_charge") or None,
+            disclosure_officer=data.get("disclosure_officer") or None,
+            client=client_of(request),
+        )
+        return Response(CaseSerializer(case).data, status=201)
+
+
+class CaseDetail(APIView):
+    @extend_schema(tags=["cases"], responses={200: CaseSerializer, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(CaseSerializer(services.case_for(request.user, pk)).data)
+
+
+class ItemInSerializer(serializers.Serializer[Any]):
+    recording = serializers.IntegerField(required=False, help_text="A recording's id.")
+    derivative = serializers.IntegerField(
+        required=False, help_text="Or: a clip, still or redacted copy's id."
+    )
+
+
+class CaseItems(APIView):
+    @extend_schema(
+        tags=["cases"], request=ItemInSerializer, responses={201: CaseItemSerializer, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Add a recording (its footage is held while the case is open), or a derivative."""
+        case = services.case_for(request.user, pk)
+        body = ItemInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if ("recording" in data) == ("derivative" in data):
+            raise errors.Invalid("give one of recording or derivative", field="recording")
+        if "recording" in data:
+            item = items.add_recording(
+                request.user, case, data["recording"], client=client_of(request)
+            )
+        else:
+            item = items.add_derivative(
+                request.user, case, data["derivative"], client=client_of(request)
+            )
+        return Response(CaseItemSerializer(item).data, status=201)
+
+
+class ItemEditSerializer(serializers.Serializer[Any]):
+    do_not_disclose = serializers.BooleanField(required=False)
+    remove = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseItemDetail(APIView):
+    @extend_schema(
+        tags=["cases"], request=ItemEditSerializer, responses={200: CaseItemSerializer, **ERRORS}
+    )
+    def patch(self, request: Request, pk: int, item: int) -> Response:
+        """Mark or clear do-not-disclose, or remove the item (`"remove": true`), with a reason."""
+        case = services.case_for(request.user, pk)
+        body = ItemEditSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data, client = body.validated_data, client_of(request)
+        if data["remove"]:
+            row = items.remove_item(request.user, case, item, reason=data["reason"], client=client)
+        elif "do_not_disclose" in data:
+            row = items.set_do_not_disclose(
+                request.user,
+                case,
+                item,
+                data["do_not_disclose"],
+                reason=data["reason"],
+                client=client,
+            )
+        else:
+            raise errors.Invalid("nothing to change", field="do_not_disclose")
+        return Response(CaseItemSerializer(row).data)
+
+
+class MemberInSerializer(serializers.Serializer[Any]):
+    user = serializers.CharField(max_length=150)
+    part = serializers.ChoiceField(choices=CaseMember.Part.values)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class CaseMembers(APIView):
+    @extend_schema(
+        tags=["cases"], request=MemberInSerializer, responses={201: OpenApiTypes.OBJECT, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Put someone on the case (custody action `permission-change`)."""
+        case = services.case_for(request.user, pk)
+        body = MemberInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        member = services.add_member(
+            request.user,
+            case,
+            data["user"],
+            data["part"],
+            expires_at=data.get("expires_at"),
+            client=client_of(request),
+        )
+        return Response(
+            {
+                "id": member.pk,
+                "user": data["user"],
+                "part": member.part,
+                "expires_at": member.expires_at,
+            },
+            status=201,
+        )
+
+
+class ReasonSerializer(serializers.Serializer[Any]):
+    category = serializers.CharField()
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class CaseBundle(APIView):
+    @extend_schema(
+        tags=["cases"], request=ReasonSerializer, responses={200: OpenApiTypes.BINARY, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> HttpResponseBase:
+        """The case's disclosure bundle as one streamed zip (custody action `export`)."""
+        body = request.data if isinstance(request.data, dict) else {}
+        made = bundle.case_bundle(
+            request.user,
+            pk,
+            category=body.get("category"),
+            text=body.get("text"),
+            client=client_of(request),
+        )
+        return zip_response(request, made.filename, made.chunks, made.custody_indices)
+
+
+class ShareInSerializer(serializers.Serializer[Any]):
+    case = serializers.IntegerField(required=False)
+    recording = serializers.IntegerField(required=False)
+    recipient_name = serializers.CharField(max_length=200)
+    recipient_email = serializers.EmailField()
+    recipient_organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    expires_at = serializers.DateTimeField(help_text="At most 90 days ahead.")
+    allow_download = serializers.BooleanField(default=False)
+    items = serializers.ListField(child=serializers.IntegerField(), required=False)
+    send_email = serializers.BooleanField(default=False, help_text="Mail the link and code.")
+
+
+class ShareOutSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    url = serializers.CharField()
+    code = serializers.CharField(help_text="Shown once: only its hash is kept.")
+    expires_at = serializers.DateTimeField()
+    withheld = serializers.ListField(child=serializers.CharField())
+    emailed = serializers.BooleanField()
+    mail_problem = serializers.CharField()
+
+
+class ShareList(APIView):
+    @extend_schema(
+        tags=["shares"], request=ShareInSerializer, responses={201: ShareOutSerializer, **ERRORS}
+    )
+    def post(self, request: Request) -> Response:
+        """Share a case or a recording with someone outside overt (custody action `share`)."""
+        body = ShareInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        made = sharing.create_share(
+            request.user,
+            case=d.get("case"),
+            recording=d.get("recording"),
+            recipient_name=d["recipient_name"],
+            recipient_email=d["recipient_email"],
+            recipient_organisation=d.get("recipient_organisation", ""),
+            expires_at=d["expires_at"],
+            allow_download=d["allow_download"],
+            items=d.get("items"),
+            send_mail=d["send_email"],
+            client=client_of(request),
+        )
+        return Response(
+            {
+                "id": made.share.pk,
+                "url": made.url,
+                "code": made.code,
+                "expires_at": made.share.expires_at,
+                "withheld": made.withheld,
+                "emailed": made.share.emailed,
+                "mail_problem": made.mail_problem,
+            },
+            status=201,
+        )
+
+
+class RevokeSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ShareRevoke(APIView):
+    @extend_schema(
+        tags=["shares"], request=RevokeSerializer, responses={200: OpenApiTypes.OBJECT, **ERRORS}
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        """Revoke a share: its link answers 410 at once."""
+        body = request.data if isinstance(request.data, dict) else {}
+        share = sharing.revoke_share(
+            request.user, pk, reason=str(body.get("reason") or ""), client=client_of(request)
+        )
+        return Response({"id": share.pk, "revoked_at": share.revoked_at})
+
+
+class ShareReceipt(APIView):
+    @extend_schema(tags=["shares"], responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    def get(self, request: Request, pk: str) -> Response:
+        """The share's receipt (JSON): what, with whom, by whom, what they did, with proofs."""
+        share: ExternalShare = sharing.share_for(request.user, pk)
+        return Response(receipts.receipt(share, request.user))
