@@ -13,13 +13,14 @@ from overt.conf import ConfigError, env_name, get_settings
 from overt.errors import DomainError
 
 from .axis import axis
-from .bootstrap import setup
+from .bootstrap import initialise, setup
 from .catalogue import device, officer
 from .custody import custody, verify
 from .demo import demo_data
 from .grants import access, token
 from .ingest import ingest, watch
 from .jobs import jobs
+from .migrate import migrate
 from .redact import redact
 from .retention.deletion import deletion
 from .retention.holds import hold
@@ -74,8 +75,8 @@ def config_cmd(as_json: bool) -> None:
 
 @cli.command("init")
 def init_cmd() -> None:
-    """Create (or upgrade) the instance in OVERT_HOME."""
-    setup()
+    """Create (or upgrade) the instance in OVERT_HOME (migrating, as `overt migrate`)."""
+    initialise()
     settings = get_settings()
     click.echo(f"instance ready in {settings.home_dir}")
 
@@ -168,6 +169,7 @@ cli.add_command(device)
 cli.add_command(ingest)
 cli.add_command(watch)
 cli.add_command(jobs)
+cli.add_command(migrate)
 cli.add_command(demo_data)
 cli.add_command(custody)
 cli.add_command(verify)
