@@ -26,21 +26,25 @@ from overt.media.probe import probe
 @pytest.mark.django_db(transaction=True)
 def test_ingest_makes_all_derivatives_with_provenance(people, clips, clean_queue) -> None:
     result = ingest_file(clips["good"], officer_number="MP100", device_serial="CAM-1")
-    assert Job.objects.filter(status=Job.Status.QUEUED).count() == 4
+    assert Job.objects.filter(status=Job.Status.QUEUED).count() == 5  # 4 media, 1 transcript
 
     run_worker(burst=True)
 
     jobs = list(Job.objects.all())
-    assert [(j.status, j.progress, j.attempts) for j in jobs] == [("succeeded", 1.0, 1)] * 4
+    assert [(j.status, j.progress, j.attempts) for j in jobs] == [("succeeded", 1.0, 1)] * 5
     store = get_store()
-    derivatives = {d.kind: d for d in Derivative.objects.filter(original_id=result.id)}
+    made = Derivative.objects.filter(original_id=result.id)
+    assert made.filter(kind="transcript").count() == 1  # overt.transcripts: tests/transcripts
+    derivatives = {d.kind: d for d in made.exclude(kind="transcript")}
     assert set(derivatives) == {"proxy", "poster", "sprite", "waveform"}
     for d in derivatives.values():
         assert store.rehash(d.sha256) == d.sha256
         assert d.size == store.size(d.sha256)
         assert d.generator == "overt.media" and "pyav=" in d.generator_version
     logged = CustodyEntry.objects.filter(action="derivative-create", object_sha256=result.sha256)
-    assert sorted(json.loads(e.entry)["details"]["kind"] for e in logged) == sorted(derivatives)
+    assert sorted(json.loads(e.entry)["details"]["kind"] for e in logged) == sorted(
+        [*derivatives, "transcript"]
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         proxy = Path(tmp) / "proxy.mp4"
@@ -52,7 +56,7 @@ def test_ingest_makes_all_derivatives_with_provenance(people, clips, clean_queue
     assert waveform["has_audio"] and len(waveform["peaks"]) > 50
 
     run_worker(burst=True)  # a second pass finds nothing to redo
-    assert Derivative.objects.filter(original_id=result.id).count() == 4
+    assert Derivative.objects.filter(original_id=result.id).count() == 5
 
 
 @pytest.mark.embedded_only(reason="hides the stored object by renaming its local file")
@@ -81,7 +85,7 @@ def test_failing_job_retries_then_fails_with_its_reason_and_can_run_again(people
         retry(job)
     run_worker(burst=True)
     assert set(Job.objects.values_list("status", flat=True)) == {"succeeded"}
-    assert Derivative.objects.filter(original=original).count() == 4
+    assert Derivative.objects.filter(original=original).count() == 5  # with its transcript
     waveform = Derivative.objects.get(original=original, kind="waveform")
     assert json.loads(b"".join(store.read_range(waveform.sha256)))["has_audio"] is False
 

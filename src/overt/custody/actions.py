@@ -25,6 +25,10 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
     ),
     "category-change": "an evidential category is added or removed",
     "marker-add": "a timestamped marker is added",
+    "transcript-correct": (
+        "a person corrects a transcript: a new version (its hash, the version it corrects); "
+        "the machine's text is kept"
+    ),
     "hold-set": "a legal hold is placed (retention suspended)",
     "hold-release": "a legal hold is lifted",
     "delete": "footage is marked for deletion",

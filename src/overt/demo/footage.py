@@ -84,6 +84,7 @@ def render_clip(
     world_seed: int = 0,
     rotation: int = 0,
     clock_error_s: float = 0.0,
+    speech: np.ndarray | None = None,
 ) -> ClipFacts:
     """Write a synthetic clip to `path` and return its facts.
 
@@ -93,7 +94,8 @@ def render_clip(
     `audio_events` are offsets (s) of event sounds; None means the world events for
     this clip's true wall-clock span (see `world_audio_events`). `rotation` (clockwise
     degrees) is written as a display matrix, like a camera mounted sideways. Odd
-    dimensions are encoded 4:4:4, since 4:2:0 needs even ones.
+    dimensions are encoded 4:4:4, since 4:2:0 needs even ones. `speech` (mono samples
+    at AUDIO_RATE from the clip's start; demo.speech) is mixed into the sound.
     """
     path = os.fspath(path)
     start_utc = start_utc.astimezone(UTC)
@@ -110,6 +112,9 @@ def render_clip(
         if with_audio
         else None
     )
+    if audio is not None and speech is not None:
+        n = min(len(audio), len(speech))
+        audio[:n] = np.clip(audio[:n] + speech[:n], -1.0, 1.0)
 
     with av.open(path, mode="w", format="mp4") as out:
         out.metadata["creation_time"] = start_utc.isoformat().replace("+00:00", "Z")

@@ -29,7 +29,8 @@ from overt.evidence.models import (
 from overt.ingest.services import IngestResult, ingest_file
 from overt.ingest.sidecar import parse_sidecar
 
-from .footage import render_clip, write_corrupt_clip
+from .footage import AUDIO_RATE, render_clip, write_corrupt_clip
+from .speech import speech_track
 
 OFFICERS = [
     ("MP4121", "PC Asha Patel", "Specialist Firearms Command"),
@@ -318,6 +319,7 @@ def _record(
             height=size[1],
             world_seed=seed,
             clock_error_s=clock_error_s,
+            speech=speech_track(n, c * clip_len, clip_len, AUDIO_RATE),
         )
         sidecar = {
             "schema": "overt.sidecar/1",

@@ -233,6 +233,7 @@ class Derivative(models.Model):
         REDACTED = "redacted", "redacted copy (H.264/AAC MP4, C2PA-signed)"
         CLIP = "clip", "frame-accurate clip (MP4)"
         STILL = "still", "still frame (PNG)"
+        TRANSCRIPT = "transcript", "transcript (words, times, confidences; JSON)"
 
     original = models.ForeignKey(Original, on_delete=models.PROTECT, related_name="derivatives")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -247,10 +248,11 @@ class Derivative(models.Model):
     class Meta:
         constraints = [
             # One of each kind, except redacted copies (a recording may be released more
-            # than once: press, FOI, defence), clips and stills, which reviewers make many of.
+            # than once: press, FOI, defence), clips and stills, which reviewers make many of,
+            # and transcripts (the machine's, then each person's corrected version).
             models.UniqueConstraint(
                 fields=["original", "kind"],
-                condition=~Q(kind__in=["redacted", "clip", "still"]),
+                condition=~Q(kind__in=["redacted", "clip", "still", "transcript"]),
                 name="one_derivative_per_kind",
             )
         ]

@@ -24,12 +24,14 @@ DERIVATIVE_JOBS: dict[str, str] = {
     Derivative.Kind.POSTER: "media.poster",
     Derivative.Kind.SPRITE: "media.sprite",
     Derivative.Kind.WAVEFORM: "media.waveform",
+    Derivative.Kind.TRANSCRIPT: "transcripts.transcribe",  # made by overt.transcripts.jobs
 }
 CONTENT_TYPES: dict[str, tuple[str, str]] = {
     Derivative.Kind.PROXY: ("video/mp4", ".mp4"),
     Derivative.Kind.POSTER: ("image/jpeg", ".jpg"),
     Derivative.Kind.SPRITE: ("image/jpeg", ".jpg"),
     Derivative.Kind.WAVEFORM: ("application/json", ".json"),
+    Derivative.Kind.TRANSCRIPT: ("application/json", ".json"),
 }
 PROVENANCE = Provenance(derivatives.GENERATOR, derivatives.GENERATOR_VERSION)
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "overt.uploads",
     "overt.redaction",
     "overt.retention",
+    "overt.transcripts",
     "overt.disclosure",
     "overt.cases",
     "overt.fleet",

@@ -1,0 +1,64 @@
+"""Words as search sees them (pure): one normalisation for indexing and for queries, so
+SQLite FTS5 and PostgreSQL full-text search are given the very same tokens.
+
+A token is a run of letters and digits, case-folded, accents removed ("Kowalski's" ->
+"kowalski", "s"; "MP4121" -> "mp4121"; "Café" -> "cafe"). Punctuation, quotes and every
+FTS operator character are separators, so no query can carry FTS syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"[^\W_]+")
+MAX_QUERY_TOKENS = 16
+
+
+def tokens(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in folded if not unicodedata.combining(c))
+    return _TOKEN.findall(stripped)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One thing to find: a single word (matched as a word prefix) or a quoted phrase
+    (its words in order, the last one also as a prefix)."""
+
+    words: tuple[str, ...]
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+
+def parse_terms(query: str) -> list[Term]:
+    """Words, and "quoted phrases", of a search box query; at most MAX_QUERY_TOKENS words.
+    An unbalanced quote runs to the end; an empty phrase is dropped."""
+    out: list[Term] = []
+    count = 0
+    for index, part in enumerate(query.split('"')):
+        if index % 2:  # inside quotes
+            words = tokens(part)[: MAX_QUERY_TOKENS - count]
+            if words:
+                out.append(Term(tuple(words)))
+                count += len(words)
+        else:
+            for word in tokens(part)[: MAX_QUERY_TOKENS - count]:
+                out.append(Term((word,)))
+                count += 1
+    return out
+
+
+def find(words: Sequence[str], term: Term) -> int:
+    """Index of the first of `words` (already tokens) where `term` starts, or -1."""
+    n = len(term.words)
+    for i in range(len(words) - n + 1):
+        if all(words[i + k] == term.words[k] for k in range(n - 1)) and words[i + n - 1].startswith(
+            term.words[-1]
+        ):
+            return i
+    return -1
