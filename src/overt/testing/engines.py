@@ -17,6 +17,7 @@ BOTH_ENGINES = frozenset(
     {
         "access",
         "api",
+        "camera",
         "cases",
         "custody",
         "disclosure",
