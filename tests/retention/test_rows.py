@@ -97,6 +97,9 @@ def test_rows_are_typed_and_serialise_to_the_old_json(people, purge_store, sim_c
         "retention": "delete on 2024-12-23 (Non-evidential: delete 31 days after the "
         "recording time)",
         "recoverable_until": "2025-01-08T02:00:00Z",
+        "pre_event_seconds": 0.0,
+        "capture_signature": "unsigned",
+        "capture_problems": [],
     }
     services.set_hold(review.pk, reason="legal order", actor=ACTOR, kind="legal")
     held = {r.id: r for r in services.recording_rows()}[review.pk].to_json()

@@ -105,6 +105,9 @@ class OriginalSerializer(serializers.ModelSerializer):
             "problem",
             "media_info",
             "ingested_at",
+            "capture_manifest_sha256",
+            "capture_signature",
+            "capture_problems",
             "derivatives",
             "jobs",
         ]
@@ -157,7 +160,18 @@ class RecordingSummarySerializer(serializers.ModelSerializer):
             "clips",
             "duration_s",
             "playable",
+            "pre_event_seconds",
+            "capture_signature",
+            "capture_problems",
         ]
+        extra_kwargs = {
+            "capture_signature": {
+                "help_text": "What the camera signed at the lens: verified, unsigned, broken "
+                "or gap (broken beats gap beats unsigned)."
+            },
+            "capture_problems": {"help_text": "Why the capture signature is not verified."},
+            "pre_event_seconds": {"help_text": "The real pre-event buffer before trigger on."},
+        }
 
     def get_clips(self, recording: Recording) -> int:
         return len(recording.originals.all())
@@ -186,7 +200,7 @@ class RecordingDetailSerializer(RecordingSummarySerializer):
             *RecordingSummarySerializer.Meta.fields,
             "trigger_on_reason",
             "trigger_off_reason",
-            "pre_event_seconds",
+            "clock_offset_s",
             "start_latitude",
             "start_longitude",
             "gps_track",

@@ -130,14 +130,82 @@ def device_token(serial: str, dock: bool) -> None:
 @device.command("revoke")
 @click.argument("serial")
 def device_revoke(serial: str) -> None:
-    """Revoke every upload token of camera or dock SERIAL."""
+    """Revoke camera or dock SERIAL: its upload tokens, its signing keys (kept, to verify
+    what it signed before) and open enrolment codes end, and it may not enrol again until
+    reinstated."""
     setup()
+    from overt.uploads.enrolment import revoke_device
+
+    counts = revoke_device(serial, by=_user_actor())
+    click.echo(
+        f"device {serial} revoked: {counts['tokens']} token(s) revoked, {counts['keys']} "
+        f"key(s) retired, {counts['codes']} enrolment code(s) voided"
+    )
+
+
+@device.command("reinstate")
+@click.argument("serial")
+def device_reinstate(serial: str) -> None:
+    """Lift the revocation of SERIAL; it must enrol again (`overt device enrol`)."""
+    setup()
+    from overt.uploads.enrolment import reinstate_device
+
+    done = reinstate_device(serial, by=_user_actor())
+    click.echo(f"device {serial} " + ("reinstated" if done else "was not revoked"))
+
+
+@device.command("enrol")
+@click.argument("serial")
+@click.option("--json", "as_json", is_flag=True, help='Print {"serial","code","expires_at"}.')
+def device_enrol(serial: str, as_json: bool) -> None:
+    """Print a one-time enrolment code for camera SERIAL (valid 15 minutes; a newer code
+    voids it). On the camera: `overt-camera enrol --home DIR --server URL --code CODE`."""
+    setup()
+    from overt.uploads.enrolment import issue_code
+
+    issued = issue_code(serial, by=_user_actor())
+    if as_json:
+        click.echo(json.dumps(issued.to_json()))
+        return
+    click.echo(f"enrolment code for {serial}: {issued.code}")
+    click.echo(f"valid until {issued.to_json()['expires_at']}, once")
+
+
+@device.command("keys")
+@click.argument("serial")
+@click.option("--json", "as_json", is_flag=True)
+def device_keys(serial: str, as_json: bool) -> None:
+    """List every signing key camera SERIAL has had, with when each was valid."""
+    setup()
+    from overt.errors import NotFound
+    from overt.evidence.models import Device
+    from overt.ingest.models import DeviceKey
+
+    if not Device.objects.filter(serial=serial).exists():
+        raise NotFound(f"unknown device {serial!r}")
+    rows = [
+        {
+            "key_id": k.key_id,
+            "public_key": k.public_key,
+            "valid_from": k.valid_from.isoformat(),
+            "valid_until": k.valid_until.isoformat() if k.valid_until else None,
+            "retired_because": k.retired_because,
+            "agent_version": k.agent_version,
+        }
+        for k in DeviceKey.objects.filter(device__serial=serial)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        until = row["valid_until"] or "now"
+        click.echo(f"{row['key_id']}  {row['valid_from']} .. {until}  {row['retired_because']}")
+
+
+def _user_actor() -> Actor:
+    """The operating-system account, named as the device-token commands name it."""
     import getpass
 
-    from overt.uploads.tokens import TokenError, revoke_tokens
+    from overt.custody.services import Actor
 
-    try:
-        count = revoke_tokens(serial, revoked_by=f"cli:{getpass.getuser()}")
-    except TokenError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"device {serial}: {count} token(s) revoked")
+    return Actor("user", f"cli:{getpass.getuser()}")

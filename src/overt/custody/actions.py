@@ -57,6 +57,19 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
         "an outside recipient's link was refused: a wrong or rate-limited code, or a share "
         "that is revoked or expired, or an item that was removed or purged"
     ),
+    "device-enrolment": (
+        "a camera's one-time enrolment code is issued, used (the camera's new signing key, "
+        "never the code) or refused"
+    ),
+    "device-revocation": "a camera is revoked (tokens, keys and codes end) or reinstated",
+    "capture-manifest": (
+        "a camera sends a segment's signed capture manifest (kept as received, with whether "
+        "its signature holds)"
+    ),
+    "capture-verdict": (
+        "a recording's capture signature changes as its segments and manifests arrive (one "
+        "entry for each of its originals, with the problems)"
+    ),
     "config-change": "an instance setting changes",
     "verify": "`overt verify` or the scrub job ran (with its result)",
 }

@@ -89,6 +89,10 @@ class IngestRequest:
     # again (issue 11 item 9). `received_sha256` was hashed as its bytes arrived.
     adopt: bool = False
     received_sha256: str | None = None
+    # An overt camera agent's segment (issue 13): the SHA-256 of its signed manifest and
+    # the device's id for the activation, which joins its segments into one Recording.
+    capture_manifest: str | None = None
+    capture_recording: str | None = None
 
     def __post_init__(self) -> None:
         if self.declared_sha256:  # a hash may be written in capitals; the store's are not

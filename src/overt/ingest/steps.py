@@ -32,6 +32,7 @@ from overt.media.pipeline import schedule_derivatives
 from overt.media.probe import VideoInfo, probe
 from overt.metrics import BYTES_INGESTED, ORIGINALS_INGESTED
 
+from . import capture as capture_rules
 from . import prechecks
 from .people import IngestError
 from .request import IngestRequest, IngestResult
@@ -58,6 +59,8 @@ class IngestContext:
     info: VideoInfo | None = None  # the stored bytes, probed
     original: Original | None = None
     result: IngestResult | None = None  # set by a step that ends the request early
+    capture: dict[str, object] | None = None  # a camera agent's segment: its verdict
+    capture_change: capture_rules.Change | None = None
 
     def delivery(self) -> dict[str, object]:
         """Who delivered what, through which door: the custody entry's details."""
@@ -200,7 +203,11 @@ def record_custody(ctx: IngestContext) -> None:
         "ingest",
         ctx.actor,
         Subject(original.sha256, {"original": original.pk, "recording": original.recording_id}),
-        details={**ctx.delivery(), "playable": ctx.info.playable},
+        details={
+            **ctx.delivery(),
+            "playable": ctx.info.playable,
+            **({"capture": ctx.capture} if ctx.capture else {}),
+        },
     )
 
 
@@ -245,7 +252,14 @@ PREPARE: tuple[Step, ...] = (
     find_duplicate,
     probe_stored,
 )
-RECORD: tuple[Step, ...] = (catalogue, record_custody, categorise, schedule_jobs)
+RECORD: tuple[Step, ...] = (
+    catalogue,
+    capture_rules.verify_step,
+    record_custody,
+    capture_rules.change_step,
+    categorise,
+    schedule_jobs,
+)
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -308,6 +322,10 @@ def recording_for(
     Only an activation identifies one; a file without is its own recording."""
     assert ctx.admitted is not None
     officer, device = ctx.admitted.officer, ctx.admitted.device
+    if ctx.request.capture_recording:  # a camera agent's segment: one recording per id
+        return capture_rules.recording_for(
+            device, officer, ctx.request.capture_recording, started_at, stopped_at
+        )
     meta = ctx.request.activation
     trigger_on = meta.trigger_on_at if meta else started_at
     recording = (

@@ -117,6 +117,10 @@ class RecordingRow:
     at_expiry: str  # delete, review or keep
     retention: str
     recoverable_until: datetime | None
+    # What the camera signed at the lens (issue 13), and the real pre-event length.
+    pre_event_seconds: float = 0.0
+    capture_signature: str = "unsigned"
+    capture_problems: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return _row_json(self)
@@ -279,6 +283,9 @@ def recording_rows(
                 at_expiry=r.at_expiry,
                 retention=r.explain(),
                 recoverable_until=d.purge_after if d else None,
+                pre_event_seconds=rec.pre_event_seconds,
+                capture_signature=rec.capture_signature,
+                capture_problems=tuple(rec.capture_problems),
             )
         )
     return rows

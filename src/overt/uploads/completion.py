@@ -135,6 +135,8 @@ def _request(upload: Upload, sha256: str) -> IngestRequest:
         source=Original.Source.UPLOAD,
         adopt=True,
         received_sha256=sha256,
+        capture_manifest=upload.metadata.get("capture-manifest"),
+        capture_recording=(upload.metadata.get("capture-recording") or "").strip() or None,
     )
 
 

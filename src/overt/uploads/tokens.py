@@ -30,13 +30,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(serial: str, *, dock: bool, created_by: str) -> str:
-    """Make a new token for device SERIAL (revoking its earlier ones); return it."""
+def issue_token(serial: str, *, dock: bool, created_by: str, actor: Actor | None = None) -> str:
+    """Make a new token for device SERIAL (revoking its earlier ones); return it.
+    `actor`: who asked, when not the user `created_by` (a camera enrolling itself)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         device = Device.objects.filter(serial=serial).first()
         if device is None:
             raise TokenError(f"unknown device {serial!r}: register it with `overt device add`")
+        if device.revoked_at is not None:
+            raise TokenError(f"device {serial!r} is revoked (`overt device reinstate` it first)")
         revoked = _revoke(device)
         DeviceToken.objects.create(
             device=device,
@@ -47,7 +50,7 @@ def issue_token(serial: str, *, dock: bool, created_by: str) -> str:
         )
         record(
             "permission-change",
-            Actor("user", created_by),
+            actor or Actor("user", created_by),
             Subject("", {"device": device.serial}),
             details={
                 "what": "device upload token issued",
@@ -111,7 +114,7 @@ def device_for_token(token: str) -> Principal | None:
     digest = hash_token(token)
     row = (
         DeviceToken.objects.select_related("device")
-        .filter(token_hash=digest, revoked_at__isnull=True)
+        .filter(token_hash=digest, revoked_at__isnull=True, device__revoked_at__isnull=True)
         .first()
     )
     # The lookup is by hash, so timing says nothing about the token; compare anyway.

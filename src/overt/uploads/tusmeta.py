@@ -30,6 +30,8 @@ KNOWN_KEYS = {
     "sha256": "the SHA-256 of the whole file, 64 hex digits",
     "started_at": "when the clip started, RFC 3339 with a time zone (2000 .. now + 1 day)",
     "stopped_at": "when the clip stopped, RFC 3339 with a time zone (2000 .. now + 1 day)",
+    "capture-manifest": "an overt camera segment's signed manifest: its SHA-256, 64 hex digits",
+    "capture-recording": "an overt camera's id for the recording the segment belongs to",
 }
 
 
@@ -70,6 +72,12 @@ def parse_metadata(header: str | None) -> ClipMetadata:
         sha256 = sha256.strip().lower()
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
             raise Invalid("Upload-Metadata sha256 must be 64 hex digits")
+    manifest = values.get("capture-manifest")
+    if manifest is not None and not re.fullmatch(r"[0-9a-f]{64}", manifest):
+        raise Invalid("Upload-Metadata capture-manifest must be 64 lowercase hex digits")
+    if manifest is not None and "capture-recording" not in values:
+        raise Invalid("Upload-Metadata capture-manifest needs capture-recording too")
+    _short(values, "capture-recording", 64)
     started = _time(values, "started_at")
     stopped = _time(values, "stopped_at")
     if started and stopped and stopped < started:
