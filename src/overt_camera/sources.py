@@ -11,6 +11,7 @@ streams the recorder copies into each segment (`video_template`, `audio_template
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -123,11 +124,56 @@ class DemuxSource:
         self._container.close()
 
 
+class AlsaMicrophone:
+    """A microphone through ALSA, encoded to AAC in its own thread; packets wait in a
+    queue for the video source to interleave them."""
+
+    def __init__(self, device: str) -> None:
+        try:
+            self._container = av.open(device, format="alsa")
+        except av.FFmpegError as exc:
+            raise SourceError(f"alsa:{device}: {exc}") from exc
+        self._encoder = Encoder.aac()
+        self.template = self._encoder.stream
+        self._resampler = av.AudioResampler(format="fltp", layout="mono", rate=48000)
+        self._queue: queue.Queue[Packet] = queue.Queue(maxsize=2000)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="alsa", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        samples = 0
+        try:
+            for frame in self._container.decode(audio=0):
+                if self._stop.is_set():
+                    return
+                wall = time.time()
+                for chunk in self._resampler.resample(frame):
+                    chunk.pts = samples
+                    samples += chunk.samples
+                    for packet in self._encoder.encode(chunk, wall):
+                        self._queue.put(packet, timeout=5)
+        except (av.FFmpegError, OSError, queue.Full):
+            return  # the video goes on; the gap in sound is in the file for all to see
+
+    def drain(self) -> Iterator[Packet]:
+        while True:
+            try:
+                yield self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._container.close()
+        self._encoder.close()
+
+
 class V4l2Source:
-    """Raw frames from a V4L2 camera, encoded to H.264 with a keyframe per fragment."""
+    """Raw frames from a V4L2 camera, encoded to H.264 with a keyframe per fragment; sound
+    from an ALSA microphone where `audio_source` names one."""
 
     copied = False
-    audio_template = None
 
     def __init__(self, device: str, config: AgentConfig) -> None:
         self.name = f"v4l2:{device}"
@@ -142,6 +188,12 @@ class V4l2Source:
             width, height, config.fps, config.bitrate_kbps, config.keyframe_seconds
         )
         self.video_template = self._encoder.stream
+        self._microphone: AlsaMicrophone | None = None
+        if config.audio_source:
+            if not config.audio_source.startswith("alsa:"):
+                raise SourceError(f"audio_source {config.audio_source!r} is not alsa:DEVICE")
+            self._microphone = AlsaMicrophone(config.audio_source[5:])
+        self.audio_template = self._microphone.template if self._microphone else None
 
     def packets(self, stop: threading.Event) -> Iterator[Packet]:
         began: float | None = None
@@ -157,7 +209,11 @@ class V4l2Source:
             scaled = frame.reformat(width=self._width, height=self._height, format="yuv420p")
             scaled.pts = index
             yield from self._encoder.encode(scaled, wall)
+            if self._microphone is not None:
+                yield from self._microphone.drain()
 
     def close(self) -> None:
         self._container.close()
         self._encoder.close()
+        if self._microphone is not None:
+            self._microphone.close()
