@@ -487,6 +487,69 @@ class OvertSettings(BaseModel):
         title="Audio redaction margin",
         description="Seconds added before and after each word chosen for muting or bleeping.",
     )
+    oversight_activation_grace_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        title="Activation grace",
+        description="Seconds after an officer's arrival within which the camera (its "
+        "pre-event buffer included) counts as on from the outset; later is 'late'.",
+    )
+    oversight_early_stop_grace_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        title="Early-stop grace",
+        description="Seconds before an officer's departure within which stopping still counts "
+        "as recording to the end; earlier is 'early-stop'.",
+    )
+    oversight_gap_tolerance_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        title="Gap tolerance",
+        description="Unfilmed stretches inside an attendance up to this long are not 'gaps' "
+        "(a camera restarted between two clips).",
+    )
+    oversight_match_window_s: float = Field(
+        900.0,
+        ge=0,
+        le=86400,
+        title="Footage match window",
+        description="Seconds before arrival and after departure in which a recording of the "
+        "officer still belongs to the attendance (or a complaint's time).",
+    )
+    oversight_place_radius_m: float = Field(
+        1000.0,
+        gt=0,
+        le=100000,
+        title="Footage match radius",
+        description="Where both the deployment and a recording have a place (its start or "
+        "GNSS track), recordings farther than this many metres do not match.",
+    )
+    oversight_report_min_count: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        title="Transparency report suppression threshold",
+        description="Counts from 1 to one below this are published as '<N' (and the rates "
+        "made from them withheld), so that no small group of people can be singled out.",
+    )
+    oversight_review_sample_size: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        title="Supervisor review sample size",
+        description="Recordings drawn per team per week for supervisor review.",
+    )
+    oversight_review_priority_weight: float = Field(
+        4.0,
+        ge=1,
+        le=1000,
+        title="Supervisor review priority weight",
+        description="Weight added for each of use of force, a complaint, a late activation "
+        "and a flagged keyword to a recording's base weight of 1 in the weekly draw.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", title="Log level", description="Python logging level for overt's own loggers."
     )

@@ -67,6 +67,11 @@ class Capability(StrEnum):
     SEE_ALERTS = "see-alerts"  # break-glass and lockout alerts
     MANAGE_RETENTION = "manage-retention"  # retention pages, holds, deletion
     SEE_JOBS = "see-jobs"  # the background job list, whose subjects name files and recordings
+    SEE_OVERSIGHT = "see-oversight"  # compliance dashboards and figures, drill-down within access
+    IMPORT_DEPLOYMENTS = "import-deployments"  # import CAD deployments (file, API)
+    MANAGE_COMPLAINTS = "manage-complaints"  # register complaints, link footage (holds), close
+    SUPERVISOR_REVIEW = "supervisor-review"  # draw the weekly sample, record review outcomes
+    PUBLISH_REPORTS = "publish-reports"  # make the signed public transparency report
     MANAGE_CASES = "manage-cases"  # open cases, add and remove items, put people on a case
     SHARE_OUTSIDE = "share-outside"  # share footage with people who have no overt account
     MANAGE_FLEET = "manage-fleet"  # cameras: register, assign, tags, profiles, attribute
@@ -168,7 +173,9 @@ RECORDING_RULES: dict[Role, dict[Relation, frozenset[Action]]] = {
 
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.OFFICER: frozenset(),
-    Role.SUPERVISOR: frozenset({Capability.BREAK_GLASS}),
+    Role.SUPERVISOR: frozenset(
+        {Capability.BREAK_GLASS, Capability.SEE_OVERSIGHT, Capability.SUPERVISOR_REVIEW}
+    ),
     Role.EVIDENCE_MANAGER: frozenset(
         {
             Capability.MANAGE_ACCESS,
@@ -177,13 +184,19 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.SEE_ALERTS,
             Capability.MANAGE_RETENTION,
             Capability.SEE_JOBS,
+            Capability.SEE_OVERSIGHT,
+            Capability.IMPORT_DEPLOYMENTS,
+            Capability.MANAGE_COMPLAINTS,
+            Capability.PUBLISH_REPORTS,
             Capability.MANAGE_CASES,
             Capability.SHARE_OUTSIDE,
         }
     ),
     Role.INVESTIGATOR: frozenset({Capability.BREAK_GLASS, Capability.MANAGE_CASES}),
     Role.PROSECUTOR: frozenset(),
-    Role.AUDITOR: frozenset({Capability.READ_CUSTODY, Capability.SEE_ALERTS}),
+    Role.AUDITOR: frozenset(
+        {Capability.READ_CUSTODY, Capability.SEE_ALERTS, Capability.SEE_OVERSIGHT}
+    ),
     Role.ADMIN: frozenset(
         {
             Capability.MANAGE_USERS,

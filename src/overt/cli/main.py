@@ -20,6 +20,8 @@ from .demo import demo_data
 from .grants import access, token
 from .ingest import ingest, watch
 from .jobs import jobs
+from .oversight import deployments, oversight
+from .oversight_cases import complaint, review
 from .migrate import migrate
 from .redact import redact
 from .retention.deletion import deletion
@@ -179,6 +181,10 @@ cli.add_command(hold)
 cli.add_command(retention)
 cli.add_command(deletion)
 cli.add_command(redact)
+cli.add_command(deployments)
+cli.add_command(oversight)
+oversight.add_command(complaint)
+oversight.add_command(review)
 cli.add_command(transcribe)
 cli.add_command(user)
 cli.add_command(token)

@@ -70,6 +70,22 @@ ACTION_DESCRIPTIONS: dict[str, str] = {
         "a recording's capture signature changes as its segments and manifests arrive (one "
         "entry for each of its originals, with the problems)"
     ),
+    "deployments-import": (
+        "deployments (CAD, firearms authorisations, stop and search, use of force) are imported "
+        "or corrected; the file's SHA-256 and the references are in the details"
+    ),
+    "complaint": (
+        "a complaint is registered, footage is linked to it (placing a complaint hold) or it is "
+        "closed with its outcome (releasing the holds)"
+    ),
+    "review-draw": (
+        "a supervisor-review sample is drawn for a team and week, with its seed and weights"
+    ),
+    "review-outcome": "a supervisor records a sampled recording's review, with reason codes",
+    "transparency-report": (
+        "a public transparency report is published: the SHA-256 of its figures, signed into the "
+        "log"
+    ),
     "config-change": "an instance setting changes",
     "verify": "`overt verify` or the scrub job ran (with its result)",
 }

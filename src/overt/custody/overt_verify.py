@@ -43,6 +43,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import os
 import sys
 from typing import Any
 
@@ -574,6 +575,12 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         out.fail(f"cannot read the report {args.report}: {exc}")
         report = None
+    if report is not None and str(report.get("format", "")).startswith("overt-transparency-report"):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import overt_verify_report  # beside this file; checks a public transparency report
+
+        again = [args.report] + (["--key", args.key] if args.key else [])
+        return int(overt_verify_report.main(again))
     if report is not None:
         check_report(report, args.exhibit, args.key, out, args.previous, args.consistency)
     print()

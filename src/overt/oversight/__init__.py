@@ -1,1 +1,1 @@
-"""overt.oversight (being built)."""
+"""overt.oversight: deployments, activation compliance, supervisor review, complaints, dashboards and the signed public transparency report (docs/oversight.md)."""

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "overt.retention",
     "overt.transcripts",
     "overt.disclosure",
+    "overt.oversight",
     "overt.cases",
     "overt.fleet",
     "django_otp",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("overt.portal.urls")),
     path("", include("overt.disclosure.urls")),
+    path("", include("overt.oversight.urls")),
     path("", include("overt.cases.urls")),
     path("", include("overt.fleet.urls")),
     path("api/", include("overt.api.urls")),

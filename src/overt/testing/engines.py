@@ -26,6 +26,7 @@ BOTH_ENGINES = frozenset(
         "ingest",
         "jobs",
         "media",
+        "oversight",
         "ops",
         "portal",
         "redaction",

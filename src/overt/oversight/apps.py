@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OversightConfig(AppConfig):
+    name = "overt.oversight"
+    label = "oversight"
+    verbose_name = "Oversight: deployments, compliance, review, complaints"

@@ -1,0 +1,368 @@
+"""The deployments contract: the JSON shape outside tools send, and its CSV flattening.
+
+Pure: no Django. `parse_json` and `parse_csv` turn a file's text into `DeploymentIn`
+values, or raise `ContractError` listing every bad row and field at once (the importer
+then writes nothing). docs/oversight.md documents both forms.
+
+JSON: a list of objects, each exactly::
+
+    {"reference", "type", "borough", "team", "authorised_at", "arrived_at", "ended_at",
+     "location": {"lat", "lon"}, "officers": [{"number", "arrived_at", "departed_at"}]}
+
+CSV: one row per officer attending, deployment fields repeated on each row; columns
+CSV_COLUMNS. A deployment with no officers is one row with `officer_number` empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DEPLOYMENT_TYPES = ("armed-deployment", "cad-incident", "stop-and-search", "use-of-force")
+DEPLOYMENT_KEYS = frozenset(
+    {
+        "reference",
+        "type",
+        "borough",
+        "team",
+        "authorised_at",
+        "arrived_at",
+        "ended_at",
+        "location",
+        "officers",
+    }
+)
+OFFICER_KEYS = frozenset({"number", "arrived_at", "departed_at"})
+CSV_COLUMNS = (
+    "reference",
+    "type",
+    "borough",
+    "team",
+    "authorised_at",
+    "arrived_at",
+    "ended_at",
+    "lat",
+    "lon",
+    "officer_number",
+    "officer_arrived_at",
+    "officer_departed_at",
+)
+DEPLOYMENT_COLUMNS = CSV_COLUMNS[:9]
+MAX_ERRORS = 200  # enough to fix a file by; the count says how many there were
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: str  # "deployment 3" (JSON, counted from 1) or "row 7" (CSV line, header is 1)
+    field: str  # the field at fault, e.g. "officers[0].arrived_at" or "officer_arrived_at"
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"row": self.row, "field": self.field, "detail": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.row}, {self.field}: {self.message}"
+
+
+class ContractError(ValueError):
+    """The file breaks the contract; `errors` names each row and field."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        shown = "; ".join(str(e) for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{len(errors)} problem(s), nothing imported: {shown}{more}")
+
+
+@dataclass(frozen=True)
+class OfficerIn:
+    number: str
+    arrived_at: datetime | None
+    departed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeploymentIn:
+    reference: str
+    type: str
+    borough: str
+    team: str
+    authorised_at: datetime | None
+    arrived_at: datetime
+    ended_at: datetime
+    lat: float | None
+    lon: float | None
+    officers: tuple[OfficerIn, ...]
+    row: str = field(default="", compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's JSON form (what `parse_json` reads back to an equal value)."""
+        loc = None if self.lat is None else {"lat": self.lat, "lon": self.lon}
+        return {
+            "reference": self.reference,
+            "type": self.type,
+            "borough": self.borough,
+            "team": self.team,
+            "authorised_at": iso(self.authorised_at),
+            "arrived_at": iso(self.arrived_at),
+            "ended_at": iso(self.ended_at),
+            "location": loc,
+            "officers": [
+                {
+                    "number": o.number,
+                    "arrived_at": iso(o.arrived_at),
+                    "departed_at": iso(o.departed_at),
+                }
+                for o in self.officers
+            ],
+        }
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class _Row:
+    """Collects the errors of one deployment while its fields are read."""
+
+    def __init__(self, label: str, errors: list[RowError]) -> None:
+        self.label, self.errors = label, errors
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append(RowError(self.label, name, message))
+
+    def text(self, name: str, value: object, *, limit: int, required: bool = True) -> str:
+        if value is None or value == "":
+            if required:
+                self.fail(name, "required")
+            return ""
+        if not isinstance(value, str):
+            self.fail(name, "must be a string")
+            return ""
+        value = value.strip()
+        if len(value) > limit:
+            self.fail(name, f"longer than {limit} characters")
+        elif required and not value:
+            self.fail(name, "required")
+        elif any(c < " " for c in value):
+            self.fail(name, "holds a control character")
+        return value
+
+    def time(self, name: str, value: object, *, required: bool) -> datetime | None:
+        if value is None or value == "":
+            if required:
+                self.fail(name, "required (an RFC 3339 time in UTC)")
+            return None
+        if not isinstance(value, str):
+            self.fail(name, "must be an RFC 3339 time string")
+            return None
+        parsed = parse_time(value)
+        if parsed is None:
+            self.fail(name, f"{value[:40]!r} is not an RFC 3339 time with a UTC offset")
+        return parsed
+
+    def number(self, name: str, value: object, low: float, high: float) -> float | None:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                self.fail(name, f"{str(value)[:20]!r} is not a number")
+                return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(name, "must be a number")
+            return None
+        number = float(value)
+        if not low <= number <= high:  # also refuses NaN
+            self.fail(name, f"must be between {low:g} and {high:g}")
+            return None
+        return number
+
+
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 date-time with an offset ('Z' or ±hh:mm), in UTC; None if it is not one."""
+    text = text.strip()
+    if len(text) < 20 or text[10] not in "Tt ":
+        return None
+    if text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None  # a local time without an offset is ambiguous: refused
+    return parsed.astimezone(UTC)
+
+
+def _deployment(row: _Row, data: dict[str, Any], officers: list[OfficerIn]) -> DeploymentIn:
+    kind = row.text("type", data.get("type"), limit=32)
+    if kind and kind not in DEPLOYMENT_TYPES:
+        row.fail("type", f"{kind!r} is not one of {', '.join(DEPLOYMENT_TYPES)}")
+    authorised = row.time("authorised_at", data.get("authorised_at"), required=False)
+    arrived = row.time("arrived_at", data.get("arrived_at"), required=True)
+    ended = row.time("ended_at", data.get("ended_at"), required=True)
+    if arrived and ended and ended < arrived:
+        row.fail("ended_at", "is before arrived_at")
+    if authorised and arrived and arrived < authorised:
+        row.fail("arrived_at", "is before authorised_at")
+    lat, lon = data.get("lat"), data.get("lon")
+    if (lat is None or lat == "") != (lon is None or lon == ""):
+        row.fail("location", "needs both lat and lon, or neither")
+        lat = lon = None
+    if lat is not None and lat != "":
+        lat = row.number("location.lat", lat, -90, 90)
+        lon = row.number("location.lon", lon, -180, 180)
+    else:
+        lat = lon = None
+    seen: set[str] = set()
+    for i, officer in enumerate(officers):
+        if officer.number in seen:
+            row.fail(f"officers[{i}].number", f"{officer.number} is listed twice")
+        seen.add(officer.number)
+        start = officer.arrived_at or arrived
+        end = officer.departed_at or ended
+        if start and end and end < start:
+            row.fail(f"officers[{i}].departed_at", "is before the officer's arrival")
+    return DeploymentIn(
+        reference=row.text("reference", data.get("reference"), limit=64),
+        type=kind,
+        borough=row.text("borough", data.get("borough"), limit=100),
+        team=row.text("team", data.get("team"), limit=100),
+        authorised_at=authorised,
+        arrived_at=arrived or datetime.min.replace(tzinfo=UTC),
+        ended_at=ended or datetime.min.replace(tzinfo=UTC),
+        lat=lat,
+        lon=lon,
+        officers=tuple(officers),
+        row=row.label,
+    )
+
+
+def _officer(row: _Row, prefix: str, data: object) -> OfficerIn | None:
+    if not isinstance(data, dict):
+        row.fail(prefix, "must be an object with number, arrived_at and departed_at")
+        return None
+    for key in sorted(set(data) - OFFICER_KEYS):
+        row.fail(f"{prefix}.{key}", "unknown field")
+    return OfficerIn(
+        number=row.text(f"{prefix}.number", data.get("number"), limit=32),
+        arrived_at=row.time(f"{prefix}.arrived_at", data.get("arrived_at"), required=False),
+        departed_at=row.time(f"{prefix}.departed_at", data.get("departed_at"), required=False),
+    )
+
+
+def parse_json(text: str) -> list[DeploymentIn]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError([RowError("file", "", f"not valid JSON: {exc}")]) from None
+    if not isinstance(data, list):
+        raise ContractError([RowError("file", "", "must be a JSON list of deployments")])
+    errors: list[RowError] = []
+    out = []
+    for n, item in enumerate(data, start=1):
+        row = _Row(f"deployment {n}", errors)
+        if not isinstance(item, dict):
+            row.fail("", "must be a JSON object")
+            continue
+        for key in sorted(set(item) - DEPLOYMENT_KEYS):
+            row.fail(key, "unknown field")
+        flat = dict(item)
+        location = item.get("location")
+        if isinstance(location, dict):
+            for key in sorted(set(location) - {"lat", "lon"}):
+                row.fail(f"location.{key}", "unknown field")
+            flat["lat"], flat["lon"] = location.get("lat"), location.get("lon")
+        elif location is not None:
+            row.fail("location", 'must be {"lat": ..., "lon": ...} or null')
+        listed = item.get("officers")
+        officers: list[OfficerIn] = []
+        if not isinstance(listed, list):
+            row.fail("officers", "required: a list (empty when no officer is known)")
+        else:
+            for i, officer in enumerate(listed):
+                parsed = _officer(row, f"officers[{i}]", officer)
+                if parsed is not None:
+                    officers.append(parsed)
+        out.append(_deployment(row, flat, officers))
+    return _checked(out, errors)
+
+
+def parse_csv(text: str) -> list[DeploymentIn]:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise ContractError([RowError("row 1", "", "the file is empty: a header row is needed")])
+    header = [h.strip() for h in header]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if missing or unknown:
+        header_errors = [RowError("row 1", c, "missing column") for c in missing]
+        header_errors += [RowError("row 1", c, "unknown column") for c in unknown]
+        raise ContractError(header_errors)
+    errors: list[RowError] = []
+    groups: dict[str, tuple[str, dict[str, str], list[OfficerIn]]] = {}
+    for line, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue  # a blank line is layout, not a row
+        label = f"row {line}"
+        row = _Row(label, errors)
+        if len(values) != len(header):
+            row.fail("", f"has {len(values)} fields; the header has {len(header)}")
+            continue
+        cells = dict(zip(header, (v.strip() for v in values), strict=True))
+        reference = cells["reference"]
+        if reference not in groups:
+            groups[reference] = (label, cells, [])
+        else:
+            first_label, first, _ = groups[reference]
+            for column in DEPLOYMENT_COLUMNS:
+                if cells[column] != first[column]:
+                    row.fail(column, f"differs from {first_label} of the same reference")
+        officers = groups[reference][2]
+        if cells["officer_number"]:
+            officers.append(
+                OfficerIn(
+                    number=row.text("officer_number", cells["officer_number"], limit=32),
+                    arrived_at=row.time(
+                        "officer_arrived_at", cells["officer_arrived_at"], required=False
+                    ),
+                    departed_at=row.time(
+                        "officer_departed_at", cells["officer_departed_at"], required=False
+                    ),
+                )
+            )
+        elif cells["officer_arrived_at"] or cells["officer_departed_at"]:
+            row.fail("officer_number", "required when officer times are given")
+    out = [
+        _deployment(_Row(label, errors), cells, officers)
+        for label, cells, officers in groups.values()
+    ]
+    return _checked(out, errors)
+
+
+def _checked(out: list[DeploymentIn], errors: list[RowError]) -> list[DeploymentIn]:
+    first: dict[str, str] = {}
+    for dep in out:
+        if dep.reference and dep.reference in first:
+            errors.append(
+                RowError(dep.row, "reference", f"{dep.reference!r} is also {first[dep.reference]}")
+            )
+        first.setdefault(dep.reference, dep.row)
+    if errors:
+        raise ContractError(errors[:MAX_ERRORS] if len(errors) > MAX_ERRORS else errors)
+    return out
+
+
+def parse(text: str, name: str = "") -> list[DeploymentIn]:
+    """By the name's extension when it has one, else by the first character."""
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        return parse_csv(text)
+    if lowered.endswith(".json") or text.lstrip("\ufeff \t\r\n")[:1] == "[":
+        return parse_json(text)
+    return parse_csv(text)

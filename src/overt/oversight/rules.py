@@ -1,0 +1,156 @@
+"""Activation compliance, as pure functions (no Django): one attendance, its officer's
+recordings, the thresholds in; one verdict out. docs/oversight.md has worked examples.
+
+Times on a recording are the camera's. A recording's `clock_offset_s` is the camera's
+clock minus the server's, so its true times are its times minus the offset; its
+pre-event buffer (`pre_event_seconds`) is footage from before the trigger, so it counts
+towards recording from the outset.
+
+Statuses, first that applies: no-footage, late, early-stop, gaps, recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+STATUSES = ("recorded", "late", "early-stop", "gaps", "no-footage")
+EARTH_RADIUS_M = 6_371_000.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    activation_grace_s: float = 30.0  # on within this of arrival counts as from the outset
+    early_stop_grace_s: float = 30.0  # off within this of departure counts as to the end
+    gap_tolerance_s: float = 60.0  # uncovered stretches inside the attendance shorter: ignored
+    match_window_s: float = 900.0  # a recording this far outside the attendance may still match
+    place_radius_m: float = 1000.0  # where both have a place, farther recordings do not match
+
+
+@dataclass(frozen=True)
+class RecordingFacts:
+    id: int
+    trigger_on_at: datetime
+    trigger_off_at: datetime | None
+    pre_event_seconds: float = 0.0
+    clock_offset_s: float | None = None
+    places: tuple[tuple[float, float], ...] = ()  # (lat, lon): its start and its track
+    muted: bool = False  # no audio track, or the camera reported audio muted
+
+    def span(self) -> tuple[datetime, datetime]:
+        """When it covers, in server time: from the start of its buffer to trigger off."""
+        skew = timedelta(seconds=self.clock_offset_s or 0.0)
+        start = self.trigger_on_at - skew - timedelta(seconds=max(self.pre_event_seconds, 0.0))
+        # No trigger-off yet (still uploading): it covers only its start, never more.
+        end = (self.trigger_off_at or self.trigger_on_at) - skew
+        return start, max(start, end)
+
+
+@dataclass(frozen=True)
+class AttendanceFacts:
+    arrived_at: datetime
+    departed_at: datetime
+    place: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    activation_delay_s: float | None  # None: no footage
+    early_stop_s: float | None
+    recordings: tuple[int, ...]  # ids of the recordings matched, in time order
+    gaps: tuple[tuple[float, float], ...] = ()  # (from, to) seconds after arrival
+    muted_audio: bool = False
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine) in metres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def near(place: tuple[float, float] | None, rec: RecordingFacts, radius_m: float) -> bool:
+    """Where both have a place, some point of the recording lies within the radius."""
+    if place is None or not rec.places:
+        return True
+    return any(distance_m(place, p) <= radius_m for p in rec.places)
+
+
+def matches(
+    start: datetime,
+    end: datetime,
+    place: tuple[float, float] | None,
+    recordings: Iterable[RecordingFacts],
+    limits: Thresholds,
+) -> list[RecordingFacts]:
+    """The recordings that belong to a window: overlapping it (widened by the match
+    window) and, where both have a place, near it. Also used for complaints."""
+    margin = timedelta(seconds=limits.match_window_s)
+    lo, hi = start - margin, end + margin
+    found = []
+    for rec in recordings:
+        rec_start, rec_end = rec.span()
+        if rec_end >= lo and rec_start <= hi and near(place, rec, limits.place_radius_m):
+            found.append(rec)
+    found.sort(key=lambda r: (r.span()[0], r.id))
+    return found
+
+
+def covered(
+    spans: Sequence[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The union of the spans, clipped to [start, end], as sorted disjoint intervals."""
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in sorted((max(a, start), min(b, end)) for a, b in spans):
+        if b < a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def judge(
+    attendance: AttendanceFacts, recordings: Iterable[RecordingFacts], limits: Thresholds
+) -> Verdict:
+    """The verdict on one attendance, given the recordings of its officer."""
+    arrived, departed = attendance.arrived_at, attendance.departed_at
+    found = matches(arrived, departed, attendance.place, recordings, limits)
+    ids = tuple(r.id for r in found)
+    spans = [r.span() for r in found]
+    inside = covered(spans, arrived, departed)
+    if not found or (not inside and departed > arrived):
+        # Matched only in the margins around the attendance: nothing of it was filmed.
+        return Verdict("no-footage", None, None, ids, muted_audio=any(r.muted for r in found))
+    first = min(a for a, _ in spans)
+    last = max(b for _, b in spans)
+    delay = max(0.0, (first - arrived).total_seconds())
+    early = max(0.0, (departed - last).total_seconds())
+    gaps = []
+    for (_, b), (a, _) in itertools.pairwise(inside):
+        if (a - b).total_seconds() > limits.gap_tolerance_s:
+            gaps.append(((b - arrived).total_seconds(), (a - arrived).total_seconds()))
+    if delay > limits.activation_grace_s:
+        status = "late"
+    elif early > limits.early_stop_grace_s:
+        status = "early-stop"
+    elif gaps:
+        status = "gaps"
+    else:
+        status = "recorded"
+    return Verdict(
+        status,
+        round(delay, 3),
+        round(early, 3),
+        ids,
+        tuple(gaps),
+        any(r.muted for r in found),
+    )
