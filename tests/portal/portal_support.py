@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from django.test import Client
 
 from overt.access.matrix import Role
-from overt.evidence.models import Device, Officer, Recording
+from overt.evidence.models import Device, Officer, Original, Recording
 from overt.testing.access import make_user, sign_in
 
 START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
@@ -39,6 +39,20 @@ def recording(title: str = "Stop on Horseferry Road", officer: str = "MP1") -> R
         officer=Officer.objects.get(number=officer),
         title=title,
         trigger_on_at=START,
+    )
+
+
+def original(rec: Recording, seed: str = "a") -> Original:
+    """A catalogue row for a clip of `rec` (the report and custody pages read only rows)."""
+    import hashlib
+
+    return Original.objects.create(
+        sha256=hashlib.sha256(f"{rec.pk}{seed}".encode()).hexdigest(),
+        size=1,
+        recording=rec,
+        filename=f"clip-{rec.pk}-{seed}.mp4",
+        source=Original.Source.values[0],
+        playable=True,
     )
 
 
