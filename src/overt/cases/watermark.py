@@ -66,12 +66,17 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def text_mask(text: str, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ink, box) alpha masks, 0..1, for `text` sized to a frame `width` pixels wide."""
-    size = max(12, width // 48)
-    font = _font(size)
-    left, top, right, bottom = font.getbbox(text)
-    pad = size // 3
-    w, h = int(right - left + 2 * pad), int(bottom - top + 2 * pad)
+    """(ink, box) alpha masks, 0..1, for `text` sized to a frame `width` pixels wide: as
+    large as a 48th of the width allows, smaller when the text would not fit in 90% of it."""
+    size = max(8, width // 48)
+    while True:
+        font = _font(size)
+        left, top, right, bottom = font.getbbox(text)
+        pad = max(2, size // 3)
+        w, h = int(right - left + 2 * pad), int(bottom - top + 2 * pad)
+        if w <= width * 0.9 or size <= 6:
+            break
+        size -= 1
     ink = Image.new("L", (w, h), 0)
     ImageDraw.Draw(ink).text((pad - left, pad - top), text, font=font, fill=255)
     ink_a = np.asarray(ink, dtype=np.float32) / 255.0
@@ -101,9 +106,11 @@ def burn_luma(luma: np.ndarray, ink: np.ndarray, box: np.ndarray, t: float) -> N
         mh, mw = ink.shape
     for x, y in _places(width, height, mw, mh, t):
         region = luma[y : y + mh, x : x + mw].astype(np.float32)
-        region *= 1.0 - box  # a darkened band under the text, readable on bright scenes
-        blended = region * (1.0 - ink) + 235.0 * ink
-        luma[y : y + mh, x : x + mw] = blended.astype(np.uint8)
+        rh, rw = region.shape  # the frame's edge may cut the mark
+        ink_here, box_here = ink[:rh, :rw], box[:rh, :rw]
+        region *= 1.0 - box_here  # a darkened band under the text, readable on bright scenes
+        blended = region * (1.0 - ink_here) + 235.0 * ink_here
+        luma[y : y + rh, x : x + rw] = blended.astype(np.uint8)
 
 
 def watermarked_mp4(source: str, text: str, *, preset: str = PRESET) -> Iterator[bytes]:
