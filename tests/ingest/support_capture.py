@@ -138,3 +138,49 @@ class Camera:
             self.previous = hashlib.sha256(manifest).hexdigest()
             pieces.append(Piece(data, manifest, signature, recording_id, number))
         return pieces
+
+
+# --- database helpers (Django must be set up) --------------------------------------------
+
+
+def enrol_directly(camera: Camera, valid_from: datetime = START - timedelta(days=1)) -> Any:
+    """The camera's key as enrolment keeps it, and a principal for its device token."""
+    from overt.evidence.models import Device
+    from overt.ingest.models import DeviceKey
+    from overt.uploads.tokens import device_for_token, issue_token
+
+    DeviceKey.objects.create(
+        device=Device.objects.get(serial=camera.serial),
+        key_id=camera.key_id,
+        public_key=camera.public_key.hex(),
+        valid_from=valid_from,
+    )
+    return device_for_token(issue_token(camera.serial, dock=False, created_by="test"))
+
+
+def offload(
+    folder: Any, principal: Any, piece: Piece, *, data: bytes | None = None, post: bool = True
+) -> Any:
+    """As the agent offloads a segment: its manifest, then the file through the ingest
+    service with the capture metadata tus carries. Returns the Original."""
+    from overt.evidence.models import Original
+    from overt.ingest.request import IngestRequest
+    from overt.ingest.services import ingest
+    from overt.uploads import manifests
+
+    if post:
+        manifests.receive(principal, piece.post_body())
+    path = folder / f"{piece.recording_id}-{piece.segment}.mp4"
+    path.write_bytes(piece.data if data is None else data)
+    body = json.loads(piece.manifest)
+    result = ingest(
+        IngestRequest(
+            path=path,
+            device_serial=body["device_serial"],
+            started_at=rules.parse_time(body["started_at"]),
+            stopped_at=rules.parse_time(body["ended_at"]),
+            capture_manifest=piece.manifest_sha256,
+            capture_recording=piece.recording_id,
+        )
+    )
+    return Original.objects.get(pk=result.id)

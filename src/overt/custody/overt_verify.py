@@ -556,6 +556,20 @@ def check_report(
             )
 
 
+def _check_capture(report_path: str, out: Checker) -> None:
+    """An exhibit package's capture signatures (capture/capture.json beside custody/), by
+    overt_verify_capture.py when it is beside this file; nothing when either is absent."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(report_path)))
+    capture = os.path.join(package, "capture", "capture.json")
+    if os.path.exists(capture) and os.path.exists(os.path.join(here, "overt_verify_capture.py")):
+        sys.path.insert(0, here)
+        import overt_verify_capture
+
+        originals = os.path.join(package, "originals")
+        overt_verify_capture.check_capture(capture, originals, out.ok, out.fail)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check an overt chain-of-custody report offline.")
     parser.add_argument("report", help="the report.json file")
@@ -583,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(overt_verify_report.main(again))
     if report is not None:
         check_report(report, args.exhibit, args.key, out, args.previous, args.consistency)
+        _check_capture(args.report, out)
     print()
     if out.failures == 0:
         print(

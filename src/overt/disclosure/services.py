@@ -37,6 +37,7 @@ from overt.custody.services import Actor, Client, Subject, record
 from overt.evidence.models import Original, Recording
 from overt.evidence.store import get_store
 
+from .capture import capture_members
 from .package import Member, stream_zip
 
 PACKAGE_FORMAT = "overt-exhibit-package/1"
@@ -185,6 +186,7 @@ def export_package(
         Member.of_bytes(f"{folder}/README.txt", _readme(recording, originals).encode()),
         Member.of_bytes(f"{folder}/manifest.json", manifest),
         *report,
+        *capture_members(recording, folder, _exhibit_name),  # issue 13: signed at the lens
         *members,
     ]
     return Release(
@@ -269,6 +271,8 @@ def _readme(recording: Recording, originals: list[Original]) -> str:
         "originals/  the files exactly as they came off the camera (byte for byte);",
         "            each name starts with the first 12 hex digits of its SHA-256.",
         "custody/    the chain-of-custody report (JSON, HTML, PDF) and overt_verify.py.",
+        "capture/    (from an overt camera) each clip's signed manifest and the camera's keys;",
+        "            overt_verify.py checks them too, with overt_verify_capture.py.",
         "manifest.json  what is here, who exported it, when and why.",
         "",
         "To check an original offline (Python 3 and the 'cryptography' package):",

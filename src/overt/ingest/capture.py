@@ -83,17 +83,39 @@ def recording_for(
     return recording
 
 
-def reverify(recording: Recording) -> Change:
-    """Work the recording's capture signature out again from everything now stored, and
-    keep it on the recording and each original (and the manifests' facts on the recording)."""
-    before = recording.capture_signature
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything the verdict of one recording is worked out from, as stored now."""
+
+    serial: str
+    originals: list[Original]
+    manifests: dict[str, CaptureManifest]
+    segments: list[rules.Segment]
+    keys: list[rules.Key]
+    chain: rules.DeviceChain
+
+    def verdict(self) -> rules.Verdict:
+        return rules.verify_recording(self.serial, self.keys, self.segments, self.chain)
+
+
+def evidence_of(recording: Recording) -> Evidence:
     originals = list(recording.originals.order_by("started_at", "id"))
     named = [o.capture_manifest_sha256 for o in originals if o.capture_manifest_sha256]
     manifests = {m.sha256: m for m in CaptureManifest.objects.filter(sha256__in=named)}
     segments = [_segment(o, manifests.get(o.capture_manifest_sha256)) for o in originals]
     device = recording.device
-    chain = _chain(device, segments)
-    verdict = rules.verify_recording(device.serial, keys_of(device), segments, chain)
+    return Evidence(
+        device.serial, originals, manifests, segments, keys_of(device), _chain(device, segments)
+    )
+
+
+def reverify(recording: Recording) -> Change:
+    """Work the recording's capture signature out again from everything now stored, and
+    keep it on the recording and each original (and the manifests' facts on the recording)."""
+    before = recording.capture_signature
+    evidence = evidence_of(recording)
+    originals, manifests = evidence.originals, evidence.manifests
+    verdict = evidence.verdict()
     for original, (own, problems) in zip(originals, verdict.segments, strict=True):
         if (original.capture_signature, original.capture_problems) != (own, problems):
             original.capture_signature, original.capture_problems = own, problems

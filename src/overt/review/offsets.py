@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -112,10 +112,17 @@ def estimate_incident(
         a_audio, b_audio = load(a), load(b)
         estimate = None
         if a_audio is not None and b_audio is not None:
+            # An overt camera's clock offset from the server (issue 13) is the first
+            # estimate: the search is centred there, and the result counts from the claims.
+            shift_a, shift_b = _clock_offset(a), _clock_offset(b)
             try:
                 estimate = sync.estimate_offset(
-                    a_audio, span(a)[0].timestamp(), b_audio, span(b)[0].timestamp()
+                    a_audio,
+                    span(a)[0].timestamp() - shift_a,
+                    b_audio,
+                    span(b)[0].timestamp() - shift_b,
                 )
+                estimate = replace(estimate, offset_s=estimate.offset_s + shift_a - shift_b)
             except sync.SyncError:
                 estimate = None
         saved.append(_save_estimate(a, b, estimate))
@@ -123,6 +130,11 @@ def estimate_incident(
             for pk in [pk for pk in audio if pk not in (a.pk, b.pk)][:4]:
                 del audio[pk]
     return saved
+
+
+def _clock_offset(original: Original) -> float:
+    """The camera's clock minus the server's, as its recording last reported (0 if not)."""
+    return original.recording.clock_offset_s or 0.0
 
 
 def _save_estimate(a: Original, b: Original, estimate: sync.Estimate | None) -> SyncOffset:

@@ -152,7 +152,7 @@ def trigger_track(ctx: TimelineContext) -> Track:
             {
                 "start": ctx.clip_start(ctx.originals[0]),
                 "end": ctx.at(buffer_end),
-                "label": f"Pre-event buffer ({rec.pre_event_seconds} s)",
+                "label": f"Pre-event buffer ({rec.pre_event_seconds:g} s)",
                 "kind": "buffer",
             }
         )
