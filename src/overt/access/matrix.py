@@ -192,7 +192,8 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.SHARE_OUTSIDE,
         }
     ),
-    Role.INVESTIGATOR: frozenset({Capability.BREAK_GLASS, Capability.MANAGE_CASES}),
+    Role.INVESTIGATOR: frozenset({Capability.SEE_OVERSIGHT, Capability.MANAGE_COMPLAINTS})
+    | frozenset({Capability.BREAK_GLASS, Capability.MANAGE_CASES}),
     Role.PROSECUTOR: frozenset(),
     Role.AUDITOR: frozenset(
         {Capability.READ_CUSTODY, Capability.SEE_ALERTS, Capability.SEE_OVERSIGHT}
