@@ -34,6 +34,7 @@ from overt.metrics import BYTES_INGESTED, ORIGINALS_INGESTED
 
 from . import capture as capture_rules
 from . import prechecks
+from .locks import lock_activations_of
 from .people import IngestError
 from .request import IngestRequest, IngestResult
 from .sidecar import safe_name
@@ -322,6 +323,7 @@ def recording_for(
     Only an activation identifies one; a file without is its own recording."""
     assert ctx.admitted is not None
     officer, device = ctx.admitted.officer, ctx.admitted.device
+    lock_activations_of(device.pk)  # one recording per activation, whoever comes first
     if ctx.request.capture_recording:  # a camera agent's segment: one recording per id
         return capture_rules.recording_for(
             device, officer, ctx.request.capture_recording, started_at, stopped_at
