@@ -208,14 +208,16 @@ class CaseMembers(APIView):
         )
 
 
-class ReasonSerializer(serializers.Serializer[Any]):
+class BundleReasonSerializer(serializers.Serializer[Any]):
     category = serializers.CharField()
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
 class CaseBundle(APIView):
     @extend_schema(
-        tags=["cases"], request=ReasonSerializer, responses={200: OpenApiTypes.BINARY, **ERRORS}
+        tags=["cases"],
+        request=BundleReasonSerializer,
+        responses={200: OpenApiTypes.BINARY, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> HttpResponseBase:
         """The case's disclosure bundle as one streamed zip (custody action `export`)."""

@@ -14,6 +14,7 @@ from overt.errors import DomainError
 
 from .axis import axis
 from .bootstrap import initialise, setup
+from .cases import case, share
 from .catalogue import device, officer
 from .custody import custody, verify
 from .demo import demo_data
@@ -181,6 +182,8 @@ cli.add_command(hold)
 cli.add_command(retention)
 cli.add_command(deletion)
 cli.add_command(redact)
+cli.add_command(case)
+cli.add_command(share)
 cli.add_command(deployments)
 cli.add_command(oversight)
 oversight.add_command(complaint)
