@@ -66,7 +66,8 @@ def test_a_longer_absence_splits_the_track() -> None:
     found = moving(range(0, 60, 3))
     for gone in (21, 24, 27, 30):  # four sampled frames: more than max_missed=2
         del found[gone]
-    tracks = link(sampled(found, 60, 3), detector="centerface")
+    no_coast = TrackingSettings(coast_s=0.0)
+    tracks = link(sampled(found, 60, 3), detector="centerface", settings=no_coast)
     assert len(tracks) == 2
     first, second = tracks
     assert first.samples[-1].t == pytest.approx(18 / FPS)
@@ -80,7 +81,8 @@ def test_lead_and_trail_cover_the_frames_between_samples() -> None:
     # Sampled every 3 frames; the face is seen at 9..27, so it may have been there from
     # frame 7 (after the miss at 6) until frame 29 (before the miss at 30).
     found = moving(range(9, 30, 3))
-    track = link(sampled(found, 45, 3), detector="centerface")[0]
+    no_coast = TrackingSettings(coast_s=0.0)
+    track = link(sampled(found, 45, 3), detector="centerface", settings=no_coast)[0]
     assert track.box_at(6 / FPS) is None
     assert track.box_at(7 / FPS) is not None
     assert track.box_at(29 / FPS) is not None
@@ -177,7 +179,44 @@ def test_margin_grows_each_side_and_boxes_are_clipped_to_the_picture() -> None:
     assert clip((-0.1, 0.9, 0.2, 1.3)) == (0.0, 0.9, 0.2, 1.0)
     assert clip((1.1, 0.1, 1.2, 0.2)) is None
     track = Track(1, "face", "c", [Sample(0.0, (0.9, 0.9, 1.0, 1.0))])
-    assert boxes_at([track], 0.0, 0.3) == [((0.87, 0.87, 1.0, 1.0), "face")]
+    # A face grows into its whole head: 1.7 x the margin above, 0.8 x below.
+    [(box, label)] = boxes_at([track], 0.0, 0.3)
+    assert label == "face" and box == pytest.approx((0.87, 0.9 - 0.03 * 1.7, 1.0, 1.0))
+    plate = Track(2, "plate", "c", [Sample(0.0, (0.4, 0.4, 0.5, 0.5))])
+    [(box, _)] = boxes_at([plate], 0.0, 0.3)
+    assert box == pytest.approx((0.37, 0.37, 0.53, 0.53))
+
+
+def test_a_lost_face_coasts_at_its_velocity_and_stays_masked_for_coast_s() -> None:
+    found = moving(range(0, 30, 3))  # seen until frame 27, then never again
+    track = link(sampled(found, 90, 3), detector="c", end_t=89 / FPS)[0]
+    assert track.end_t == pytest.approx(27 / FPS + 1.0)
+    # Half a second after it was lost, it is masked where it was heading, not held.
+    got = track.box_at(27 / FPS + 0.4)
+    assert got == pytest.approx(box_at(0.1 + 0.01 * (27 + 0.4 * FPS), 0.4), abs=1e-6)
+    assert track.box_at(27 / FPS + 1.1) is None
+
+
+def test_a_face_lost_for_less_than_coast_s_is_one_track() -> None:
+    found = moving(range(0, 60, 3))
+    for gone in range(15, 36, 3):  # 0.84 s unseen
+        del found[gone]
+    tracks = link(sampled(found, 60, 3), detector="c", end_t=59 / FPS)
+    assert len(tracks) == 1
+    for i in range(60):
+        assert tracks[0].box_at(i / FPS) is not None, i
+
+
+def test_a_moving_box_is_grown_with_its_speed() -> None:
+    still = link(sampled(moving(range(0, 30, 3), vx=0.0), 30, 3), detector="c")[0]
+    fast = link(sampled(moving(range(0, 30, 3), vx=0.02), 30, 3), detector="c")[0]
+    t = 13 / FPS  # between two samples
+    assert still.cover_at(t) == pytest.approx(still.box_at(t))
+    fast_box, fast_cover = fast.box_at(t), fast.cover_at(t)
+    assert fast_box is not None and fast_cover is not None
+    grown = fast_cover[2] - fast_cover[0] - (fast_box[2] - fast_box[0])
+    assert grown > 2 * 0.02 * FPS * 0.12 * 0.99  # speed x SPEED_MARGIN_S on each side
+    assert fast_cover[1] == pytest.approx(fast_box[1])  # not moving up or down
 
 
 def test_iou() -> None:
@@ -222,7 +261,21 @@ def test_streamed_boxes_match_the_finished_tracks() -> None:
         streamed[i] = sorted(linker.boxes_at(i / FPS))
     tracks = [track for _, track in linker.finish(detector="c", end_t=119 / FPS)]
     for i in frames:
-        expected = sorted((b, t.label) for t in tracks if (b := t.box_at(i / FPS)) is not None)
+        expected = sorted((b, t.label) for t in tracks if (b := t.cover_at(i / FPS)) is not None)
         assert [label for _, label in streamed[i]] == [label for _, label in expected], i
         for (got, _), (want, _) in zip(streamed[i], expected, strict=True):
             assert got == pytest.approx(want, abs=1e-9), i
+
+
+def test_a_face_entering_at_the_edge_is_covered_before_its_first_detection() -> None:
+    # Seen from frame 30 on, its box touching the left edge, moving right.
+    found = {
+        i: [Found((0.0, 0.4, 0.02 + 0.01 * (i - 30), 0.5), 0.9, "face")] for i in range(30, 60, 3)
+    }
+    track = link(sampled(found, 60, 3), detector="c", end_t=59 / FPS)[0]
+    assert track.start_t == pytest.approx(30 / FPS - 0.5)
+    early = track.box_at(29 / FPS)
+    assert early is not None and early[0] < 0.0  # moved back out across the edge
+    # A face first seen mid-picture gets no such lead.
+    inside = link(sampled(moving(range(30, 60, 3)), 60, 3), detector="c")[0]
+    assert inside.start_t > 27 / FPS

@@ -47,6 +47,9 @@ class EvalClip:
     frames: int
     truth: list[list[FaceBox]] = field(default_factory=list)  # per frame
     times: list[float] = field(default_factory=list)  # per frame, seconds
+    # Per frame, per face (as in `truth`): band-pass energy of the face as drawn, before
+    # sensor noise (see overt.redaction.recognisability); empty where not measured.
+    detail: list[list[float]] = field(default_factory=list)
 
     @property
     def face_frames(self) -> int:

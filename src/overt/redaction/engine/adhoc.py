@@ -31,6 +31,7 @@ class Options:
     stride: int = DEFAULT_STRIDE
     detect_width: int = DEFAULT_DETECT_WIDTH
     threshold: float = DEFAULT_THRESHOLD
+    tiles: tuple[int, int] | None = None  # also look closely at one tile per sample
     faces: bool = True
     plates: bool = False
     device: str = "auto"
@@ -48,6 +49,7 @@ class Options:
             "stride": self.stride,
             "detect_width": self.detect_width,
             "threshold": self.threshold,
+            "tiles": list(self.tiles) if self.tiles else None,
             "max_height": self.max_height,
             "preset": self.preset,
             "crf": self.crf,
@@ -91,7 +93,10 @@ def build_detectors(options: Options) -> list[Detector]:
     if options.faces:
         detectors.append(
             CenterFaceDetector(
-                max_width=options.detect_width, threshold=options.threshold, device=options.device
+                max_width=options.detect_width,
+                threshold=options.threshold,
+                device=options.device,
+                tiles=options.tiles,
             )
         )
     if options.plates:

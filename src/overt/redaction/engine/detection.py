@@ -22,7 +22,7 @@ from overt.media.probe import VideoInfo
 from .box_sources import BoxSource
 from .detectors import Box, Detector, Found, Picture
 from .inputs import Progress, RedactionError, frame_time, require_playable
-from .tracking import Linker, Timeline, Track, TrackingSettings, clip, grow
+from .tracking import Linker, Timeline, Track, TrackingSettings, clip, grow_mask
 
 THUMB_HEIGHT = 96
 
@@ -233,7 +233,7 @@ class Detecting(BoxSource):
         out = list(self.extra.at(t))
         for linker in self.linkers.values():
             for box, label in linker.boxes_at(t):
-                clipped = clip(grow(box, self.margin))
+                clipped = clip(grow_mask(box, self.margin, label))
                 if clipped is not None:
                     out.append((clipped, label))
         return out

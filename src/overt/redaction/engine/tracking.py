@@ -15,10 +15,22 @@ module links those detections into tracks and decides which box covers each fram
 - **Keyframes**: a reviewer's boxes are samples too (`manual=True`); the box between
   two keyframes is their linear interpolation, and a manual keyframe replaces any
   detection at its instant.
-- **Margin**: boxes are grown by a fraction of their size on each side at render time.
+- **Entering at an edge**: a track whose first box touches the picture's edge starts
+  `edge_lead_s` earlier, its box moved back along its velocity: the face was partly in
+  the picture before the detector could see enough of it.
+- **Coasting**: a track the detector stops seeing lives on for `coast_s` seconds at its
+  predicted position (constant velocity), and is masked for all of that time: a face
+  the detector loses for a second (blur, a turn, the dark) stays covered.
+- **Speed growth**: a moving box is grown by its speed times `SPEED_MARGIN_S` on every
+  side, and by more the further it is from a detection (prediction is less sure).
+- **Margin**: boxes are grown by a fraction of their size on each side at render time;
+  a face's box grows into a whole-head mask (more above for hair, the sides for ears,
+  below for the chin).
 
 Times are seconds on the recording's timeline (zero at its first frame); boxes are
 normalised upright (x1, y1, x2, y2). Everything here is pure and deterministic.
+Over 400 lines because linking, streaming and the covering geometry must agree to the
+frame (a test checks streamed boxes against finished tracks), so they are read together.
 """
 
 from __future__ import annotations
@@ -66,6 +78,12 @@ class Track:
             return None
         return _sample_box(self.samples, self._times, t)
 
+    def cover_at(self, t: float) -> Box | None:
+        """The box to mask at t before the margin: `box_at` grown with the speed."""
+        if not self.samples or t < self.start_t - 1e-9 or t > self.end_t + 1e-9:
+            return None
+        return covering_box(self.samples, self._times, t)
+
     def with_keyframe(self, sample: Sample) -> Track:
         """A copy with a manual keyframe at sample.t (replacing a sample at that instant)."""
         kept = [s for s in self.samples if abs(s.t - sample.t) > 1e-6]
@@ -86,6 +104,8 @@ class TrackingSettings:
     min_samples: int = 1  # tracks with fewer detections are dropped
     min_score: float = 0.0  # ...as are tracks whose best score is below this
     extend: bool = True  # lead and trail out to the neighbouring sampled frames
+    coast_s: float = 1.0  # a track unseen lives on (and is masked) this long
+    edge_lead_s: float = 0.5  # a track born at the picture's edge starts this much earlier
 
 
 def link(
@@ -121,6 +141,16 @@ class _Open:
     def __post_init__(self) -> None:
         self.times = [s.t for s in self.samples]
 
+    def lead_start(self, settings: TrackingSettings) -> float:
+        """Coverage start: earlier for a face that came in across the picture's edge
+        (never more than coast_s back, so a streaming render still holds those frames)."""
+        if not settings.extend:
+            return self.samples[0].t
+        x1, y1, x2, y2 = self.samples[0].box
+        at_edge = min(x1, y1, 1 - x2, 1 - y2) <= EDGE
+        lead = min(settings.edge_lead_s, settings.coast_s * 0.8) if at_edge else 0.0
+        return max(0.0, min(self.start, self.samples[0].t - lead))
+
     def predict(self, t: float) -> Box:
         return _extrapolate(self.samples, t, backwards=False)
 
@@ -130,11 +160,13 @@ class _Open:
         self.missed = 0
         self.after = None
 
-    def end(self, end_t: float | None) -> float:
-        """Coverage end: just before the instant that first missed it (or the last frame)."""
+    def end(self, end_t: float | None, coast_s: float = 0.0) -> float:
+        """Coverage end: `coast_s` after its last detection, or just before the instant
+        that first missed it, whichever is later (never past the last frame)."""
         last = self.samples[-1].t
         if self.after is not None:
-            return max(last, self.after - (self.after - last) * 0.01)
+            end = max(last + coast_s, self.after - (self.after - last) * 0.01)
+            return min(end, max(last, end_t)) if end_t is not None else end
         return max(last, end_t) if end_t is not None else last
 
     def keep(self, settings: TrackingSettings) -> bool:
@@ -198,7 +230,7 @@ class Linker:
             track.missed += 1
             if track.after is None:
                 track.after = t
-            if track.missed > settings.max_missed:
+            if track.missed > settings.max_missed and t - track.samples[-1].t > settings.coast_s:
                 self._open.remove(track)
                 self._closed.append(track)
                 self._live_closed.append(track)
@@ -223,26 +255,29 @@ class Linker:
         """True once the boxes at time t can no longer change: enough sampled instants
         after t have been pushed that any gap over t is either filled or closed."""
         later = len(self.times) - bisect.bisect_right(self.times, t + 1e-9)
-        return later > self.settings.max_missed
+        if later <= self.settings.max_missed:
+            return False
+        return self.settings.coast_s <= 0 or self.times[-1] > t + self.settings.coast_s + 1e-9
 
     def boxes_at(self, t: float) -> list[tuple[Box, str]]:
         """Boxes at time t (ungrown), in a forward pass; call only when `ready(t)` (or
         after the last push). Matches the tracks `finish` returns, for the default
         filters (min_samples=1, min_score=0)."""
         settings = self.settings
+        coast = settings.coast_s
         self._live_closed = [
-            o for o in self._live_closed if o.end(None) >= t - 1e-9 or not settings.extend
+            o for o in self._live_closed if o.end(None, coast) >= t - 1e-9 or not settings.extend
         ]
         out = []
         for item in (*self._live_closed, *self._open):
             if not item.keep(settings):
                 continue
-            start = item.start if settings.extend else item.samples[0].t
-            end = item.end(None) if settings.extend else item.samples[-1].t
+            start = item.lead_start(settings)
+            end = item.end(None, coast) if settings.extend else item.samples[-1].t
             if item in self._open and item.after is None:
                 end = max(end, t)  # still being seen: its end is ahead
             if start - 1e-9 <= t <= end + 1e-9:
-                out.append((_sample_box(item.samples, item.times, t), item.label))
+                out.append((covering_box(item.samples, item.times, t), item.label))
         return out
 
     def finish(
@@ -260,7 +295,8 @@ class Linker:
                 continue
             track = Track(first_id + len(out), item.label, detector, list(samples))
             if settings.extend:
-                track.start_t, track.end_t = item.start, item.end(end_t)
+                track.start_t = item.lead_start(settings)
+                track.end_t = item.end(end_t, settings.coast_s)
             out.append((item.key, track))
         return out
 
@@ -288,6 +324,8 @@ def _match_quality(
 
 # --- geometry -----------------------------------------------------------------------
 
+EDGE = 0.01  # a box this close to the picture's side touches it (fraction)
+
 
 def iou(a: Box, b: Box) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
@@ -306,6 +344,31 @@ def _sample_box(samples: Sequence[Sample], times: Sequence[float], t: float) -> 
     return interpolate(samples[i - 1], samples[i], t)
 
 
+# A moving box grows on every side by its speed times this (seconds), plus half the
+# time to its nearest detection: a detector's box lags a fast face, and a prediction
+# far from any detection is less sure where the face is.
+SPEED_MARGIN_S = 0.12
+
+
+def covering_box(samples: Sequence[Sample], times: Sequence[float], t: float) -> Box:
+    """The box to mask at t: the track's box, grown with its speed."""
+    x1, y1, x2, y2 = _sample_box(samples, times, t)
+    if len(samples) < 2:
+        return (x1, y1, x2, y2)
+    i = min(max(bisect.bisect_right(times, t), 1), len(times) - 1)
+    a, b = samples[i - 1], samples[i]
+    span = b.t - a.t
+    if span <= 0:
+        return (x1, y1, x2, y2)
+    vx = abs((b.box[0] + b.box[2]) - (a.box[0] + a.box[2])) / 2 / span
+    vy = abs((b.box[1] + b.box[3]) - (a.box[1] + a.box[3])) / 2 / span
+    nearest = min(abs(t - times[i - 1]), abs(t - times[i]))
+    if t < times[0] or t > times[-1]:
+        nearest = min(abs(t - times[0]), abs(t - times[-1]))
+    reach = SPEED_MARGIN_S + 0.5 * min(nearest, 1.0)
+    return (x1 - vx * reach, y1 - vy * reach, x2 + vx * reach, y2 + vy * reach)
+
+
 def interpolate(a: Sample, b: Sample, t: float) -> Box:
     if b.t <= a.t:
         return a.box
@@ -315,7 +378,7 @@ def interpolate(a: Sample, b: Sample, t: float) -> Box:
 
 
 # Extrapolation trusts the last two samples' velocity only this far (seconds).
-_MAX_EXTRAPOLATION_S = 0.5
+_MAX_EXTRAPOLATION_S = 1.0
 
 
 def _extrapolate(samples: Sequence[Sample], t: float, *, backwards: bool) -> Box:
@@ -342,6 +405,26 @@ def grow(box: Box, margin: float) -> Box:
     return (x1 - w * margin, y1 - h * margin, x2 + w * margin, y2 + h * margin)
 
 
+# A face detector's box runs from brow to chin, cheek to cheek. The mask covers the
+# whole head: relative to the margin m on each side, 1.7 m above (hair), m at the
+# sides (ears), 0.8 m below (chin and jaw).
+HEAD_TOP, HEAD_BOTTOM = 1.7, 0.8
+
+
+def grow_mask(box: Box, margin: float, label: str) -> Box:
+    """The area masked for a box: a face grows into its whole head, others evenly."""
+    if label != "face":
+        return grow(box, margin)
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    return (
+        x1 - w * margin,
+        y1 - h * margin * HEAD_TOP,
+        x2 + w * margin,
+        y2 + h * margin * HEAD_BOTTOM,
+    )
+
+
 def clip(box: Box) -> Box | None:
     x1, y1, x2, y2 = (max(0.0, min(1.0, v)) for v in box)
     if x2 <= x1 or y2 <= y1:
@@ -361,10 +444,10 @@ def boxes_at(tracks: Iterable[Track], t: float, margin: float) -> list[tuple[Box
     """Every included box at time t, grown by `margin` and clipped to the picture."""
     out = []
     for track in tracks:
-        box = track.box_at(t)
+        box = track.cover_at(t)
         if box is None:
             continue
-        clipped = clip(grow(box, margin))
+        clipped = clip(grow_mask(box, margin, track.label))
         if clipped is not None:
             out.append((clipped, track.label))
     return out
