@@ -60,3 +60,6 @@ def _fleet_server() -> Iterator[_Server]:
 def app_server(_fleet_server: _Server, transactional_db: None) -> str:
     """Base URL of the whole app on the test database."""
     return _fleet_server.url
+
+
+from support_fleet import fresh_database  # noqa: E402,F401  (a fixture for the fault tests)

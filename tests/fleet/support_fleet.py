@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import psycopg
+import pytest
 from django.test import Client
 
 from overt.access.matrix import Role
 from overt.testing.access import make_user, sign_in
+from overt.testing.pytest_env import POSTGRES_URL
 from overt.uploads.tokens import issue_token
 
 
@@ -34,3 +43,43 @@ def status_body(**changes: Any) -> dict[str, Any]:
         "reported_at": "2026-12-01T10:00:00Z",
     }
     return {**body, **changes}
+
+
+def overt_process(home: Path, url: str, *args: str, **env_more: str) -> subprocess.Popen[str]:
+    """A real `overt` process on its own instance and database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
+    env.update(
+        {
+            "OVERT_HOME": str(home),
+            "OVERT_DATABASE_URL": url,
+            "OVERT_MIN_FREE_BYTES": "0",
+            **env_more,
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "overt", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def overt_run(home: Path, url: str, *args: str) -> str:
+    process = overt_process(home, url, *args)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, (args, out, err)
+    return out
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    """An empty PostgreSQL database of its own (scaled run only), dropped afterwards."""
+    if os.environ.get("OVERT_TEST_ENGINES") != "scaled":
+        pytest.skip("needs the scaled engines (PostgreSQL)")
+    name = f"overt_fleet_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -4,43 +4,12 @@ migrate commands at once are safe (an advisory lock). Real processes, real Postg
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-
-from overt.testing.pytest_env import POSTGRES_URL
+from support_fleet import overt_process as _overt
 
 pytestmark = pytest.mark.scaled
-
-
-def _overt(home: Path, url: str, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
-    env.update({"OVERT_HOME": str(home), "OVERT_DATABASE_URL": url, "OVERT_MIN_FREE_BYTES": "0"})
-    return subprocess.Popen(
-        [sys.executable, "-m", "overt", *args],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    if os.environ.get("OVERT_TEST_ENGINES") != "scaled":
-        pytest.skip("needs the scaled engines (PostgreSQL)")
-    name = f"overt_migrate_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_processes_refuse_a_schema_that_is_behind_and_one_migrate_fixes_it(

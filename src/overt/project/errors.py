@@ -26,6 +26,8 @@ from django.template.loader import render_to_string
 
 from overt.errors import DomainError, problem_body
 from overt.web.problems import PROBLEM_TYPE, problem, problem_exception_handler
+from overt.web.unavailable import DETAIL as DATABASE_DOWN
+from overt.web.unavailable import RETRY_AFTER_S, database_unavailable
 
 REQUEST_ID_HEADER = "X-Request-Id"
 logger = logging.getLogger("overt.errors")
@@ -121,6 +123,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its `except` block, so the exception is still current.
+    if database_unavailable(sys.exc_info()[1]):
+        logger.warning(
+            "database unavailable [request %s]: %s", request_id(request), sys.exc_info()[1]
+        )
+        response = error_response(request, 503, DATABASE_DOWN, "Service Unavailable")
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     logger.error(
         "unhandled exception [request %s] %s %s",
         request_id(request),

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from overt.conf import get_settings
 from overt.errors import DomainError
+from overt.web.unavailable import DETAIL as DATABASE_DOWN
+from overt.web.unavailable import RETRY_AFTER_S, database_unavailable
 
 from . import completion, services, storage
 from .asgi_body import SLOTS, db, db_long, io
@@ -75,7 +77,16 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _dispatch(request)
     except (HTTPProblem, DomainError) as exc:  # a service's refusal, by the one mapping
         await respond_problem(send, exc, BASE_HEADERS, head=head)
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):  # restarting or failed over: come back, not a 500
+            log.warning(
+                "tus request %s %s: database unavailable: %s", request.method, request.path, exc
+            )
+            retry = [("Retry-After", str(RETRY_AFTER_S))]
+            await respond_problem(
+                send, HTTPProblem(503, DATABASE_DOWN, headers=retry), BASE_HEADERS, head=head
+            )
+            return
         log.exception("tus request %s %s failed", request.method, request.path)
         await respond_problem(
             send,
