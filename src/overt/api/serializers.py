@@ -184,6 +184,31 @@ class RecordingSummarySerializer(serializers.ModelSerializer):
         return all(o.playable for o in recording.originals.all())
 
 
+class TranscriptHitSerializer(serializers.Serializer[Any]):
+    original = serializers.IntegerField(help_text="The clip (original) in which it was said.")
+    at_s = serializers.FloatField(help_text="Seconds into that clip.")
+    text = serializers.CharField(help_text="The words around the hit.")
+    url = serializers.CharField(help_text="The recording page, opening that clip at that second.")
+
+
+class RecordingFoundSerializer(RecordingSummarySerializer):
+    """A recording in a listing; with `q`, where the words were said (if they were)."""
+
+    transcript_hit = serializers.SerializerMethodField(
+        help_text="With q: the first place its transcript matches, else null."
+    )
+
+    class Meta(RecordingSummarySerializer.Meta):
+        fields = [*RecordingSummarySerializer.Meta.fields, "transcript_hit"]
+
+    @extend_schema_field(TranscriptHitSerializer(allow_null=True))
+    def get_transcript_hit(self, recording: Recording) -> dict[str, Any] | None:
+        hit = self.context.get("snippets", {}).get(recording.pk)
+        if hit is None:
+            return None
+        return {"original": hit.original, "at_s": hit.at_s, "text": hit.text, "url": hit.url}
+
+
 class RecordingDetailSerializer(RecordingSummarySerializer):
     categories: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="name", many=True, read_only=True

@@ -14,17 +14,18 @@ from rest_framework.request import Request
 
 from overt.access.matrix import Capability
 from overt.access.services import AccessDenied, Action, capability, check, visible_recordings
-from overt.evidence.catalogue import FilterError, RecordingFilter, filter_recordings
+from overt.evidence.catalogue import FilterError, RecordingFilter
 from overt.evidence.models import Original, Recording
 from overt.jobs.models import Job
 from overt.review.status import jobs_by_original
+from overt.transcripts.search import search_for, snippets
 from overt.web.problems import ProblemSerializer
 
 from .serializers import (
     JobSerializer,
     OriginalSerializer,
     RecordingDetailSerializer,
-    RecordingSummarySerializer,
+    RecordingFoundSerializer,
 )
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
@@ -66,7 +67,21 @@ RECORDING_FILTERS = [
         str,
         description="Triggered before this date-time; a bare date includes that whole day.",
     ),
-    OpenApiParameter("q", str, description="Text in the title, notes or a marker."),
+    OpenApiParameter(
+        "q",
+        str,
+        description=(
+            'Words or "quoted phrases", each found in the title, notes, a marker, the '
+            "officer (name, number, team), device serial, incident (reference, title), a "
+            "category or the words said (where the caller may play the footage)."
+        ),
+    ),
+    OpenApiParameter(
+        "box", str, description="south,west,north,east (degrees): the GPS track enters it."
+    ),
+    OpenApiParameter(
+        "near", str, description="lat,lon,radius_m: the GPS track comes within the radius."
+    ),
     OpenApiParameter(
         "playable",
         OpenApiTypes.BOOL,
@@ -77,25 +92,36 @@ RECORDING_FILTERS = [
 
 @extend_schema(
     parameters=RECORDING_FILTERS,
-    responses={200: RecordingSummarySerializer(many=True), 400: PROBLEM, 403: PROBLEM},
+    responses={200: RecordingFoundSerializer(many=True), 400: PROBLEM, 403: PROBLEM},
 )
 class RecordingList(generics.ListAPIView):
-    """Recordings, most recent trigger first."""
+    """Recordings, most recent trigger first (the library's one search)."""
 
-    serializer_class = RecordingSummarySerializer
+    serializer_class = RecordingFoundSerializer
     pagination_class = Pagination
+    _snippets: dict[int, Any]
 
     def get_queryset(self) -> QuerySet[Recording]:
         try:
-            recording_filter = RecordingFilter.from_params(self.request.query_params)
+            self.recording_filter = RecordingFilter.from_params(self.request.query_params)
         except FilterError as exc:
             raise BadFilter(str(exc)) from exc
         clips = Original.objects.only("id", "recording_id", "duration_s", "playable")
         return (
-            visible_recordings(self.request.user, filter_recordings(recording_filter))
+            search_for(self.request.user, self.recording_filter)
+            .results()
             .defer("gps_track")
             .prefetch_related(Prefetch("originals", queryset=clips))
         )
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        q = getattr(self, "recording_filter", None) and self.recording_filter.q
+        self._snippets = snippets(self.request.user, page or [], q) if q else {}
+        return page
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "snippets": getattr(self, "_snippets", {})}
 
 
 @extend_schema(responses={200: RecordingDetailSerializer, **ERRORS})

@@ -4,9 +4,13 @@ Each filter narrows on an indexed column where it can, and the order
 (`-trigger_on_at, -id`) matches the (officer|device|incident, trigger_on_at)
 indexes, so a first page reads about 50 index entries rather than sorting the table.
 
-Free text is a substring search of every word (any case) in titles, notes and marker
-text. On SQLite it reads an FTS5 trigram index kept current by triggers (migration
-evidence 0003); on PostgreSQL, `icontains` is served by pg_trgm GIN indexes.
+Free text (`q`) is one search over everything an investigator might know: every word,
+or "quoted phrase", must be found somewhere in the recording's title, notes or marker
+text (a substring, any case: on SQLite an FTS5 trigram index kept current by triggers,
+migration evidence 0003; on PostgreSQL pg_trgm GIN indexes), its officer's name, number
+or team, its device's serial, its incident's reference or title, a category's name, or
+any other `TextSource` the caller passes (transcripts pass the words spoken).
+`box`/`near` keep recordings whose GPS track (or start point) enters a place (places.py).
 (Longer than 400 lines because it is one query builder: the filters, their parsing, the
 facets and the search share one vocabulary, and split they would import each other.)
 """
@@ -38,6 +42,7 @@ from .models import (
     Recording,
     Tag,
 )
+from .places import Place, parse_box, parse_near, recordings_in_place
 
 MAX_TEXT_LENGTH = 200
 MAX_TERMS = 8
@@ -81,6 +86,7 @@ class RecordingFilter:
     q: str | None = None  # free text over title, notes and marker text
     playable: bool | None = None  # True: no clip is unplayable; False: some clip is
     has: str | None = None  # "clip", "still" or "marker": has at least one
+    place: Place | None = None  # a box or a radius the GPS track must enter
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RecordingFilter:
@@ -96,12 +102,13 @@ class RecordingFilter:
         values["until"] = _moment("until", params.get("until"), end_of_day=True)
         values["playable"] = _flag("playable", params.get("playable"))
         values["has"] = _text("has", params.get("has"))
+        values["place"] = _place(params.get("box"), params.get("near"))
         if values["has"] is not None and values["has"] not in HAS_CHOICES:
             raise FilterError("has", f"expected one of {', '.join(HAS_CHOICES)}")
         if values["q"] is not None:
-            words = values["q"].split()
+            words = search_terms(values["q"])
             if len(words) > MAX_TERMS:
-                raise FilterError("q", f"more than {MAX_TERMS} words")
+                raise FilterError("q", f"more than {MAX_TERMS} words or phrases")
             if all(len(word) < MIN_WORD for word in words):
                 raise FilterError("q", f"search for a word of at least {MIN_WORD} characters")
         if values["since"] and values["until"] and values["since"] >= values["until"]:
@@ -118,6 +125,8 @@ def filter_recordings(f: RecordingFilter, sort: str = DEFAULT_SORT) -> QuerySet[
 
 
 Restrict = Callable[[QuerySet[Recording]], QuerySet[Recording]]
+# Somewhere else one search term may be found: a condition on recordings, or None.
+TextSource = Callable[[str], Q | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +155,22 @@ class Search:
     the viewer may not know of.
     """
 
-    def __init__(self, f: RecordingFilter, restrict: Restrict | None = None) -> None:
+    def __init__(
+        self,
+        f: RecordingFilter,
+        restrict: Restrict | None = None,
+        text_sources: tuple[TextSource, ...] = (),
+    ) -> None:
         self.filter = f
         self.restrict: Restrict = restrict or (lambda qs: qs)
         self._text: Q | None = None
         self._text_is_small = False
         self._count: int | None = None
+        self._place: Q | None = None
         if f.q is not None:
-            self._text, self._text_is_small = _text_condition(f.q)
+            self._text, self._text_is_small = _text_condition(f.q, text_sources)
+        if f.place is not None:
+            self._place = Q(pk__in=recordings_in_place(f.place))
 
     def results(self, sort: str = DEFAULT_SORT) -> QuerySet[Recording]:
         qs = Recording.objects.select_related("officer", "device", "incident")
@@ -221,6 +238,8 @@ class Search:
             qs = qs.filter(trigger_on_at__lt=f.until)
         if self._text is not None:
             qs = qs.filter(self._text if self._text_is_small else hide(self._text))
+        if self._place is not None:
+            qs = qs.filter(hide(self._place))
         if f.playable is not None and skip != "playable":
             unplayable = Original.objects.filter(playable=False).values("recording_id")
             qs = qs.filter(hide(~Q(pk__in=unplayable) if f.playable else Q(pk__in=unplayable)))
@@ -274,26 +293,81 @@ def _named(facet: str, counts: list[tuple[int, int]]) -> list[FacetCount]:
     return [FacetCount(names[pk], names[pk], n) for pk, n in counts if pk in names]
 
 
-def _text_condition(q: str) -> tuple[Q, bool]:
-    """Recordings whose title, notes or marker text contain every word of `q` (any case),
-    and whether the match is small enough to have been fetched as a list of ids."""
+def search_terms(q: str) -> list[str]:
+    """The words and "quoted phrases" of `q` (an unbalanced quote runs to the end)."""
+    terms: list[str] = []
+    for index, part in enumerate(q.split('"')):
+        if index % 2:
+            phrase = " ".join(part.split())
+            if phrase:
+                terms.append(phrase)
+        else:
+            terms.extend(part.split())
+    return terms
+
+
+def _text_condition(q: str, sources: tuple[TextSource, ...] = ()) -> tuple[Q, bool]:
+    """Recordings in which every term of `q` is found somewhere (see the module's
+    docstring), and whether the match is small enough to be a plain list of ids."""
     if (problem := text_problem(q)) is not None:  # a filter not made by from_params
         raise FilterError("q", problem)
-    terms = [t for t in q.split() if t][:MAX_TERMS]
+    condition, small = Q(), True
+    for term in search_terms(q)[:MAX_TERMS]:
+        written, written_small = _written_condition(term)
+        people = _catalogue_condition(term)
+        extra = [c for c in (source(term) for source in sources) if c is not None]
+        for part in [people, *extra]:
+            if part is not None:
+                written |= part
+                written_small = False
+        condition &= written
+        small = small and written_small
+    return condition, small
+
+
+def _written_condition(term: str) -> tuple[Q, bool]:
+    """Recordings whose title, notes or marker text contain `term` (any case)."""
     if connection.vendor == "sqlite":
-        sql, params = _fts_query(terms)
+        sql, params = _fts_query([term])
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} LIMIT {SMALL_TEXT_SET + 1}", params)
             ids = [row[0] for row in cursor.fetchall()]
         if len(ids) <= SMALL_TEXT_SET:
             return Q(pk__in=ids), True
         return Q(pk__in=RawSQL(sql, params)), False  # noqa: S611 (bound parameters)
-    condition = Q()
-    for term in terms:
-        in_text = Recording.objects.filter(Q(title__icontains=term) | Q(notes__icontains=term))
-        in_markers = Marker.objects.filter(text__icontains=term).values("recording_id")
-        condition &= Q(pk__in=in_text.values("pk")) | Q(pk__in=in_markers)
-    return condition, False
+    in_text = Recording.objects.filter(Q(title__icontains=term) | Q(notes__icontains=term))
+    in_markers = Marker.objects.filter(text__icontains=term).values("recording_id")
+    return Q(pk__in=in_text.values("pk")) | Q(pk__in=in_markers), False
+
+
+def _catalogue_condition(term: str) -> Q | None:
+    """Recordings whose officer (name, number, team), device (serial), incident
+    (reference, title) or a category's name contains `term`: each a small table, looked
+    up first, so the recordings are found through their indexed foreign keys."""
+    found = (
+        (
+            Officer.objects.filter(
+                Q(name__icontains=term) | Q(number__icontains=term) | Q(team__icontains=term)
+            ),
+            "officer__in",
+        ),
+        (Device.objects.filter(serial__icontains=term), "device__in"),
+        (
+            Incident.objects.filter(Q(reference__icontains=term) | Q(title__icontains=term)),
+            "incident__in",
+        ),
+    )
+    parts = [Q(**{key: rows.values("pk")}) for rows, key in found if rows.exists()]
+    categories = Category.objects.filter(name__icontains=term)
+    if categories.exists():
+        links = Recording.categories.through.objects.filter(category__in=categories)
+        parts.append(Q(pk__in=links.values("recording_id")))
+    if not parts:
+        return None
+    condition = parts[0]
+    for part in parts[1:]:
+        condition |= part
+    return condition
 
 
 def _fts_query(terms: list[str]) -> tuple[str, list[str]]:
@@ -365,6 +439,19 @@ def _opaque(condition: Q) -> Case:
     ordered index (or the officer/device/incident one) to drive, probing the sets.
     """
     return Case(When(condition, then=Value(True)), default=Value(False))
+
+
+def _place(box: Any, near: Any) -> Place | None:
+    if box not in (None, "") and near not in (None, ""):
+        raise FilterError("near", "give a box or a radius, not both")
+    try:
+        if box not in (None, ""):
+            return parse_box(str(box))
+        if near not in (None, ""):
+            return parse_near(str(near))
+    except ValueError as exc:
+        raise FilterError("box" if box else "near", str(exc)) from None
+    return None
 
 
 def _text(field: str, raw: Any) -> str | None:

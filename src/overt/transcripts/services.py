@@ -30,7 +30,7 @@ from overt.media.catalogue import Provenance, Requester, catalogue_derivative
 
 from . import words as wordlib
 from .models import SpeechIndex, TranscriptVersion
-from .speech import STATUSES, Engine, configured_engine, transcribe_file
+from .speech import STATUSES, Engine, Transcription, configured_engine, transcribe_file
 
 SCHEMA = "overt.transcript/1"
 GENERATOR = "overt.transcripts"
@@ -61,7 +61,14 @@ def transcribe_original(
     engine = engine or configured_engine()
     with get_store().local_copy(original.sha256) as source:
         result = transcribe_file(engine, source, progress)
-    provenance = engine.provenance()
+    return save_machine_transcript(original, result, engine.provenance())
+
+
+def save_machine_transcript(
+    original: Original, result: Transcription, provenance: Mapping[str, Any]
+) -> TranscriptVersion:
+    """Catalogue `result` as the original's version 1 (the machine's), with its flags.
+    `provenance` is the engine's (speech.Engine.provenance). Idempotent."""
     doc = _document(
         original,
         1,
@@ -77,8 +84,10 @@ def transcribe_original(
         },
     )
     version_text = (
-        f"{GENERATOR}; model {engine.spec.name} sha256:{engine.spec.fingerprint[:16]}; "
-        f"faster-whisper {provenance['faster_whisper']}; ctranslate2 {provenance['ctranslate2']}"
+        f"{GENERATOR}; model {provenance.get('model')} "
+        f"sha256:{str(provenance.get('model_sha256', ''))[:16]}; "
+        f"faster-whisper {provenance.get('faster_whisper')}; "
+        f"ctranslate2 {provenance.get('ctranslate2')}"
     )
     try:
         with transaction.atomic():
@@ -91,8 +100,8 @@ def transcribe_original(
                 Provenance(GENERATOR, version_text),
                 details={
                     "status": result.status,
-                    "model": engine.spec.name,
-                    "model_sha256": engine.spec.fingerprint,
+                    "model": provenance.get("model", ""),
+                    "model_sha256": provenance.get("model_sha256", ""),
                 },
             )
             _flag(version, original, get_settings().transcript_flag_phrases)

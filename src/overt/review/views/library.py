@@ -34,6 +34,7 @@ from overt.evidence.catalogue import (
     facet_options,
 )
 from overt.evidence.models import Derivative, Original, Recording
+from overt.transcripts.search import Snippet, search_for, snippets
 
 from .searches import saved_searches
 
@@ -56,6 +57,7 @@ class LibraryRow:
     url: str = ""
     poster_url: str = ""
     incident_url: str = ""
+    snippet: Snippet | None = None  # where the search's words were said, if they were
 
 
 @dataclass
@@ -95,10 +97,14 @@ def library(request: HttpRequest) -> HttpResponse:
     if sort not in SORTS:
         sort = "newest"
     # The access service's restriction, worked out once and ANDed into every query the
-    # search makes (page, count, each facet): one set of access lookups per page.
-    visible = visible_recordings(request.user, Recording.objects.all())
-    search = Search(recording_filter, lambda qs: qs & visible)
+    # search makes (page, count, each facet): one set of access lookups per page. The
+    # words spoken count only where the viewer may play the footage (transcripts.search).
+    search = search_for(request.user, recording_filter)
     page = _paginate(search, sort, request.GET.get("page"))
+    if recording_filter.q:
+        found = snippets(request.user, [row.recording for row in page.rows], recording_filter.q)
+        for row in page.rows:
+            row.snippet = found.get(row.recording.pk)
     query = request.GET.copy()
     query.pop("page", None)
     context.update(

@@ -1,0 +1,164 @@
+"""One search over everything an investigator knows, the same on SQLite (FTS5) and
+PostgreSQL (full-text): these tests run on both engines."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from search_support import make_recording
+
+from overt.evidence.catalogue import RecordingFilter
+from overt.testing.access import make_user, sign_in
+from overt.transcripts.search import search_for
+
+pytestmark = pytest.mark.scaled
+
+
+@pytest.fixture
+def catalogue(db: None) -> dict[str, int]:
+    recs = {
+        "armed": make_recording(
+            "Armed deployment 1",
+            officer=("MP4121", "PC Asha Patel", "Specialist Firearms Command"),
+            device="AXW120-0001",
+            incident=("CAD 4410/20NOV", "Armed deployment, Horseferry Road"),
+            said="Armed police! Drop the weapon! Show me your hands.",
+            said_at=12.0,
+            category="Firearms discharge",
+        ),
+        "stop": make_recording(
+            "Stop 1",
+            incident=("CAD 2957/20NOV", "Stop and search, Victoria Street"),
+            said="I am searching you under section one on Victoria Street.",
+            said_at=4.0,
+            notes="Grounds: smell of cannabis",
+            marker="Receipt given",
+            minutes=5,
+        ),
+        "quiet": make_recording("Quiet patrol", minutes=10, device="AXW120-0009"),
+    }
+    return {k: v.pk for k, v in recs.items()}
+
+
+def _ids(user, q: str) -> set[int]:
+    search = search_for(user, RecordingFilter.from_params({"q": q}))
+    return set(search.results().values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("Hughes", {"stop", "quiet"}),  # officer name
+        ("MP4121", {"armed"}),  # collar number
+        ("mp4121", {"armed"}),  # any case
+        ("Westminster", {"stop", "quiet"}),  # team
+        ("AXW120-0001", {"armed"}),  # device serial
+        ("4410", {"armed"}),  # CAD reference
+        ("Horseferry", {"armed"}),  # incident title: a street
+        ("Victoria Street", {"stop"}),  # incident title and words said
+        ("Firearms discharge", {"armed"}),  # category
+        ("cannabis", {"stop"}),  # notes
+        ("Receipt", {"stop"}),  # bookmark
+        ("Quiet", {"quiet"}),  # title
+        ('"drop the weapon"', {"armed"}),  # a phrase said
+        ('"the weapon drop"', set()),  # words out of order are not the phrase
+        ("weapon hands", {"armed"}),  # every word, anywhere in what was said
+        ("weap", {"armed"}),  # a word's start
+        ("weapon cannabis", set()),  # every word must be found in the one recording
+        ("Patel weapon", {"armed"}),  # officer and words said together
+    ],
+)
+def test_one_search_finds_what_investigators_know(catalogue, q: str, expected: set) -> None:
+    user = make_user("ev", "evidence-manager")
+    assert _ids(user, q) == {catalogue[k] for k in expected}
+
+
+def test_results_show_where_it_was_said_and_link_to_that_second(client: Client, catalogue) -> None:
+    sign_in(client, make_user("ev", "evidence-manager"))
+    body = client.get("/api/recordings/", {"q": '"drop the weapon"'}).json()
+    assert body["count"] == 1
+    hit = body["results"][0]["transcript_hit"]
+    assert hit["at_s"] == pytest.approx(13.0)  # "Drop" is the third word, 0.5 s apart
+    assert "Drop the weapon!" in hit["text"]
+    assert hit["url"].endswith(f"?clip={hit['original']}&t=13.00")
+    assert hit["url"].startswith(f"/recordings/{catalogue['armed']}/")
+    page = client.get("/", {"q": "drop the weapon"}).content.decode()
+    assert "<mark>Drop the weapon!</mark>" in page or "<mark>Drop</mark>" in page
+    assert hit["url"].replace("&", "&amp;") in page
+    plain = client.get("/api/recordings/", {"q": "Patel"}).json()
+    assert plain["results"][0]["transcript_hit"] is None  # found by name, not by words
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        '""',
+        "'",
+        "NEAR(a b)",
+        "a* OR b^",
+        "col:weapon",
+        '"unbalanced phrase',
+        "drop -- ; DROP TABLE evidence_recording",
+        "ünïcödé straße",
+        "警察 武器",
+        "🙂🙂🙂",
+        "AND OR NOT",
+        "(((",
+        "%_\\",
+    ],
+)
+def test_hostile_queries_never_fail(client: Client, catalogue, q: str) -> None:
+    sign_in(client, make_user("ev", "evidence-manager"))
+    api = client.get("/api/recordings/", {"q": q})
+    assert api.status_code in (200, 400), api.content
+    page = client.get("/", {"q": q})
+    assert page.status_code in (200, 400)
+
+
+def test_ten_kilobytes_is_refused_plainly(client: Client, catalogue) -> None:
+    sign_in(client, make_user("ev", "evidence-manager"))
+    response = client.get("/api/recordings/", {"q": "weapon " * 1500})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"box": "51.49,-0.15,51.51,-0.13"}, {"inside"}),  # south,west,north,east
+        ({"box": "51.515,-0.15,51.53,-0.13"}, {"passes"}),  # the track enters it later
+        ({"near": "51.5,-0.14,300"}, {"inside"}),
+        ({"near": "51.52,-0.14,300"}, {"passes"}),
+        ({"near": "51.5,-0.14,300", "q": "weapon"}, set()),  # with the text search too
+    ],
+)
+def test_place_filters_use_the_gps_track(db: None, params: dict, expected: set) -> None:
+    recs = {
+        "inside": make_recording("In the box", gps=[(51.50, -0.14), (51.501, -0.141)]),
+        "passes": make_recording("Walks in", gps=[(51.54, -0.14), (51.52, -0.14)], minutes=1),
+        "away": make_recording("Elsewhere", gps=[(52.2, 0.12)], minutes=2),
+    }
+    user = make_user("ev", "evidence-manager")
+    found = set(
+        search_for(user, RecordingFilter.from_params(params)).results().values_list("pk", flat=True)
+    )
+    assert found == {recs[k].pk for k in expected}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"box": "1,2,3"}, "box"),
+        ({"box": "51.6,-0.1,51.5,0"}, "box"),  # south above north
+        ({"near": "51.5,-0.1,0"}, "near"),
+        ({"near": "51.5,-0.1,900000"}, "near"),
+        ({"near": "nan,0,10"}, "near"),
+        ({"box": "0,0,1,1", "near": "0,0,10"}, "near"),
+    ],
+)
+def test_bad_places_are_named(client: Client, db: None, params: dict, field: str) -> None:
+    sign_in(client, make_user("ev", "evidence-manager"))
+    response = client.get("/api/recordings/", params)
+    assert response.status_code == 400
+    assert field in response.json()["detail"]
