@@ -23,11 +23,14 @@ import pytest
 from access_support import START, incident, people, recording
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from overt.access import grants
 from overt.access.matrix import Action, Capability, Role, has_capability
 from overt.access.models import Alert
 from overt.access.services import allowed
+from overt.cases import items, sharing
+from overt.cases import services as cases
 from overt.custody.services import Actor
 from overt.evidence.models import Derivative
 from overt.jobs.models import Job
@@ -49,11 +52,17 @@ NO_OBJECT_ID = {
     "access-alerts", "access-post-incident", "verifier-key", "inclusion", "consistency",
     "checkpoint-latest", "verify-latest", "retention", "retention-upcoming-json",
     "upload-new", "redaction-list", "library", "jobs", "save-search", "axis-auth",
+    "cases", "library-bulk", "shares", "shared-with-me", "api-cases", "api-shares",
 }  # fmt: skip
 # Routes with an id that are walked elsewhere, and why.
 ELSEWHERE = {
     "retention-certificate-json": "manage-retention checked before any lookup: tests/retention",
     "retention-certificate-pdf": "manage-retention checked before any lookup: tests/retention",
+    # An outside share's link: its 128-bit id is the secret, then a rate-limited code.
+    "recipient": "link ids, guessing and codes: tests/cases/test_sharing.py",
+    "recipient-watch": "needs the link's code first: tests/cases/test_sharing.py",
+    "recipient-stream": "needs the link's code first: tests/cases/test_sharing.py",
+    "recipient-download": "needs the link's code first: tests/cases/test_sharing.py",
 }
 
 
@@ -156,6 +165,94 @@ WALK: dict[str, list[Probe]] = {
     ],
     "incident": [Probe("get", "/incidents/{id}/", "incident")],
     "delete-search": [Probe("post", "/searches/{id}/delete/", "search")],
+    # Cases: evidence managers see every case (manage-access), others the cases they are on.
+    "case": [
+        Probe("get", "/cases/{id}/", "case", capability=Capability.MANAGE_ACCESS),
+        Probe(
+            "post",
+            "/cases/{id}/",
+            "case",
+            {"op": "close", "reason": "x"},
+            capability=Capability.MANAGE_ACCESS,
+        ),
+    ],
+    "case-share": [Probe("get", "/cases/{id}/share", "case", capability=Capability.MANAGE_ACCESS)],
+    "case-bundle": [
+        Probe("post", "/cases/{id}/bundle", "case", REASON, capability=Capability.MANAGE_ACCESS)
+    ],
+    "api-case": [Probe("get", "/api/cases/{id}/", "case", capability=Capability.MANAGE_ACCESS)],
+    "api-case-items": [
+        Probe(
+            "post",
+            "/api/cases/{id}/items/",
+            "case",
+            {"recording": 1},
+            json=True,
+            capability=Capability.MANAGE_ACCESS,
+        ),
+    ],
+    "api-case-item": [
+        Probe(
+            "patch",
+            "/api/cases/{id}/items/{item}/",
+            "case",
+            {"remove": True, "reason": "x"},
+            json=True,
+            capability=Capability.MANAGE_ACCESS,
+        ),
+        Probe(
+            "patch",
+            "/api/cases/{case}/items/{id}/",
+            "case-item",
+            {"remove": True, "reason": "x"},
+            json=True,
+            capability=Capability.MANAGE_ACCESS,
+        ),
+    ],
+    "api-case-members": [
+        Probe(
+            "post",
+            "/api/cases/{id}/members/",
+            "case",
+            {"user": "keeper", "part": "member"},
+            json=True,
+            capability=Capability.MANAGE_ACCESS,
+        ),
+    ],
+    "api-case-bundle": [
+        Probe(
+            "post",
+            "/api/cases/{id}/bundle/",
+            "case",
+            REASON,
+            json=True,
+            capability=Capability.MANAGE_ACCESS,
+        ),
+    ],
+    # Outside shares: only holders of share-outside see any.
+    "share": [
+        Probe("get", "/shares/{id}/", "share", capability=Capability.SHARE_OUTSIDE),
+        Probe(
+            "post", "/shares/{id}/", "share", {"reason": "x"}, capability=Capability.SHARE_OUTSIDE
+        ),
+    ],
+    "share-receipt": [
+        Probe("get", f"/shares/{{id}}/receipt.{fmt}", "share", capability=Capability.SHARE_OUTSIDE)
+        for fmt in ("json", "pdf")
+    ],
+    "api-share-revoke": [
+        Probe(
+            "post",
+            "/api/shares/{id}/revoke/",
+            "share",
+            {},
+            json=True,
+            capability=Capability.SHARE_OUTSIDE,
+        ),
+    ],
+    "api-share-receipt": [
+        Probe("get", "/api/shares/{id}/receipt/", "share", capability=Capability.SHARE_OUTSIDE)
+    ],
     "tus": [
         Probe(m, "/files/{id}", "upload", no_session=True)
         for m in ("head", "get", "patch", "delete", "post")
@@ -173,7 +270,7 @@ WALK: dict[str, list[Probe]] = {
     ],
 }
 # An id of the right form that names nothing, where a bare number would not be one.
-MISSING_OF = {"upload": "0" * 32, "axis-account": "AUTH_nobody"}
+MISSING_OF = {"upload": "0" * 32, "axis-account": "AUTH_nobody", "share": "0" * 32}
 
 
 def _routes(patterns: list, prefix: str = "") -> list[tuple[str, str]]:
@@ -240,7 +337,17 @@ def target(db) -> dict:
         recording=rec, status=AxisContainer.Status.COMPLETE,
     )  # fmt: skip
     container.items.create(name="clip_1.mkv", kind=AxisObject.Kind.CLIP, original=original)
+    case = cases.create_case(keeper, "URN WALK", TITLE)
+    case_item = items.add_recording(keeper, case, rec.pk)
+    outside = sharing.create_share(
+        keeper,
+        case=case.pk,
+        recipient_name="Walker",
+        recipient_email="walk@example.org",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
     ids: dict[str, object] = {
+        "case": case.pk, "case-item": case_item.pk, "share": outside.share.pk,
         "recording": rec.pk, "original": original.pk, "project": project.pk,
         "marker": marker.pk, "job": job.pk, "incident": walked.pk, "sync-offset": offset.pk,
         "alert": alert.pk, "procedure": procedure.pk, "search": search.pk,
@@ -291,7 +398,13 @@ def test_no_role_learns_of_objects_it_may_not_see(target: dict, role: Role | Non
             answers = []
             nothing = MISSING_OF.get(kind, "f" * 64 if kind.startswith("sha:") else MISSING)
             for value in (ids[kind], nothing):
-                url = probe.url.format(id=value, box=ids["box"], audio=ids["audio"])
+                url = probe.url.format(
+                    id=value,
+                    box=ids["box"],
+                    audio=ids["audio"],
+                    item=ids["case-item"],
+                    case=ids["case"],
+                )
                 response = _call(client, probe, url, value)
                 text = response.content.decode(errors="replace") if not getattr(
                     response, "streaming", False) else ""  # fmt: skip

@@ -31,6 +31,9 @@ from overt.access.matrix import (
     allowed_actions,
 )
 from overt.access.models import BreakGlass
+from overt.cases import items
+from overt.cases import services as cases
+from overt.cases.models import CaseMember
 from overt.custody.models import CustodyEntry
 from overt.custody.services import Actor
 from overt.evidence.models import Recording
@@ -85,6 +88,12 @@ def build(client: Client, role: Role | None, relation: Relation) -> Scene:
         rec = recording(officers["MP3"], title)
         grants.share(rec, user, expires_at=timezone.now() + timedelta(days=1), by=by)
         expected = {Relation.SHARED}
+    elif relation is Relation.CASE:
+        rec = recording(officers["MP3"], title)
+        on_case = cases.create_case(other, f"URN {title}", title)
+        items.add_recording(other, on_case, rec.pk)
+        CaseMember.objects.create(case=on_case, user=user, part="member", added_by="test")
+        expected = {Relation.CASE}
     elif relation is Relation.OTHER:
         rec = recording(officers["MP3"], title)
         expected = {Relation.OTHER}

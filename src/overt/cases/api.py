@@ -70,7 +70,10 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
         ]
 
     def get_items(self, case: Case) -> list[dict[str, Any]]:
-        return list(CaseItemSerializer(services.active_items(case), many=True).data)
+        request = self.context.get("request")
+        user = request.user if request is not None else self.context["user"]
+        rows, _hidden = services.items_shown_to(user, case)
+        return list(CaseItemSerializer(rows, many=True).data)
 
 
 class CaseInSerializer(serializers.Serializer[Any]):
@@ -84,7 +87,8 @@ class CaseList(APIView):
     @extend_schema(tags=["cases"], responses={200: CaseSerializer(many=True)})
     def get(self, request: Request) -> Response:
         """The cases you may see (every case, for evidence managers)."""
-        return Response(CaseSerializer(services.visible_cases(request.user)[:500], many=True).data)
+        cases = services.visible_cases(request.user)[:500]
+        return Response(CaseSerializer(cases, many=True, context={"request": request}).data)
 
     @extend_schema(
         tags=["cases"], request=CaseInSerializer, responses={201: CaseSerializer, **ERRORS}
@@ -102,13 +106,14 @@ class CaseList(APIView):
             disclosure_officer=data.get("disclosure_officer") or None,
             client=client_of(request),
         )
-        return Response(CaseSerializer(case).data, status=201)
+        return Response(CaseSerializer(case, context={"request": request}).data, status=201)
 
 
 class CaseDetail(APIView):
     @extend_schema(tags=["cases"], responses={200: CaseSerializer, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(CaseSerializer(services.case_for(request.user, pk)).data)
+        case = services.case_for(request.user, pk)
+        return Response(CaseSerializer(case, context={"request": request}).data)
 
 
 class ItemInSerializer(serializers.Serializer[Any]):

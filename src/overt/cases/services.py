@@ -91,6 +91,18 @@ def active_items(case: Case) -> QuerySet[CaseItem]:
     )
 
 
+def items_shown_to(user: User, case: Case) -> tuple[list[CaseItem], int]:
+    """The case's items whose footage `user` may know of (the matrix's `list`), and how many
+    others there are: seeing a case never reveals a restricted recording's details."""
+    from overt.access.services import visible_recordings
+
+    rows = list(active_items(case))
+    ids = {i.recording_id for i in rows if i.recording_id is not None}
+    known = set(visible_recordings(user).filter(pk__in=ids).values_list("pk", flat=True))
+    shown = [i for i in rows if i.recording_id is None or i.recording_id in known]
+    return shown, len(rows) - len(shown)
+
+
 # --- the log -----------------------------------------------------------------------------
 
 

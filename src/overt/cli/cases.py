@@ -114,7 +114,8 @@ def case_show(case_id: str, as_user: str) -> None:
     from overt.cases.api import CaseSerializer
     from overt.cases.services import case_for
 
-    click.echo(json.dumps(CaseSerializer(case_for(user, case_id)).data, indent=2, default=str))
+    data = CaseSerializer(case_for(user, case_id), context={"user": user}).data
+    click.echo(json.dumps(data, indent=2, default=str))
 
 
 @case.command("close")

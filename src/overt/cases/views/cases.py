@@ -80,7 +80,7 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponseBase:
                 return done
             messages.success(request, done)
             return redirect("case", case.pk)
-    rows = list(services.active_items(case))
+    rows, hidden = services.items_shown_to(request.user, case)
     # "Shared with me" counts what was added since this person last opened the case.
     CaseMember.active().filter(case=case, user_id=int(request.user.pk or 0)).update(
         seen_at=timezone.now()
@@ -93,6 +93,7 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponseBase:
     )
     context = {
         "case": case,
+        "hidden": hidden,
         "items": [(i, _poster(i)) for i in rows],
         "problem": problem,
         "members": CaseMember.active().filter(case=case).select_related("user"),
