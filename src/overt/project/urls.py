@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("overt.retention.urls")),
     path("", include("overt.uploads.urls")),
     path("redaction/", include("overt.redaction.urls")),
+    path("", include("overt.transcripts.urls")),
     path("", include("overt.review.urls")),
 ]
 

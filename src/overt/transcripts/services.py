@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from overt import errors
-from overt.access.services import Action, User, check
+from overt.access.services import Action, User, check, visible_recordings
 from overt.conf import get_settings
 from overt.custody.services import Actor, Client, Subject, record
 from overt.evidence.models import Derivative, Marker, Original
@@ -38,6 +38,7 @@ SYSTEM = Actor.system("transcripts")
 FLAG_PREFIX = "flagged for review: "
 MAX_NOTE = 500
 MAX_WORD = 100
+MAX_CHANGES = 500
 
 
 class TranscriptMissing(errors.NotFound):
@@ -344,6 +345,8 @@ def correct(
 def _apply(words: list[list[Any]], changes: Mapping[int, str]) -> list[dict[str, Any]]:
     if not changes:
         raise errors.Invalid("no words changed", field="changes")
+    if len(changes) > MAX_CHANGES:
+        raise errors.Invalid(f"more than {MAX_CHANGES} words at once", field="changes")
     applied = []
     for raw_index, raw_text in sorted(changes.items()):
         index = int(raw_index)
@@ -364,8 +367,12 @@ def _apply(words: list[list[Any]], changes: Mapping[int, str]) -> list[dict[str,
 
 
 def _original_for(user: User, original_id: int, action: Action, client: Client | None) -> Original:
-    original = Original.objects.select_related("recording").filter(pk=original_id).first()
-    if original is None:
+    original = (
+        Original.objects.select_related("recording")
+        .filter(pk=original_id, recording__in=visible_recordings(user))
+        .first()
+    )
+    if original is None:  # missing, or not the asker's to know of: the same answer
         raise errors.NotFound(f"no original {original_id}")
     check(user, action, original.recording, client=client)  # NotFound/AccessDenied, logged
     return original
@@ -396,3 +403,42 @@ def read(user: User, original_id: int, client: Client | None = None) -> Transcri
     if version is None:
         raise TranscriptMissing(f"original {original_id} has no transcript yet")
     return version
+
+
+@dataclass(frozen=True, slots=True)
+class TimedWord:
+    word: str
+    start: float
+    end: float
+    probability: float
+
+
+def timed_words(version: TranscriptVersion) -> list[TimedWord]:
+    return [TimedWord(str(w[0]), float(w[1]), float(w[2]), float(w[3])) for w in version.words]
+
+
+def describe(version: TranscriptVersion) -> dict[str, Any]:
+    """The current version for the player's panel and the API: words, status, history."""
+    history = versions(version.original_id)
+    return {
+        "original": version.original_id,
+        "version": version.number,
+        "status": version.status,
+        "message": STATUSES.get(version.status, version.status),
+        "language": version.language,
+        "duration": version.duration_s,
+        "sha256": version.derivative.sha256,
+        "words": [
+            {"word": w[0], "start": w[1], "end": w[2], "probability": w[3]} for w in version.words
+        ],
+        "versions": [
+            {
+                "version": v.number,
+                "author": v.author or "machine",
+                "created_at": v.created_at.isoformat(),
+                "note": v.note,
+                "sha256": v.derivative.sha256,
+            }
+            for v in history
+        ],
+    }

@@ -88,7 +88,8 @@ def recording_page(request: HttpRequest, recording_id: int) -> HttpResponse:
         if form.is_valid():
             reason = form.cleaned_data
             justify_view(request, recording, reason["category"], reason["text"])
-            return redirect("recording", recording_id=recording.pk)  # a reload must not re-log
+            # a reload must not re-log; the query (?clip=&t=, from a search hit) is kept
+            return redirect(request.get_full_path())
         status = 400
     else:
         form = JustificationForm()
