@@ -33,7 +33,9 @@ class RedactionProject(models.Model):
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.BLUR)
     margin = models.FloatField(default=0.3, help_text="Box growth on each side (fraction).")
     faces = models.BooleanField(default=True)
-    plates = models.BooleanField(default=True)
+    # Off by default: the only plate detector is OpenCV's Haar cascade, a baseline that
+    # misses most plates; a reviewer turns it on and reviews its tracks.
+    plates = models.BooleanField(default=False)
     stride = models.PositiveSmallIntegerField(default=3)
     max_height = models.PositiveIntegerField(
         null=True, blank=True, help_text="Scale the copy down to this many lines; empty keeps it."
@@ -158,9 +160,47 @@ class Render(models.Model):
         Derivative, on_delete=models.PROTECT, null=True, blank=True, related_name="redaction_render"
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    leak_check = models.JSONField(
+        default=dict, blank=True, help_text="The leak check's summary (detector, frames, findings)."
+    )
 
     class Meta:
         ordering = ["project", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["project", "number"], name="one_render_number")
+        ]
+
+
+class LeakFinding(models.Model):
+    """A face the leak check found in a rendered copy. Until every finding of a copy is
+    marked "not a face", that copy may not be released or shared."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "not yet reviewed"
+        NOT_A_FACE = "not-a-face", "not a face"
+        FIXED = "fixed", "fixed in a later copy"
+
+    render = models.ForeignKey(Render, on_delete=models.CASCADE, related_name="leak_findings")
+    number = models.PositiveIntegerField()
+    start_s = models.FloatField()
+    end_s = models.FloatField()
+    x1 = models.FloatField()
+    y1 = models.FloatField()
+    x2 = models.FloatField()
+    y2 = models.FloatField()
+    score = models.FloatField()
+    frames = models.PositiveIntegerField(default=1, help_text="Checked frames it was found on.")
+    thumbnail = models.BinaryField(blank=True, default=b"", help_text="JPEG from the copy.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    fixed_by_track = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The manual track that masks it in later copies."
+    )
+
+    class Meta:
+        ordering = ["render", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["render", "number"], name="one_leak_finding_number")
         ]

@@ -22,6 +22,7 @@ from overt.media.catalogue import Provenance, Requester, catalogue_derivative
 from .engine import tracking
 from .engine.audio_redaction import AudioRange as EngineAudioRange
 from .engine.c2pa_sign import ensure_certificate, sign_video
+from .engine.leakcheck import check_copy
 from .engine.manifest import (
     GENERATOR,
     build_manifest,
@@ -30,6 +31,7 @@ from .engine.manifest import (
     overt_version,
 )
 from .engine.render import render_video
+from .leaks import store_findings
 from .models import Box, RedactionProject, Render
 from .services import Progress, RedactionProblem, project_subject, source_path, user_actor
 
@@ -115,7 +117,13 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
                 mode=project.mode,
                 audio_ranges=ranges,
                 max_height=project.max_height,
-                progress=(lambda f: progress(f * 0.9, "rendering")) if progress else None,
+                progress=(lambda f: progress(f * 0.6, "rendering")) if progress else None,
+            )
+            # The leak check reads the copy as it will be released (the signed file
+            # differs only in its C2PA box), before signing, so its result is signed too.
+            leak_check = check_copy(
+                plain,
+                progress=(lambda f: progress(0.6 + f * 0.3, "leak check")) if progress else None,
             )
             settings["scaled"] = bool(
                 project.max_height and project.height and project.height > project.max_height
@@ -133,6 +141,9 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
                 project=project.pk,
             )
             manifest["render"] = render.number
+            manifest["leak_check"] = leak_check.summary()
+            for item in manifest["leak_check"]["findings"]:
+                item["decision"] = "open"
             signed = folder / "signed.mp4"
             credentials = ensure_certificate(get_settings().home_dir / C2PA_KEYS_DIR)
             sign_video(
@@ -164,6 +175,7 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
             locked.derivative = derivative
             locked.finished_at = timezone.now()
             locked.save(update_fields=["derivative", "finished_at"])
+            store_findings(locked, leak_check)
             RedactionProject.objects.filter(pk=project.pk).update(
                 status=RedactionProject.Status.RENDERED, last_error=""
             )
@@ -180,6 +192,7 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
                     "audio_ranges": manifest["audio_ranges"],
                     "mode": project.mode,
                     "detectors": project.detectors,
+                    "leak_findings": len(leak_check.findings),
                 },
             )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_review
 
 urlpatterns = [
     path("", views.project_list, name="redaction-list"),
@@ -19,4 +19,16 @@ urlpatterns = [
     path("<int:pk>/audio", views.audio_add, name="redaction-audio-add"),
     path("<int:pk>/audio/<int:range_id>/delete", views.audio_remove, name="redaction-audio-remove"),
     path("<int:pk>/render", views.render_request, name="redaction-render"),
+    path("<int:pk>/view-reason", views_review.view_reason, name="redaction-view-reason"),
+    path("<int:pk>/tracks/bulk", views_review.tracks_bulk, name="redaction-tracks-bulk"),
+    path(
+        "<int:pk>/renders/<int:render>/findings/<int:number>/thumb.jpg",
+        views_review.finding_thumbnail,
+        name="redaction-finding-thumb",
+    ),
+    path(
+        "<int:pk>/renders/<int:render>/findings/<int:number>/decide",
+        views_review.finding_decide,
+        name="redaction-finding-decide",
+    ),
 ]

@@ -17,13 +17,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from overt.access.justify import categories
 from overt.access.services import AccessDenied, Action, allowed, check, permitted
 from overt.access.viewing import current_grant
 from overt.evidence.models import Derivative, Original, Recording
 from overt.jobs.models import Job
 
-from . import editing, rendering, services
-from .models import AudioRange, Box, RedactionProject, Track
+from . import editing, leaks, rendering, services
+from .models import AudioRange, Box, RedactionProject, Render, Track
 
 ORIGINALS_SHOWN = 200
 
@@ -57,7 +58,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def _done(
     request: HttpRequest, project: RedactionProject, payload: dict | None = None, anchor: str = ""
-):
+) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"ok": True, **(payload or {})})
     return redirect(reverse("redaction-project", args=[project.pk]) + anchor)
@@ -151,6 +152,18 @@ def _jobs(project: RedactionProject) -> list[Job]:
     )
 
 
+def _renders(project: RedactionProject) -> list[Render]:
+    """Copies, newest first, each with its leak findings and what blocks its release."""
+    renders = list(
+        project.renders.select_related("derivative")
+        .prefetch_related("leak_findings")
+        .order_by("-number")
+    )
+    for item in renders:
+        item.blockers = leaks.blockers(item)  # type: ignore[attr-defined]
+    return renders
+
+
 def _project_context(request: HttpRequest, project: RedactionProject) -> dict:
     original = project.original
     proxy = original.derivatives.filter(kind=Derivative.Kind.PROXY).first()
@@ -163,7 +176,8 @@ def _project_context(request: HttpRequest, project: RedactionProject) -> dict:
         "grant": current_grant(request, original.recording_id),
         "tracks": tracks,
         "audio_ranges": list(project.audio_ranges.all()),
-        "renders": list(project.renders.select_related("derivative").order_by("-number")),
+        "renders": _renders(project),
+        "reasons": categories(),
         "jobs": _jobs(project)[:6],
         "modes": RedactionProject.Mode.choices,
         "nav": "redaction",
