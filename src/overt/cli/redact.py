@@ -86,9 +86,21 @@ def _box(text: str) -> ManualSpan:
 @click.option(
     "--detect-width",
     type=click.IntRange(128, 3840),
-    default=640,
+    default=1280,
     show_default=True,
-    help="Largest side of the picture the face detector sees.",
+    help="Largest side of the picture the face detector sees (640 for the fast setting).",
+)
+@click.option(
+    "--tiles",
+    default="2x2",
+    show_default=True,
+    help="Also look at one of COLSxROWS zoomed tiles per sampled frame, for small faces; "
+    "'none' for the fast setting.",
+)
+@click.option(
+    "--leak-check",
+    is_flag=True,
+    help="Afterwards, look for faces in the output at full resolution and list them.",
 )
 @click.option(
     "--threshold",
@@ -148,6 +160,8 @@ def redact(
     margin: float,
     stride: int,
     detect_width: int,
+    tiles: str,
+    leak_check: bool,
     threshold: float,
     plates: bool,
     no_faces: bool,
@@ -190,6 +204,8 @@ def redact(
         margin=margin,
         stride=stride,
         detect_width=detect_width,
+        tiles=_tiles(tiles),
+        leak_check=leak_check,
         threshold=threshold,
         faces=not no_faces,
         plates=plates,
@@ -222,6 +238,27 @@ def redact(
         f"{data['masked_frames']} frames masked, {data['fps']} fps"
     )
     click.echo(f"detections: {data['detections']}")
+    if outcome.leak_check is not None:
+        found = outcome.leak_check.findings
+        click.echo(f"leak check: {len(found)} possible face(s) left in the output")
+        for f in found:
+            click.echo(
+                f"  finding {f.number}: {f.start_s:.2f}-{f.end_s:.2f} s, score {f.score:.2f}"
+            )
+
+
+def _tiles(value: str) -> tuple[int, int] | None:
+    if value.strip().lower() == "none":
+        return None
+    try:
+        cols, rows = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(
+            "give COLSxROWS (e.g. 2x2) or none", param_hint="--tiles"
+        ) from None
+    if not (1 <= cols <= 8 and 1 <= rows <= 8):
+        raise click.BadParameter("1 to 8 columns and rows", param_hint="--tiles")
+    return (cols, rows)
 
 
 def _progress() -> Callable[[str, float], None]:

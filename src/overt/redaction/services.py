@@ -25,9 +25,10 @@ from overt.jobs.models import Job
 from overt.jobs.services import enqueue
 
 from .engine import tracking
-from .engine.adhoc import DEFAULT_DETECT_WIDTH, DEFAULT_THRESHOLD, PLATE_EVERY
+from .engine.adhoc import DEFAULT_DETECT_WIDTH, DEFAULT_THRESHOLD, DEFAULT_TILES, PLATE_EVERY
 from .engine.detection import detect_video
 from .engine.detectors import CenterFaceDetector, Detector, PlateCascadeDetector
+from .engine.overlay import OverlayAware
 from .models import Box, RedactionProject, Track
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def create_project(
     mode: str = "blur",
     margin: float = 0.3,
     faces: bool = True,
-    plates: bool = True,
+    plates: bool = False,
     stride: int = 3,
     max_height: int | None = None,
     detect: bool = True,
@@ -112,10 +113,12 @@ def detectors_for(project: RedactionProject) -> list[Detector]:
     detectors: list[Detector] = []
     if project.faces:
         detectors.append(
-            CenterFaceDetector(max_width=DEFAULT_DETECT_WIDTH, threshold=DEFAULT_THRESHOLD)
+            CenterFaceDetector(
+                max_width=DEFAULT_DETECT_WIDTH, threshold=DEFAULT_THRESHOLD, tiles=DEFAULT_TILES
+            )
         )
     if project.plates:
-        detectors.append(PlateCascadeDetector())
+        detectors.append(OverlayAware(PlateCascadeDetector()))
     return detectors
 
 

@@ -14,12 +14,18 @@ from .audio_redaction import AudioRange
 from .detection import DetectionResult
 from .detectors import CenterFaceDetector, Detector, ManualSpan, PlateCascadeDetector
 from .inputs import require_playable
+from .leakcheck import LeakCheck, check_copy
+from .overlay import OverlayAware
 from .manifest import detections_document, track_summary, tracks_document, tracks_from_document
 from .render import DEFAULT_MARGIN, RenderResult, redact_video, render_video
 from .tracking import Sample, Track, TrackingSettings, manual_track
 
 DEFAULT_STRIDE = 3
-DEFAULT_DETECT_WIDTH = 640
+# Coverage over speed (issue 15, measured in docs/benchmarks.md): the whole picture at
+# up to 1280 px, plus one of four zoomed tiles per sampled frame for faces under ~40 px.
+# The fast setting is detect_width=640, tiles=None.
+DEFAULT_DETECT_WIDTH = 1280
+DEFAULT_TILES: tuple[int, int] | None = (2, 2)
 DEFAULT_THRESHOLD = 0.2
 PLATE_EVERY = 2  # plates are sought on every other sampled frame
 
@@ -31,7 +37,8 @@ class Options:
     stride: int = DEFAULT_STRIDE
     detect_width: int = DEFAULT_DETECT_WIDTH
     threshold: float = DEFAULT_THRESHOLD
-    tiles: tuple[int, int] | None = None  # also look closely at one tile per sample
+    tiles: tuple[int, int] | None = DEFAULT_TILES  # also look closely at one tile per sample
+    leak_check: bool = False  # check the output for faces afterwards
     faces: bool = True
     plates: bool = False
     device: str = "auto"
@@ -65,6 +72,7 @@ class Outcome:
     tracks: list[Track]
     seconds: float
     provider: str | None
+    leak_check: LeakCheck | None = None
 
     def to_json(self) -> dict[str, Any]:
         frames = self.render.frames
@@ -85,6 +93,8 @@ class Outcome:
             "audio_ranges": self.render.audio_ranges,
             "provider": self.provider,
             "tracks": [track_summary(t) for t in self.tracks],
+            "leak_check": self.leak_check.summary() if self.leak_check else None,
+            "leak_check_seconds": round(self.leak_check.seconds, 3) if self.leak_check else None,
         }
 
 
@@ -100,7 +110,7 @@ def build_detectors(options: Options) -> list[Detector]:
             )
         )
     if options.plates:
-        detectors.append(PlateCascadeDetector())
+        detectors.append(OverlayAware(PlateCascadeDetector()))
     return detectors
 
 
@@ -174,6 +184,13 @@ def redact_file(
         document = detections_document(detection)
         document["tracks"] = [tracks_document(t) for t in tracks]
     seconds = time.perf_counter() - started
+    leak_check = None
+    if options.leak_check:
+        leak_check = check_copy(
+            dst,
+            leak_detector_for(options),
+            progress=(lambda f: progress("check", f)) if progress else None,
+        )
     out_path = Path(detections_out) if detections_out else detections_path_for(dst)
     if detections_in is None or detections_out is not None:
         document["settings"] = options.settings()
@@ -190,4 +207,11 @@ def redact_file(
         tracks=tracks,
         seconds=seconds,
         provider=provider,
+        leak_check=leak_check,
     )
+
+
+def leak_detector_for(options: Options) -> Detector:
+    from .leakcheck import leak_detector
+
+    return leak_detector(options.device)
