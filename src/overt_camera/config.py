@@ -110,7 +110,7 @@ class AgentConfig:
         None,
         "Offload bandwidth cap",
         "Most kbit/s an offload sends; no cap when unset.",
-        min=8,
+        min=1,
         max=10_000_000,
     )
     offload_chunk_bytes: int = _f(
