@@ -308,6 +308,7 @@ class OvertSettings(BaseModel):
             "Complaint",
             "Supervisory review",
             "Training (authorised)",
+            "Statement writing",  # an officer watching their own footage for a statement
         ],
         min_length=1,
         title="Justification categories",

@@ -28,7 +28,9 @@ def _seed() -> tuple:
 
     with transaction.atomic():
         record_for_recording("view", Actor("user", "officer"), rec, justification="statement-alpha")
-        record_for_recording("view", Actor("user", "supervisor"), other, justification="supervisory-beta")
+        record_for_recording(
+            "view", Actor("user", "supervisor"), other, justification="supervisory-beta"
+        )
     return users, rec, other
 
 

@@ -89,6 +89,23 @@ def _grantee(username: str, relation: Relation, what: str):
     return user
 
 
+def _picker(relation: Relation) -> forms.Select:
+    """A list of the active users a grant of `relation` gives something, instead of a
+    typed username (the value posted is still the username, checked by _grantee)."""
+    from .models import UserProfile
+
+    roles = [r.value for r in Role if _gains(r, relation)]
+    rows = (
+        UserProfile.objects.filter(role__in=roles, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    choices = [("", "Choose a user")] + [
+        (p.user.get_username(), f"{p.user.get_username()} ({p.role})") for p in rows
+    ]
+    return forms.Select(choices=choices)
+
+
 class AccessClassForm(forms.Form):
     """Mark the recording restricted or confidential: only the named users and roles see it."""
 
@@ -180,6 +197,8 @@ class AssignForm(forms.Form):
     def __init__(self, *args, recording=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.recording = recording
+        self.fields["username"].widget = _picker(Relation.ASSIGNED)
+        self.fields["username"].label = "User"
         if recording is not None and recording.incident_id is not None:
             target = cast(forms.ChoiceField, self.fields["target"])  # declared above
             target.choices = [
@@ -224,6 +243,8 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["username"].widget = _picker(Relation.SHARED)
+        self.fields["username"].label = "User"
         now, shown = timezone.localtime(), "%Y-%m-%dT%H:%M"
         field = self.fields["expires_at"]
         field.help_text = (

@@ -1,0 +1,364 @@
+"""Benchmark oversight: importing a month of deployments, judging compliance for it, and
+the dashboard pages once computed, on SQLite and PostgreSQL.
+
+Run: .venv/bin/python bench/oversight.py [--scale 1.0] [--engine sqlite|postgresql|both]
+
+At --scale 1.0 one month of a force the Met's size: 60,000 deployments, 150,000
+attendances (2.5 each), 500,000 recordings by 6,000 officers. Rows are generated in bulk
+(recordings with bulk_create, deployments through the real importer from one JSON file),
+then timed:
+
+(a) `import_deployments` of the month's JSON file (parse, validate, write, log);
+(b) `compliance.run` for the month (read, judge, store every verdict);
+(c) the peer: the obvious way, one ORM query per attendance for its officer's recordings,
+    timed on 2,000 attendances and scaled to the month (same run, same database);
+(d) the dashboard page (/oversight/) and a drill-down page, served by Django's test client
+    to a signed-in evidence manager: median and p95 of 20 requests after one warm-up.
+
+Each engine runs in its own process and fresh instance (PostgreSQL: a throwaway database
+on OVERT_BENCH_PG, default postgresql://postgres@127.0.0.1:5432). Prints a markdown
+section and writes it to docs/benchmarks.md under "## Oversight", replacing only that
+section. No assertions: the numbers are for the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADING = "## Oversight"
+FULL = {"deployments": 60_000, "attendances": 150_000, "recordings": 500_000, "officers": 6_000}
+MONTH = datetime(2026, 11, 1, tzinfo=UTC)
+BOROUGHS = [f"Borough {i:02d}" for i in range(32)]
+
+
+def _z(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def generate(scale: float, rng: random.Random) -> tuple[list[dict[str, Any]], int]:
+    """The month's deployments (contract JSON) and the officers count."""
+    n_dep = int(FULL["deployments"] * scale)
+    n_att = int(FULL["attendances"] * scale)
+    officers = max(10, int(FULL["officers"] * scale))
+    sizes = [1] * n_dep
+    for _ in range(n_att - n_dep):
+        sizes[rng.randrange(n_dep)] += 1
+    out = []
+    for i, size in enumerate(sizes):
+        arrived = MONTH + timedelta(seconds=rng.randrange(29 * 86400))
+        ended = arrived + timedelta(minutes=rng.randint(10, 90))
+        crew = rng.sample(range(officers), min(size, officers))
+        borough = BOROUGHS[i % len(BOROUGHS)]
+        out.append(
+            {
+                "reference": f"CAD {i}/NOV",
+                "type": "armed-deployment" if i % 7 == 0 else "cad-incident",
+                "borough": borough,
+                "team": f"{borough} team {i % 4}",
+                "authorised_at": None,
+                "arrived_at": _z(arrived),
+                "ended_at": _z(ended),
+                "location": {
+                    "lat": 51.5 + rng.uniform(-0.1, 0.1),
+                    "lon": -0.12 + rng.uniform(-0.2, 0.2),
+                },
+                "officers": [
+                    {"number": f"B{o:05d}", "arrived_at": None, "departed_at": None} for o in crew
+                ],
+            }
+        )
+    return out, officers
+
+
+def fill_catalogue(
+    deployments: list[dict[str, Any]], officers: int, total: int, rng: random.Random
+) -> None:
+    """Officers, devices and `total` recordings: most attendances filmed (some late, some
+    stopped early), the rest of the month's recordings spread at random."""
+    from overt.evidence.models import Device, Officer, Recording
+
+    Officer.objects.bulk_create(
+        [
+            Officer(number=f"B{o:05d}", name=f"Bench {o}", team=f"team {o % 200}")
+            for o in range(officers)
+        ],
+        batch_size=5000,
+    )
+    Device.objects.bulk_create(
+        [Device(serial=f"BD{o:05d}") for o in range(officers)], batch_size=5000
+    )
+    ids = dict(Officer.objects.values_list("number", "pk"))
+    devices = dict(Device.objects.values_list("serial", "pk"))
+    rows: list[Recording] = []
+
+    def add(number: str, on: datetime, off: datetime, place: tuple[float, float]) -> None:
+        rows.append(
+            Recording(
+                officer_id=ids[number],
+                device_id=devices["BD" + number[1:]],
+                trigger_on_at=on,
+                trigger_off_at=off,
+                pre_event_seconds=30,
+                start_latitude=place[0],
+                start_longitude=place[1],
+            )
+        )
+        if len(rows) >= 5000:
+            Recording.objects.bulk_create(rows)
+            rows.clear()
+
+    made = 0
+    for dep in deployments:
+        arrived = datetime.fromisoformat(dep["arrived_at"].replace("Z", "+00:00"))
+        ended = datetime.fromisoformat(dep["ended_at"].replace("Z", "+00:00"))
+        for o in dep["officers"]:
+            roll = rng.random()
+            if roll < 0.05 or made >= total:
+                continue  # no footage
+            late = timedelta(seconds=rng.randint(60, 300) if roll < 0.12 else -20)
+            early = timedelta(seconds=rng.randint(120, 600) if roll > 0.95 else -10)
+            add(
+                o["number"],
+                arrived + late,
+                ended - early,
+                (dep["location"]["lat"], dep["location"]["lon"]),
+            )
+            made += 1
+    while made < total:
+        on = MONTH + timedelta(seconds=rng.randrange(30 * 86400))
+        place = (51.5 + rng.uniform(-0.1, 0.1), -0.12 + rng.uniform(-0.2, 0.2))
+        add(
+            f"B{rng.randrange(officers):05d}", on, on + timedelta(minutes=rng.randint(1, 40)), place
+        )
+        made += 1
+    Recording.objects.bulk_create(rows)
+
+
+def timed(work: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def run_engine(engine: str, scale: float) -> dict[str, Any]:
+    """In this process: a fresh instance on `engine`, everything generated and timed."""
+    home = Path(tempfile.mkdtemp(prefix=f"overt-bench-oversight-{engine}-"))
+    for name in [k for k in os.environ if k.startswith("OVERT_")]:
+        del os.environ[name]
+    os.environ["OVERT_HOME"] = str(home)
+    db_name = f"overt_bench_oversight_{os.getpid()}"
+    admin = os.environ.get("OVERT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    if engine == "postgresql":
+        import psycopg
+
+        with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        os.environ["OVERT_DATABASE_URL"] = f"{admin}/{db_name}"
+    try:
+        return _measure(engine, scale)
+    finally:
+        if engine == "postgresql":
+            from django.db import connections
+
+            connections.close_all()
+            import psycopg
+
+            with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+def _measure(engine: str, scale: float) -> dict[str, Any]:
+    from overt.cli.bootstrap import run_migrations, setup
+
+    setup(migrate=False)
+    run_migrations()  # PostgreSQL: overt processes refuse a schema that is behind
+    from django.test import Client
+
+    from overt.custody.keys import ensure_signing_key
+
+    ensure_signing_key()
+
+    from overt.access.matrix import Role
+    from overt.custody.services import Actor
+    from overt.evidence.models import Recording
+    from overt.oversight import compliance
+    from overt.oversight.deployments import import_deployments
+    from overt.oversight.models import Attendance
+    from overt.oversight.rules import AttendanceFacts, RecordingFacts, judge
+    from overt.testing.access import make_user, sign_in
+
+    rng = random.Random(2026)
+    deployments, officers = generate(scale, rng)
+    out: dict[str, Any] = {"engine": engine, "scale": scale}
+    print("generating", file=sys.stderr, flush=True)
+    out["generate_s"], _ = timed(
+        lambda: fill_catalogue(deployments, officers, int(FULL["recordings"] * scale), rng)
+    )
+    body = json.dumps(deployments).encode()
+    out["import_s"], result = timed(
+        lambda: import_deployments(body, name="month.json", actor=Actor.system("bench"))
+    )
+    out["attendances"] = result.attendances
+    out["deployments"] = len(deployments)
+    out["recordings"] = Recording.objects.count()
+    out["compliance_s"], outcome = timed(
+        lambda: compliance.run(date(2026, 11, 1), date(2026, 11, 30))
+    )
+    statuses: dict[str, int] = {}
+    for j in outcome.judged:
+        statuses[j.status] = statuses.get(j.status, 0) + 1
+    out["statuses"] = statuses
+
+    limits = compliance.thresholds()
+    sample = list(Attendance.objects.select_related("deployment").order_by("pk")[:2000])
+
+    def naive() -> None:
+        for a in sample:
+            recs = Recording.objects.filter(
+                officer_id=a.officer_id,
+                trigger_on_at__lte=a.departed_at + timedelta(minutes=15),
+                trigger_on_at__gte=a.arrived_at - timedelta(hours=12),
+            )
+            facts = [
+                RecordingFacts(r.pk, r.trigger_on_at, r.trigger_off_at, r.pre_event_seconds)
+                for r in recs
+            ]
+            judge(AttendanceFacts(a.arrived_at, a.departed_at), facts, limits)
+
+    naive_s, _ = timed(naive)
+    out["naive_month_s"] = naive_s * out["attendances"] / max(1, len(sample))
+
+    client = sign_in(Client(HTTP_HOST="localhost"), make_user("bench-em", Role.EVIDENCE_MANAGER))
+    for name, url in [
+        ("dashboard", "/oversight/"),
+        ("drilldown", f"/oversight/attendances/?borough={BOROUGHS[3]}&status=late"),
+    ]:
+        client.get(url)
+        times = []
+        for _ in range(20):
+            t, response = timed(lambda url=url: client.get(url))
+            assert response.status_code == 200, response.status_code
+            times.append(t * 1000)
+        times.sort()
+        out[f"{name}_ms"] = (statistics.median(times), times[int(len(times) * 0.95) - 1])
+    return out
+
+
+def section(results: list[dict[str, Any]], load: tuple[float, float, float]) -> str:
+    lines = [
+        HEADING,
+        "",
+        f"`bench/oversight.py --scale {results[0]['scale']}`, {datetime.now(UTC):%Y-%m-%d}, "
+        f"{os.cpu_count()} CPUs, load average at start "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        "(other engineers' tests and benchmarks were running on the same machine).",
+        "",
+        "| | " + " | ".join(r["engine"] for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(values) + " |")
+
+    row(
+        "deployments / attendances / recordings",
+        [f"{r['deployments']:,} / {r['attendances']:,} / {r['recordings']:,}" for r in results],
+    )
+    row(
+        "(a) import the month's JSON (all or nothing, logged)",
+        [f"{r['import_s']:.1f} s" for r in results],
+    )
+    row(
+        "(b) compliance for the month (judge and store every verdict)",
+        [f"{r['compliance_s']:.1f} s" for r in results],
+    )
+    row(
+        "(b) scaled to a full month (60,000 / 150,000 / 500,000), linear",
+        [f"{r['compliance_s'] / r['scale']:.0f} s" for r in results],
+    )
+    row(
+        "(c) peer: one ORM query per attendance, scaled to the month",
+        [f"{r['naive_month_s']:.0f} s" for r in results],
+    )
+    row(
+        "(d) dashboard page, median / p95 of 20",
+        [f"{r['dashboard_ms'][0]:.0f} / {r['dashboard_ms'][1]:.0f} ms" for r in results],
+    )
+    row(
+        "(d) drill-down page (borough, late), median / p95",
+        [f"{r['drilldown_ms'][0]:.0f} / {r['drilldown_ms'][1]:.0f} ms" for r in results],
+    )
+    row(
+        "verdicts",
+        [", ".join(f"{k} {v:,}" for k, v in sorted(r["statuses"].items())) for r in results],
+    )
+    lines += [
+        "",
+        "Targets (issue 14): compliance for a full month under 60 s on each engine; a dashboard "
+        "page under 300 ms once computed. The dashboard omits the retention-due count unless asked "
+        "(`?retention=1`), since that reads every recording's retention.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _write_section(path: Path, text: str) -> None:
+    current = path.read_text("utf-8") if path.exists() else "# Benchmarks\n\n"
+    lines = current.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
+    if start is None:
+        new = current.rstrip("\n") + "\n\n" + text
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        after = "".join(lines[end:])
+        new = "".join(lines[:start]) + text + ("\n" + after if after else "")
+    path.write_text(new.rstrip("\n") + "\n", "utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of a full month")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one engine, print JSON
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    args = parser.parse_args()
+    if args.one:
+        print("RESULT " + json.dumps(run_engine(args.one, args.scale)))
+        return
+    load = os.getloadavg()
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    results = []
+    for engine in engines:
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", engine, "--scale", str(args.scale)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        found = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        if not found:
+            sys.exit(f"{engine} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        results.append(json.loads(found[-1][len("RESULT ") :]))
+        print(results[-1], flush=True)
+    text = section(results, load)
+    print(text)
+    if not args.no_write:
+        _write_section(ROOT / "docs" / "benchmarks.md", text)
+
+
+if __name__ == "__main__":
+    main()
