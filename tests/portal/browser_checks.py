@@ -77,3 +77,23 @@ def sign_in(page, base: str, username: str, device) -> None:  # type: ignore[no-
         page.get_by_role("textbox", name="Code").fill(totp_now(device))
         page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{base}/home/")
+
+
+def watch(page: Any) -> list[str]:
+    """A list that fills with the page's console errors, script errors, failed requests
+    and HTTP error answers (cleared by the caller before each page)."""
+    errors: list[str] = []
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            errors.append(f"console {message.type}: {message.text}")
+
+    def response(answer: Any) -> None:
+        if answer.status >= 400:
+            errors.append(f"HTTP {answer.status}: {answer.url}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} {r.failure}"))
+    page.on("response", response)
+    return errors

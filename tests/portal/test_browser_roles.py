@@ -10,7 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from browser_checks import PASSWORD, axe_violations, overflow, sign_in
+from browser_checks import PASSWORD, axe_violations, overflow, sign_in, watch
 from django.utils import timezone
 from portal_support import original, people, recording
 
@@ -63,17 +63,7 @@ def test_every_role_visits_every_page_it_is_offered(live_server, browser) -> Non
     for role, (username, device) in accounts.items():
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )  # noqa: B023
-        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))  # noqa: B023
-        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} {r.failure}"))  # noqa: B023
-        page.on(
-            "response",
-            lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
-        )  # noqa: B023
+        errors = watch(page)
         sign_in(page, base, username, device)
         # The main bar, and the footer's API documentation (the footer's other links are
         # a YAML schema and a key, not pages).

@@ -16,3 +16,17 @@ def test_an_officer_can_give_statement_writing_as_the_reason() -> None:
     original(own)
     page = client_for(users[Role.OFFICER]).get(f"/recordings/{own.pk}/").content.decode()
     assert '<option value="Statement writing">' in page
+
+
+def test_assign_and_share_pick_a_user_from_those_the_grant_helps() -> None:
+    users = people()
+    rec = recording()
+    page = client_for(users[Role.EVIDENCE_MANAGER]).get(f"/recordings/{rec.pk}/access")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assign = html.split('id="id_assign-username"', 1)[1].split("</select>", 1)[0]
+    share = html.split('id="id_share-username"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="investigator">investigator (investigator)</option>' in assign
+    assert '<option value="prosecutor">prosecutor (prosecutor)</option>' in share
+    for nobody in ("officer", "auditor", "admin"):  # a grant gives their role nothing
+        assert f'value="{nobody}"' not in assign and f'value="{nobody}"' not in share
