@@ -132,22 +132,32 @@ def build(facts: SegmentFacts, sha256: str, size: int, previous: str | None) -> 
     return text.encode("utf-8")
 
 
-def write(home: Home, key: Ed25519PrivateKey, facts: SegmentFacts) -> str:
-    """Hash the closed segment, write its manifest and signature, advance the chain.
+def write(
+    home: Home,
+    key: Ed25519PrivateKey,
+    facts: SegmentFacts,
+    digest: tuple[str, int] | None = None,
+) -> str:
+    """Write the closed segment's manifest and signature, advance the chain.
 
-    Returns the manifest's SHA-256. The manifest is written (and fsynced) before the
-    chain's head moves, so a crash between the two is repaired by `repair_chain`.
+    `digest` is the segment's SHA-256 and size where the recorder hashed it as it wrote;
+    otherwise the file is read. Returns the manifest's SHA-256. The manifest is written
+    (and fsynced) before the chain's head moves, so a crash between the two is repaired
+    by `repair_chain`.
     """
-    sha256 = sha256_file(facts.path)
     size = facts.path.stat().st_size
+    if digest is None or digest[1] != size:
+        sha256 = sha256_file(facts.path)
+    else:
+        sha256 = digest[0]
     with home.locked():
         previous = home.chain().last_manifest_sha256
         data = build(facts, sha256, size, previous)
         write_atomic(manifest_path(facts.path), data)
         write_atomic(signature_path(facts.path), keys.sign(key, data))
-        digest = hashlib.sha256(data).hexdigest()
-        home.advance_chain(digest, previous)
-    return digest
+        manifest_sha256 = hashlib.sha256(data).hexdigest()
+        home.advance_chain(manifest_sha256, previous)
+    return manifest_sha256
 
 
 def read(segment: Path) -> tuple[bytes, bytes]:

@@ -13,6 +13,7 @@ closed and signed on the next start (recovery.py).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -45,7 +46,10 @@ class SegmentWriter:
 
     def __init__(self, path: Path, video: Any, audio: Any, copied: bool, first: Packet) -> None:
         self.path = path
-        options = {"movflags": MOVFLAGS, "flush_packets": "1"}
+        # max_interleave_delta: the muxer otherwise holds video back (up to 10 s) until the
+        # audio stream has a packet too, and the pre-event video (no audio unless
+        # audio_in_buffer) would sit in memory, not on disk, until sound arrived.
+        options = {"movflags": MOVFLAGS, "flush_packets": "1", "max_interleave_delta": "100000"}
         if copied:
             options["frag_duration"] = "1000000"  # microseconds: a fragment at least each second
         self._container = av.open(str(path), "w", format="mp4", options=options)
@@ -58,6 +62,8 @@ class SegmentWriter:
         self._last_dts: dict[int, int] = {}
         self._synced = 0
         self._fd: int | None = None
+        self._hasher = hashlib.sha256()
+        self._hashed = 0
 
     def write(self, packet: Packet) -> bool:
         """Mux one packet; True when a fragment reached the disk (and was fsynced)."""
@@ -87,7 +93,21 @@ class SegmentWriter:
             fsync_dir(self.path.parent)
         os.fsync(self._fd)  # fsync flushes the file's data whichever descriptor asks
         self._synced = size
+        # Hash what just reached the disk (from the page cache), so closing a 30-minute
+        # segment does not stall capture to read it all again. The muxer only appends
+        # (fragmented, empty moov): bytes once written do not change.
+        while self._hashed < size:
+            block = os.pread(self._fd, min(1 << 20, size - self._hashed), self._hashed)
+            if not block:
+                break
+            self._hasher.update(block)
+            self._hashed += len(block)
         return True
+
+    @property
+    def digest(self) -> tuple[str, int]:
+        """SHA-256 and size of the closed file."""
+        return self._hasher.hexdigest(), self._hashed
 
     def close(self) -> None:
         try:
@@ -215,7 +235,7 @@ class Recording:
             triggers=list(self.triggers),
             gps=ctx.fixes(writer.started_at, ended),
         )
-        digest = manifest.write(ctx.home, ctx.key, facts)
+        digest = manifest.write(ctx.home, ctx.key, facts, writer.digest)
         journal_path(writer.path).unlink(missing_ok=True)
         self.triggers = []
         self.manifests.append(digest)

@@ -3,6 +3,7 @@ disk, segments and manifests, kill -9 and recovery, SIGTERM, the timer, a full d
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from pathlib import Path
@@ -45,6 +46,10 @@ def _verified(home: Home) -> None:
     for path in sorted(home.spool.glob("*.manifest.json")):
         signature = path.with_suffix(".sig").read_bytes()
         assert keys.verify(public, signature, path.read_bytes()), path.name
+        record = json.loads(path.read_bytes())
+        segment = path.with_name(path.name.replace(".manifest.json", ".mp4"))
+        assert record["sha256"] == hashlib.sha256(segment.read_bytes()).hexdigest()
+        assert record["size"] == segment.stat().st_size
 
 
 def test_start_and_stop_make_a_signed_recording_with_its_pre_event(agent) -> None:
@@ -76,6 +81,8 @@ def test_start_and_stop_make_a_signed_recording_with_its_pre_event(agent) -> Non
     _verified(camera.home)
     for path in sorted(camera.home.spool.glob("*.mp4")):
         assert _frames(path) > 0
+        with av.open(str(path)) as container:  # the synthetic tone is recorded too
+            assert sum(1 for _ in container.decode(audio=0)) > 0
     assert camera.trigger("stop").status_code == 409  # not recording
     assert camera.stop() == 0
 
