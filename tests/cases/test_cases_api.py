@@ -183,3 +183,31 @@ def test_do_not_disclose_and_derivatives(world) -> None:
     entry = json.loads(CustodyEntry.objects.filter(action="case-change").latest("index").entry)
     assert entry["details"]["change"] == "do-not-disclose-set"
     assert entry["justification"] == "informant visible"
+
+
+def test_documents_are_kept_write_once_and_are_not_uncatalogued(world) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from overt.custody.integrity import _catalogued
+    from overt.evidence.store import get_store
+
+    client = sign_in(Client(), world.manager)
+    case = _case(client)
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    page = client.post(
+        f"/cases/{case['id']}/",
+        {"op": "document", "file": SimpleUploadedFile("MG11 statement.pdf", pdf)},
+    )
+    assert page.status_code == 302
+    item = CaseItem.objects.get(case_id=case["id"], kind="document")
+    sha = item.document.sha256
+    assert b"".join(get_store().read_range(sha)) == pdf
+    assert _catalogued([sha]) == {sha}  # the scrub knows whose object it is
+    entry = json.loads(CustodyEntry.objects.get(action="case-change", object_sha256=sha).entry)
+    assert entry["details"]["change"] == "document-added"
+    refused = client.post(
+        f"/cases/{case['id']}/",
+        {"op": "document", "file": SimpleUploadedFile("run.exe", b"MZ\x90\x00 not a document")},
+    )
+    assert refused.status_code == 400
+    assert CaseItem.objects.filter(case_id=case["id"], kind="document").count() == 1

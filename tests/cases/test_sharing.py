@@ -274,3 +274,26 @@ def test_only_share_outside_holders_share(shared) -> None:
     )
     assert response.status_code == 403
     assert other.post(f"/api/shares/{'0' * 32}/revoke/").status_code == 403
+
+
+def test_marked_copies_are_made_once_by_a_job_served_and_dropped_at_revocation(shared) -> None:
+    from overt.cases.models import WatermarkedCopy
+    from overt.jobs.models import Job
+    from overt.jobs.services import run
+
+    _world, staff, _case, share = shared
+    queued = Job.objects.filter(kind="cases.watermark")
+    assert queued.count() == 2  # one per shared video part
+    for job in queued:  # as a worker would (the test's transaction never commits)
+        assert run(job.pk) == "succeeded"
+    copies = list(WatermarkedCopy.objects.filter(item__share_id=share["id"]))
+    assert len(copies) == 2 and all(Path(c.path).is_file() for c in copies)
+    assert all("shared" in c.text and "Jane Prosecutor" in c.text for c in copies)
+    recipient = _open(share)
+    item = copies[0].item
+    served = b"".join(recipient.get(f"{_path(share)}/items/{item.pk}/stream").streaming_content)
+    assert served == Path(copies[0].path).read_bytes()  # the copy, not a new encode
+    assert CustodyEntry.objects.filter(action="view").exists()  # still a view entry
+    staff.post(f"/api/shares/{share['id']}/revoke/", {}, content_type="application/json")
+    assert not WatermarkedCopy.objects.filter(item__share_id=share["id"]).exists()
+    assert not any(Path(c.path).exists() for c in copies)

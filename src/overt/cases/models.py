@@ -144,7 +144,8 @@ class CaseItem(models.Model):
             return (
                 f"{self.get_kind_display()} {self.derivative_id} of recording {self.recording_id}"
             )
-        return f"recording {self.recording_id}"
+        title = self.recording.title if self.recording is not None else ""
+        return f"recording {self.recording_id}" + (f": {title}" if title else "")
 
 
 class ExternalShare(models.Model):
@@ -250,3 +251,23 @@ class CaseLog(models.Model):
 
     class Meta:
         ordering = ["custody_index"]
+
+
+class WatermarkedCopy(models.Model):
+    """A shared video with its recipient's marks burned in, made once when the share is made
+    (bench/sharing.py: serving it beats encoding each stream live). Not evidence: kept
+    outside the write-once store, under $OVERT_HOME/watermarked, and deleted when the share
+    ends."""
+
+    item = models.ForeignKey(SharedItem, on_delete=models.CASCADE, related_name="copies")
+    part = models.PositiveIntegerField(default=0)
+    path = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    text = models.CharField(max_length=300)
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "part"], name="one_watermarked_copy_per_part")
+        ]

@@ -24,9 +24,9 @@ from overt.access.recording_log import record_for_recording
 from overt.conf import get_settings
 from overt.custody.models import CustodyEntry
 from overt.custody.services import Actor, Client, Subject, record
-from overt.evidence.models import Derivative, Original
 from overt.evidence.store import get_store
 
+from . import prerender
 from .models import ExternalShare, SharedItem, ShareEvent
 from .sharing import HASHER, event, mark_of, normalise_code
 from .watermark import watermark_png, watermarked_mp4
@@ -73,6 +73,7 @@ def live_share(share_id: str, client: Client) -> ExternalShare:
         raise errors.Gone(f"this share was revoked on {share.revoked_at:%d %B %Y at %H:%M} UTC")
     if share.expires_at <= timezone.now():
         _refuse(share, "expired", client)
+        prerender.drop_copies(share)
         raise errors.Gone(f"this share expired on {share.expires_at:%d %B %Y at %H:%M} UTC")
     return share
 
@@ -182,12 +183,9 @@ def watch(share: ExternalShare, item: SharedItem, part: int, client: Client) -> 
     """The item's picture with the watermark burned in (a view entry first)."""
     if item.document is not None:
         raise errors.Invalid("documents are not played; download them where allowed")
-    source: Derivative | None = item.derivative
-    if source is None:
-        original = Original.objects.get(sha256=_part(item, part)["sha256"])
-        source = Derivative.objects.filter(original=original, kind="proxy").first()
-        if source is None or not get_store().exists(source.sha256):
-            raise errors.Unavailable("this recording's playable copy is still being made")
+    source = prerender.source_of(item, part)
+    if source is None or not get_store().exists(source.sha256):
+        raise errors.Unavailable("this recording's playable copy is still being made")
     text = watermark_text(share)
     entry = _log_use(
         "view", share, item, str(_part(item, part)["sha256"]), client, ShareEvent.Kind.VIEWED
@@ -195,6 +193,9 @@ def watch(share: ExternalShare, item: SharedItem, part: int, client: Client) -> 
     if source.kind == "still":
         data = b"".join(get_store().read_range(source.sha256))
         return Playback("image/png", iter([watermark_png(data, text)]), entry.index)
+    copy = prerender.ready_copy(item, part)
+    if copy is not None:  # made when the share was: the usual case (see prerender)
+        return Playback("video/mp4", prerender.file_chunks(copy.path), entry.index)
     return Playback("video/mp4", _stream_of(source.sha256, text), entry.index)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from .models import CaseItem, CaseMember
+from .models import CaseDocument, CaseItem, CaseMember
 
 
 def case_recordings(user_id: int, recording_id: int | None) -> frozenset[int]:
@@ -17,3 +17,8 @@ def case_recordings(user_id: int, recording_id: int | None) -> frozenset[int]:
     if recording_id is not None:
         items = items.filter(recording_id=recording_id)
     return frozenset(items.values_list("recording_id", flat=True).distinct())
+
+
+def case_documents(shas: list[str]) -> set[str]:
+    """Which of these store objects are documents uploaded to a case (for the scrub)."""
+    return set(CaseDocument.objects.filter(sha256__in=shas).values_list("sha256", flat=True))

@@ -245,6 +245,9 @@ def create_share(
             log_case(
                 the_case, entries[:1], f"shared with {name} <{email}> until {expires:%Y-%m-%d}"
             )
+        from .prerender import request_copies  # it needs mark_of, from here
+
+        request_copies(share)  # the marked copies are made in the background (prerender)
     made = NewShare(share, code, share_url(share), withheld)
     if send_mail:
         made.mail_problem = _mail(share, code, made.url, user.get_username())
@@ -349,4 +352,7 @@ def revoke_share(
         )
         if share.case is not None:
             log_case(share.case, entries[:1], f"share to {share.recipient_name} revoked")
+    from .prerender import drop_copies
+
+    drop_copies(share)
     return share

@@ -6,6 +6,7 @@ Each takes the findings (``VerifyResult``) and adds problems to it, with their p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Protocol
 
@@ -66,12 +67,24 @@ def check_head_covers_entries(result: Findings) -> None:
         )
 
 
+# Later stages that keep objects of their own in the store (overt.cases: documents uploaded
+# to a case) register, at start-up, a function naming which of some hashes they reference.
+_other_catalogues: list[Callable[[list[str]], set[str]]] = []
+
+
+def register_catalogue(references: Callable[[list[str]], set[str]]) -> None:
+    if references not in _other_catalogues:
+        _other_catalogues.append(references)
+
+
 def _catalogued(shas: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(shas), 500):
         batch = shas[start : start + 500]
         found.update(Original.objects.filter(sha256__in=batch).values_list("sha256", flat=True))
         found.update(Derivative.objects.filter(sha256__in=batch).values_list("sha256", flat=True))
+        for references in _other_catalogues:
+            found.update(references(batch))
     return found
 
 

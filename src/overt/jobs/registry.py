@@ -23,6 +23,7 @@ JOB_KINDS: dict[str, str] = {
     "review.clip": "Cut a frame-accurate clip from an original (copying between the cuts)",
     "review.still": "Save one picture of an original as a PNG still",
     "review.sync-offsets": "Estimate the clock offsets of an incident's cameras from their audio",
+    "cases.watermark": "Render a shared video with its recipient's watermark burned in",
     "transcripts.transcribe": "Transcribe an original's speech (words, times, confidences)",
 }
 
