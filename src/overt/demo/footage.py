@@ -23,6 +23,8 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .faces import Passersby
+
 AUDIO_RATE = 48_000
 WORLD_EVENT_SLOT_S = 4  # one world event per 4 s of Unix time
 EVENT_DURATION_S = 0.06
@@ -85,6 +87,7 @@ def render_clip(
     rotation: int = 0,
     clock_error_s: float = 0.0,
     speech: np.ndarray | None = None,
+    faces: bool = False,
 ) -> ClipFacts:
     """Write a synthetic clip to `path` and return its facts.
 
@@ -95,7 +98,8 @@ def render_clip(
     this clip's true wall-clock span (see `world_audio_events`). `rotation` (clockwise
     degrees) is written as a display matrix, like a camera mounted sideways. Odd
     dimensions are encoded 4:4:4, since 4:2:0 needs even ones. `speech` (mono samples
-    at AUDIO_RATE from the clip's start; demo.speech) is mixed into the sound.
+    at AUDIO_RATE from the clip's start; demo.speech) is mixed into the sound. `faces`
+    adds real faces walking through the scene (demo.faces), for redaction.
     """
     path = os.fspath(path)
     start_utc = start_utc.astimezone(UTC)
@@ -106,6 +110,7 @@ def render_clip(
         audio_events = world_audio_events(world_start, duration_s, world_seed)
 
     scene = _Scene(seed, width, height)
+    walkers = Passersby(seed, width, height, float(n_frames / rate)) if faces else None
     overlay = _Overlay(width, height, f"{device_serial}   OFFICER {officer_number}")
     audio = (
         _render_audio(seed, world_seed, world_start, n_frames / rate, audio_events)
@@ -134,6 +139,8 @@ def render_clip(
         for index in range(n_frames):
             when = start_utc + timedelta(microseconds=round(index * 1_000_000 / rate))
             picture = scene.draw(index / float(rate))
+            if walkers is not None:
+                walkers.draw(picture, index / float(rate))
             overlay.stamp(picture, when)
             frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts = index

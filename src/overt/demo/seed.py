@@ -320,6 +320,7 @@ def _record(
             world_seed=seed,
             clock_error_s=clock_error_s,
             speech=speech_track(n, c * clip_len, clip_len, AUDIO_RATE),
+            faces=True,
         )
         sidecar = {
             "schema": "overt.sidecar/1",

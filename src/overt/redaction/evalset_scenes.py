@@ -183,7 +183,7 @@ def _shifted(path: Path, t0: float) -> Path:
     return lambda t: path(t - t0)
 
 
-def _place(
+def place_face(
     picture: np.ndarray, sprite: Sprite, actor: Actor, t: float, cv2: Any
 ) -> tuple[float, float, float, float] | None:
     cx, cy, face_h = actor.path(t)
@@ -329,7 +329,7 @@ def make_scene_clip(
             boxes: list[tuple[int, tuple[float, float, float, float]]] = []
             for k, actor in enumerate(actors):
                 if actor.t_in <= t < actor.t_out:
-                    box = _place(picture, faces[actor.sprite], actor, t, cv2)
+                    box = place_face(picture, faces[actor.sprite], actor, t, cv2)
                     if box is not None:
                         boxes.append((k, box))
             if scene == "occluders":

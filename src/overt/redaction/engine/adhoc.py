@@ -15,8 +15,8 @@ from .detection import DetectionResult
 from .detectors import CenterFaceDetector, Detector, ManualSpan, PlateCascadeDetector
 from .inputs import require_playable
 from .leakcheck import LeakCheck, check_copy
-from .overlay import OverlayAware
 from .manifest import detections_document, track_summary, tracks_document, tracks_from_document
+from .overlay import OverlayAware
 from .render import DEFAULT_MARGIN, RenderResult, redact_video, render_video
 from .tracking import Sample, Track, TrackingSettings, manual_track
 
