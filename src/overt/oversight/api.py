@@ -6,8 +6,10 @@ errors, which the API answers as problem+json (overt.project.errors).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -16,13 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from overt import errors
+from overt.access.identity import standing
 from overt.access.matrix import Capability
-from overt.access.services import require
+from overt.access.services import require, visible_recordings
 from overt.custody.services import Actor
 from overt.web.problems import ProblemSerializer
 
-from . import complaints, compliance
+from . import complaints, compliance, supervision
 from .deployments import import_deployments
+from .models import ReviewItem
+from .report import report_zip
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
 
@@ -137,10 +143,6 @@ class ComplianceView(APIView):
 
 
 def _date(request: Request, name: str) -> Any:
-    from datetime import date
-
-    from overt import errors
-
     try:
         return date.fromisoformat(request.query_params.get(name, ""))
     except ValueError:
@@ -172,3 +174,186 @@ class ComplaintCreate(APIView):
         made = complaints.register(complaints.new_complaint(dict(data)), actor=_actor(request))
         proposed = [r.pk for r in complaints.proposed(made)]
         return Response({"reference": made.reference, "proposed": proposed}, status=201)
+
+
+class LinkSerializer(serializers.Serializer):  # type: ignore[type-arg]  # generic in the stubs only
+    recording = serializers.IntegerField()
+
+
+class ComplaintLinkView(APIView):
+    @extend_schema(
+        tags=["oversight"],
+        request=LinkSerializer,
+        responses={201: OpenApiTypes.OBJECT, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Link a recording to the complaint; a complaint hold is placed on it."""
+        require(request.user, Capability.MANAGE_COMPLAINTS)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            recording = int(data.get("recording", ""))
+        except (TypeError, ValueError):
+            raise errors.Invalid("a recording id", field="recording") from None
+        if not visible_recordings(request.user).filter(pk=recording).exists():
+            raise errors.NotFound(f"no recording {recording}")
+        made = complaints.link(reference, recording, actor=_actor(request))
+        return Response({"complaint": reference, "recording": recording, "hold": made.hold_id}, 201)
+
+
+class CloseSerializer(serializers.Serializer):  # type: ignore[type-arg]  # generic in the stubs only
+    outcome = serializers.CharField()
+    closed_on = serializers.DateField()
+
+
+class ComplaintCloseView(APIView):
+    @extend_schema(
+        tags=["oversight"],
+        request=CloseSerializer,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Close the complaint with its outcome; the holds it placed are released."""
+        require(request.user, Capability.MANAGE_COMPLAINTS)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            closed_on = date.fromisoformat(str(data.get("closed_on", "")))
+        except ValueError:
+            raise errors.Invalid("a date such as 2026-12-01", field="closed_on") from None
+        made = complaints.close(
+            reference,
+            outcome=str(data.get("outcome", "")),
+            closed_on=closed_on,
+            actor=_actor(request),
+        )
+        return Response(
+            {"complaint": made.reference, "outcome": made.outcome, "closed_on": str(made.closed_on)}
+        )
+
+
+class ComplaintFigures(APIView):
+    @extend_schema(tags=["oversight"], responses={200: OpenApiTypes.OBJECT, 403: PROBLEM})
+    def get(self, request: Request) -> Response:
+        """The share of complaints with footage, and days to resolution with and without."""
+        require(request.user, Capability.SEE_OVERSIGHT)
+        return Response(complaints.figures())
+
+
+class DrawSerializer(serializers.Serializer):  # type: ignore[type-arg]  # generic in the stubs only
+    team = serializers.CharField()
+    week = serializers.DateField(help_text="Any day of the week; weeks start on Mondays.")
+    size = serializers.IntegerField(required=False)
+    redraw_reason = serializers.CharField(required=False)
+
+
+class ReviewDrawView(APIView):
+    @extend_schema(
+        tags=["oversight"],
+        request=DrawSerializer,
+        responses={201: OpenApiTypes.OBJECT, 400: PROBLEM, 403: PROBLEM, 409: PROBLEM},
+    )
+    def post(self, request: Request) -> Response:
+        """Draw a team's weekly review sample (seed logged; a redraw needs a reason)."""
+        require(request.user, Capability.SUPERVISOR_REVIEW)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            week = supervision.week_of(date.fromisoformat(str(data.get("week", ""))))
+        except ValueError:
+            raise errors.Invalid("a date such as 2026-11-16", field="week") from None
+        size = data.get("size")
+        made = supervision.draw(
+            str(data.get("team", "")),
+            week,
+            actor=_actor(request),
+            size=size if isinstance(size, int) and size > 0 else None,
+            redraw_reason=str(data.get("redraw_reason", "")),
+        )
+        items = [
+            {"item": i.pk, "recording": i.recording_id, "weight": i.weight, "why": i.why}
+            for i in made.items.all()
+        ]
+        return Response(
+            {"draw": made.pk, "seed": made.seed, "week": str(made.week), "items": items}, 201
+        )
+
+
+class OutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg]  # generic in the stubs only
+    codes = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class ReviewOutcomeView(APIView):
+    @extend_schema(
+        tags=["oversight"],
+        request=OutcomeSerializer,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Record the review of a sampled recording, with reason codes and a note."""
+        require(request.user, Capability.SUPERVISOR_REVIEW)
+        item = ReviewItem.objects.filter(pk=pk).first()
+        if (
+            item is None
+            or not visible_recordings(request.user).filter(pk=item.recording_id).exists()
+        ):
+            raise errors.NotFound(f"no sampled recording {pk}")
+        data = request.data if isinstance(request.data, dict) else {}
+        codes = data.get("codes")
+        done = supervision.review(
+            pk,
+            codes=codes if isinstance(codes, list) else [],
+            note=str(data.get("note", "")),
+            actor=_actor(request),
+        )
+        return Response({"item": done.pk, "codes": done.reason_codes, "note": done.note})
+
+
+class MyReviews(APIView):
+    @extend_schema(tags=["oversight"], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        """The review outcomes of the signed-in officer's own recordings."""
+        items = supervision.own_outcomes(standing(request.user).officer_id)
+        return Response(
+            [
+                {
+                    "recording": i.recording_id,
+                    "codes": i.reason_codes,
+                    "note": i.note,
+                    "reviewed_at": i.reviewed_at,
+                }
+                for i in items
+            ]
+        )
+
+
+class ReportMonth(serializers.Serializer):  # type: ignore[type-arg]  # generic in the stubs only
+    month = serializers.CharField(help_text="e.g. 2026-11")
+
+
+class TransparencyReportView(APIView):
+    @extend_schema(
+        tags=["oversight"],
+        request=ReportMonth,
+        responses={200: OpenApiTypes.BINARY, 400: PROBLEM, 403: PROBLEM},
+    )
+    def post(self, request: Request) -> HttpResponse:
+        """Publish the month's transparency report; the answer is its folder as a zip
+        (HTML, PDF, CSV, JSON, signed checkpoint, inclusion proof, offline verifier)."""
+        require(request.user, Capability.PUBLISH_REPORTS)
+        data = request.data if isinstance(request.data, dict) else {}
+        month = str(data.get("month", ""))
+        body = report_zip(month, actor=_actor(request))
+        response = HttpResponse(body, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="transparency-report-{month}.zip"'
+        return response

@@ -135,6 +135,9 @@ def run(start: date, end: date, borough: str | None = None, *, store: bool = Tru
             )
         )
     if store:
+        from .dashboard import take_snapshot
+
         with transaction.atomic():
             reading.store_verdicts(verdicts)
+            take_snapshot()
     return Outcome(judged, all_rates(judged))

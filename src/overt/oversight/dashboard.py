@@ -1,5 +1,7 @@
-"""The figures the oversight dashboards draw, read from the stored verdicts and the
-catalogue: a few aggregate queries, so a page costs milliseconds once compliance ran."""
+"""The figures the oversight dashboards draw. Each compliance run ends with a snapshot
+(verdict counts by borough, team, month and status; the catalogue's totals), so a page
+reads one row and draws; the review backlog and complaint figures, small tables, are
+read live. The drill-down reads the stored verdicts themselves."""
 
 from __future__ import annotations
 
@@ -13,18 +15,31 @@ from django.urls import reverse
 
 from overt.evidence.models import Derivative, Original, Recording
 
-from . import complaints, supervision
-from .models import Verdict
+from .models import Snapshot, Verdict
 from .svg import Bar, bar_chart, percent
 
-STATUS_COUNTS = {
-    "total": Count("id"),
-    "recorded": Count("id", filter=Q(status="recorded")),
-    "late": Count("id", filter=Q(status="late")),
-    "early_stop": Count("id", filter=Q(status="early-stop")),
-    "gaps": Count("id", filter=Q(status="gaps")),
-    "no_footage": Count("id", filter=Q(status="no-footage")),
-}
+COUNTED = {"recorded": "recorded", "late": "late", "early-stop": "early_stop", "gaps": "gaps"}
+COUNTED["no-footage"] = "no_footage"
+
+
+def take_snapshot() -> Snapshot:
+    """Count the stored verdicts and the catalogue once (after a compliance run), so each
+    dashboard page reads one row; older snapshots are removed."""
+    counts = [
+        [r["borough"], r["team"], r["month"], r["status"], r["n"], r["muted"]]
+        for r in Verdict.objects.values("borough", "team", "month", "status")
+        .annotate(n=Count("id"), muted=Count("id", filter=Q(muted_audio=True)))
+        .order_by()
+    ]
+    made = Snapshot.objects.create(
+        computed_at=datetime.now(UTC), counts=counts, catalogue=catalogue_figures()
+    )
+    Snapshot.objects.exclude(pk=made.pk).delete()
+    return made
+
+
+def latest() -> Snapshot | None:
+    return Snapshot.objects.order_by("-computed_at", "-id").first()
 
 
 @dataclass(frozen=True)
@@ -47,19 +62,31 @@ class Filters:
         return reverse("oversight-attendances") + "?" + urlencode(params)
 
 
-def grouped(filters: Filters, by: str) -> list[dict[str, Any]]:
-    rows = filters.verdicts().values(by).annotate(**STATUS_COUNTS).order_by(by)
+def grouped(filters: Filters, by: str, snapshot: Snapshot | None) -> list[dict[str, Any]]:
+    """Status counts per borough, team or month, from the snapshot, within the filters."""
+    position = {"borough": 0, "team": 1, "month": 2}[by]
+    groups: dict[str, dict[str, Any]] = {}
+    for row in snapshot.counts if snapshot else []:
+        if (filters.borough and row[0] != filters.borough) or (
+            filters.month and row[2] != filters.month
+        ):
+            continue
+        group = groups.setdefault(
+            row[position], {by: row[position], "total": 0, **dict.fromkeys(COUNTED.values(), 0)}
+        )
+        group["total"] += row[4]
+        group[COUNTED[row[3]]] += row[4]
     out = []
-    for row in rows:
-        total = row["total"]
-        row["compliance_rate"] = row["recorded"] / total if total else None
-        out.append(row)
+    for name in sorted(groups):
+        group = groups[name]
+        group["compliance_rate"] = group["recorded"] / group["total"] if group["total"] else None
+        out.append(group)
     return out
 
 
-def charts(filters: Filters) -> dict[str, str]:
-    by_borough = grouped(filters, "borough")
-    by_month = grouped(filters, "month")
+def charts(
+    filters: Filters, by_borough: list[dict[str, Any]], by_month: list[dict[str, Any]]
+) -> dict[str, str]:
 
     def rate_bars(rows: list[dict[str, Any]], by: str) -> list[Bar]:
         return [
@@ -106,8 +133,6 @@ def catalogue_figures() -> dict[str, Any]:
         "categorised": categorised,
         "categorisation_rate": categorised / recordings if recordings else None,
         "storage_bytes": stored,
-        "review_backlog": supervision.backlog(),
-        "complaints": complaints.figures(),
     }
 
 
@@ -119,14 +144,9 @@ def retention_due(days: int = 30) -> int:
     return len(upcoming(datetime.now(UTC), days=days))
 
 
-def months_available() -> list[str]:
-    return list(Verdict.objects.values_list("month", flat=True).distinct().order_by("-month"))
+def months_available(snapshot: Snapshot | None) -> list[str]:
+    return sorted({row[2] for row in snapshot.counts}, reverse=True) if snapshot else []
 
 
-def boroughs_available() -> list[str]:
-    return list(Verdict.objects.values_list("borough", flat=True).distinct().order_by("borough"))
-
-
-def computed_at() -> datetime | None:
-    latest = Verdict.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
-    return latest
+def boroughs_available(snapshot: Snapshot | None) -> list[str]:
+    return sorted({row[0] for row in snapshot.counts}) if snapshot else []

@@ -172,3 +172,16 @@ class PublishedReport(models.Model):
 
     class Meta:
         ordering = ["-published_at"]
+
+
+class Snapshot(models.Model):
+    """What the dashboards draw, taken at the end of each compliance run: verdict counts
+    by borough, team, month and status, and the catalogue's figures (recordings,
+    categorised, storage), so that a dashboard page reads one row."""
+
+    computed_at = models.DateTimeField(db_index=True)
+    counts = models.JSONField(default=list, help_text="[borough, team, month, status, n, muted]")
+    catalogue = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]

@@ -189,3 +189,17 @@ def _write(out: Path, report: dict[str, Any], table: str) -> ReportFiles:
         shutil.copyfile(source, out / source.name)
         files.paths.append(out / source.name)
     return files
+
+
+def report_zip(month: str, *, actor: Actor) -> bytes:
+    """Publish the month's report and return its folder as a zip (for the page and API)."""
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory(prefix="overt-transparency-") as tmp:
+        files = publish(month, Path(tmp) / "report", actor=actor)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in files.paths:
+                archive.write(path, f"transparency-report-{month}/{path.name}")
+        return buffer.getvalue()

@@ -39,17 +39,23 @@ def _filters(request: HttpRequest) -> dashboard.Filters:
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.SEE_OVERSIGHT)
     filters = _filters(request)
-    charts = {k: mark_safe(v) for k, v in dashboard.charts(filters).items()}  # noqa: S308  # escaped in svg.py
+    snapshot = dashboard.latest()
+    by_borough = dashboard.grouped(filters, "borough", snapshot)
+    by_month = dashboard.grouped(filters, "month", snapshot)
+    drawn = dashboard.charts(filters, by_borough, by_month)
+    charts = {k: mark_safe(v) for k, v in drawn.items()}  # noqa: S308  # escaped in svg.py
     context = {
         "nav": "oversight",
         "filters": filters,
         "charts": charts,
-        "by_borough": dashboard.grouped(filters, "borough"),
-        "by_team": dashboard.grouped(filters, "team"),
-        "catalogue": dashboard.catalogue_figures(),
-        "months": dashboard.months_available(),
-        "boroughs": dashboard.boroughs_available(),
-        "computed_at": dashboard.computed_at(),
+        "by_borough": by_borough,
+        "by_team": dashboard.grouped(filters, "team", snapshot),
+        "catalogue": snapshot.catalogue if snapshot else {},
+        "backlog": supervision.backlog(),
+        "complaint_figures": complaints.figures(),
+        "months": dashboard.months_available(snapshot),
+        "boroughs": dashboard.boroughs_available(snapshot),
+        "computed_at": snapshot.computed_at if snapshot else None,
     }
     if request.GET.get("retention") == "1":  # the retention calculation reads every recording
         context["retention_due"] = dashboard.retention_due()
@@ -244,3 +250,33 @@ def _int(raw: str | None) -> int:
         return int(raw or "")
     except ValueError:
         raise errors.Invalid("choose a recording", field="recording") from None
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_page(request: HttpRequest) -> HttpResponse:
+    """Publish a month's transparency report and download it (zip)."""
+    require(request.user, Capability.PUBLISH_REPORTS)
+    from .models import PublishedReport
+    from .report import report_zip
+
+    problem, status = "", 200
+    if request.method == "POST":
+        month = request.POST.get("month", "")[:7]
+        try:
+            body = report_zip(month, actor=_actor(request))
+        except errors.DomainError as exc:
+            problem, status = str(exc), exc.status
+        else:
+            response = HttpResponse(body, content_type="application/zip")
+            response["Content-Disposition"] = (
+                f'attachment; filename="transparency-report-{month}.zip"'
+            )
+            return response
+    context = {
+        "nav": "oversight",
+        "problem": problem,
+        "published": PublishedReport.objects.all()[:50],
+        "months": dashboard.months_available(dashboard.latest()),
+    }
+    return render(request, "oversight/report.html", context, status=status)

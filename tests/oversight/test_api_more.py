@@ -1,0 +1,108 @@
+"""The API for complaints, supervisor review, own outcomes and the published report, and
+the report page: the same services as the CLI, refusals as problem+json."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from oversight_support import at, officer, recording, z
+
+from overt.access.matrix import Role
+from overt.retention.models import Hold
+from overt.testing.access import make_user, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_complaint_register_link_close_and_figures(client) -> None:
+    rec = recording(officer("A1"), at(0), at(10))
+    sign_in(client, make_user("iopc", Role.INVESTIGATOR))
+    made = client.post(
+        "/api/complaints/",
+        {
+            "reference": "CO/1",
+            "received_on": "2026-11-21",
+            "occurred_from": z(at(0)),
+            "occurred_to": z(at(5)),
+            "officers": ["A1"],
+        },
+        content_type="application/json",
+    )
+    assert made.status_code == 201 and made.json()["proposed"] == [rec.pk]
+    # An investigator links only what they may know of: not assigned, so not found.
+    hidden = client.post(
+        "/api/complaints/CO/1/links/", {"recording": rec.pk}, content_type="application/json"
+    )
+    assert hidden.status_code == 404
+    sign_in(client, make_user("em", Role.EVIDENCE_MANAGER))
+    linked = client.post(
+        "/api/complaints/CO/1/links/", {"recording": rec.pk}, content_type="application/json"
+    )
+    assert (
+        linked.status_code == 201 and Hold.objects.get(pk=linked.json()["hold"]).kind == "complaint"
+    )
+    bad = client.post(
+        "/api/complaints/CO/1/close/",
+        {"outcome": "upheld", "closed_on": "soon"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["errors"] == {
+        "closed_on": ["a date such as 2026-12-01"]
+    }
+    closed = client.post(
+        "/api/complaints/CO/1/close/",
+        {"outcome": "upheld", "closed_on": "2026-11-30"},
+        content_type="application/json",
+    )
+    assert closed.status_code == 200 and Hold.objects.get().released_at is not None
+    assert client.get("/api/complaints/figures/").json()["with_footage"] == 1
+    twice = client.post("/api/complaints/", {"reference": "CO/1"}, content_type="application/json")
+    assert twice.status_code == 400  # no dates: named before the duplicate is noticed
+
+
+def test_review_draw_outcome_and_the_officers_own(client) -> None:
+    a = officer("A1")
+    rec = recording(a, at(0), at(10))
+    sign_in(client, make_user("sgt", Role.SUPERVISOR, team="SCO19"))
+    drawn = client.post(
+        "/api/review/draws/",
+        {"team": "SCO19", "week": "2026-11-20"},
+        content_type="application/json",
+    )
+    assert drawn.status_code == 201 and drawn.json()["week"] == "2026-11-16"
+    item = drawn.json()["items"][0]["item"]
+    again = client.post(
+        "/api/review/draws/",
+        {"team": "SCO19", "week": "2026-11-18"},
+        content_type="application/json",
+    )
+    assert again.status_code == 409
+    wrong = client.post(
+        f"/api/review/items/{item}/", {"codes": ["rude"]}, content_type="application/json"
+    )
+    assert wrong.status_code == 400
+    done = client.post(
+        f"/api/review/items/{item}/",
+        {"codes": ["good-practice"], "note": "ok"},
+        content_type="application/json",
+    )
+    assert done.status_code == 200
+    sign_in(client, make_user("pc", Role.OFFICER, officer="A1"))
+    assert client.get("/api/review/mine/").json()[0]["recording"] == rec.pk
+    assert client.post("/api/review/draws/", {}, content_type="application/json").status_code == 403
+
+
+def test_the_report_page_and_api_publish_a_zip(client) -> None:
+    sign_in(client, make_user("em", Role.EVIDENCE_MANAGER))
+    page = client.get("/oversight/report/")
+    assert page.status_code == 200 and b"Publish and download" in page.content
+    got = client.post("/oversight/report/", {"month": "2026-11"})
+    assert got.status_code == 200 and got["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(got.content)).namelist()
+    assert "transparency-report-2026-11/overt_verify_report.py" in names
+    bad = client.post("/api/oversight/reports/", {"month": "Nov"}, content_type="application/json")
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
+    sign_in(client, make_user("sgt", Role.SUPERVISOR, team="SCO19"))
+    assert client.get("/oversight/report/").status_code == 403
