@@ -141,6 +141,7 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
                 project=project.pk,
             )
             manifest["render"] = render.number
+            manifest["decode_errors"] = result.decode_errors  # unreadable packets left out
             manifest["leak_check"] = leak_check.summary()
             for item in manifest["leak_check"]["findings"]:
                 item["decision"] = "open"

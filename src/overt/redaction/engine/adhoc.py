@@ -86,6 +86,9 @@ class Outcome:
             "detect_seconds": round(self.detection.seconds, 3) if self.detection else 0.0,
             "render_seconds": round(self.render.seconds, 3),
             "masked_frames": self.render.masked_frames,
+            # Packets the decoder could not read (a corrupt tail): their frames are not
+            # in the copy, which holds only what could be decoded and masked.
+            "decode_errors": self.render.decode_errors,
             "width": self.render.width,
             "height": self.render.height,
             "rotation": self.render.rotation,

@@ -72,7 +72,10 @@ def centerface_file() -> ModelFile:
 
 
 def _check_hash(path: Path, expected: str) -> None:
-    info = path.stat()
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ModelError(f"face detector weights missing at {path}: {INSTALL_HINT}") from None
     stamp = (info.st_mtime, info.st_size)
     with _lock:
         if _verified.get(path) == stamp:
