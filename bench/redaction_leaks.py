@@ -63,7 +63,14 @@ def timed(command: list[str]) -> tuple[float, float]:
 
 
 TOOLS = {
-    "deface full resolution": lambda c, o: [str(DEFACE), c, "-o", o, "--ep", "CPUExecutionProvider"],
+    "deface full resolution": lambda c, o: [
+        str(DEFACE),
+        c,
+        "-o",
+        o,
+        "--ep",
+        "CPUExecutionProvider",
+    ],
     "deface --scale 640x360": lambda c, o: [
         *[str(DEFACE), c, "-o", o, "--ep", "CPUExecutionProvider"],
         *["--scale", "640x360"],
@@ -141,7 +148,8 @@ def markdown(results: dict, loads: dict, footage_s: float, clips: dict) -> str:
         f"Clips: {len(clips)} scenes x {next(iter(clips.values())).frames} frames, 1280x720, "
         f"25 fps ({footage_s:.0f} s of footage).",
         "",
-        "| tool | leak frames | recall | " + " | ".join(n for *_, n in BANDS)
+        "| tool | leak frames | recall | "
+        + " | ".join(n for *_, n in BANDS)
         + " | FP frames (no-face clip) | fps | CPU ms/frame | load after |",
         "|---|---:|---:|" + "---:|" * len(BANDS) + "---:|---:|---:|---|",
     ]
