@@ -143,7 +143,8 @@ def main() -> None:
 
 def markdown(results: dict, loads: dict, footage_s: float, clips: dict) -> str:
     lines = [
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; "
         f"load average (1, 5, 15 min) at the start {loads['start']}, at the end {loads['end']}.",
         f"Clips: {len(clips)} scenes x {next(iter(clips.values())).frames} frames, 1280x720, "
         f"25 fps ({footage_s:.0f} s of footage).",
