@@ -30,3 +30,21 @@ def test_assign_and_share_pick_a_user_from_those_the_grant_helps() -> None:
     assert '<option value="prosecutor">prosecutor (prosecutor)</option>' in share
     for nobody in ("officer", "auditor", "admin"):  # a grant gives their role nothing
         assert f'value="{nobody}"' not in assign and f'value="{nobody}"' not in share
+
+
+def test_registering_a_source_needs_the_upload_right_and_a_description() -> None:
+    from overt.evidence.models import Device
+
+    users = people()
+    officer = client_for(users[Role.OFFICER])
+    assert (
+        officer.post("/uploads/sources/", {"kind": "cctv", "description": "x"}).status_code == 403
+    )
+    manager = client_for(users[Role.EVIDENCE_MANAGER])
+    bare = manager.post("/uploads/sources/", {"kind": "cctv", "description": "  "})
+    assert bare["Location"] == "/uploads/new/?source=incomplete"
+    made = manager.post("/uploads/sources/", {"kind": "cctv", "description": "Tesco, Victoria St"})
+    device = Device.objects.get(model="CCTV export: Tesco, Victoria St")
+    assert made["Location"] == f"/uploads/new/?device={device.serial}"
+    page = manager.get(made["Location"]).content.decode()
+    assert f'<option value="{device.serial}" selected>' in page

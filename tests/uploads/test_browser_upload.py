@@ -57,6 +57,28 @@ def test_an_evidence_officer_uploads_a_file_from_the_browser(
     assert original.source == Original.Source.UPLOAD
     entry = json.loads(CustodyEntry.objects.get(action="ingest", object_sha256=digest).entry)
     assert entry["actor"] == {"kind": "user", "id": "evidence.officer"}
+    # The result links to the recording the file became (issue 19).
+    link = page.get_by_role("link", name="Open the new recording")
+    link.wait_for(timeout=10_000)
+    assert link.get_attribute("href") == f"/recordings/{original.recording_id}/"
+
+
+def test_a_witness_phone_is_registered_from_the_upload_page(server, page, people) -> None:
+    """The form is for witness phones and CCTV: such a source is registered in a step
+    (logged as `overt device add` logs it) and offered at once, before body cameras."""
+    _officer_user("evidence.officer")
+    _log_in(page, server, "evidence.officer")
+    page.get_by_text("Register another source").click()
+    page.get_by_label("Kind").select_option("phone")
+    page.get_by_label("Description").fill("Witness J. Smith, iPhone")
+    page.get_by_role("button", name="Register source").click()
+    page.wait_for_url(f"{server}/uploads/new/?device=*")
+    chosen = page.get_by_label("Device").evaluate("s => s.selectedOptions[0].textContent")
+    assert chosen.startswith("Witness phone: Witness J. Smith, iPhone (PHONE-")
+    groups = page.locator("#upload-device optgroup").evaluate_all("gs => gs.map(g => g.label)")
+    assert groups == ["Witness phones, CCTV and other sources", "Body cameras"]
+    added = CustodyEntry.objects.get(action="metadata-change")
+    assert json.loads(added.entry)["details"]["model"] == "Witness phone: Witness J. Smith, iPhone"
 
 
 def test_a_wrong_hash_from_the_browser_is_quarantined_and_said(

@@ -1,9 +1,10 @@
 from django.urls import path, re_path
 
-from . import device_views, swift_views, views
+from . import device_views, sources, swift_views, views
 
 urlpatterns = [
     path("uploads/new/", views.upload_page, name="upload-new"),
+    path("uploads/sources/", sources.register_source, name="upload-source"),
     path("devices/tokens/", device_views.device_tokens_page, name="device-tokens"),
     path(
         "devices/tokens/revoke", device_views.device_tokens_revoke, name="device-tokens-revoke"

@@ -34,13 +34,21 @@ def may_upload(user: User | AnonymousUser) -> bool:
 def upload_page(request: HttpRequest) -> HttpResponse:
     if not may_upload(request.user):
         raise PermissionDenied("this account may not upload evidence")
+    from .sources import SOURCE_KINDS, is_other_source
+
+    devices = list(Device.objects.filter(revoked_at__isnull=True).order_by("serial"))
     return render(
         request,
         "uploads/upload.html",
         {
             "nav": "upload",
             "officers": Officer.objects.filter(active=True).order_by("number"),
-            "devices": Device.objects.order_by("serial"),
+            # Other sources (witness phones, CCTV) first: this form is mostly for them.
+            "sources": [d for d in devices if is_other_source(d)],
+            "devices": [d for d in devices if not is_other_source(d)],
+            "chosen": request.GET.get("device", ""),
+            "incomplete": request.GET.get("source") == "incomplete",
+            "source_kinds": SOURCE_KINDS.items(),
             "max_bytes": get_settings().upload_max_bytes,
         },
     )

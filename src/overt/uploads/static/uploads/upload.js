@@ -12,6 +12,16 @@
 
   function say(text) { statusEl.textContent = text; }
 
+  // The upload's result links to the recording it became (the Overt-Recording header).
+  function showRecording(id) {
+    if (!/^[0-9]+$/.test(id)) { return; }
+    var link = document.getElementById("upload-recording");
+    link.href = "/recordings/" + id + "/";
+    link.textContent = "Open the new recording (" + id + ")";
+    document.getElementById("upload-result").hidden = false;
+    form.dataset.recording = id;
+  }
+
   function problemText(error) {
     var response = error && error.originalResponse;
     if (!response) { return error ? String(error.message || error) : "unknown error"; }
@@ -50,10 +60,16 @@
         progressEl.value = pct;
         percentEl.textContent = pct + "%";
       },
-      onSuccess: function () {
+      onSuccess: function (payload) {
         pauseButton.hidden = true;
         say("Stored: " + file.name + " is evidence now.");
         form.dataset.done = current.url;
+        var last = payload && payload.lastResponse;
+        var recording = last ? last.getHeader("Overt-Recording") : null;
+        if (recording) { showRecording(recording); return; }
+        // Resumed to the end with nothing left to send: ask the upload itself.
+        fetch(current.url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" }, credentials: "same-origin" })
+          .then(function (r) { var id = r.headers.get("Overt-Recording"); if (id) { showRecording(id); } });
       },
       onError: function (error) {
         pauseButton.hidden = true;
