@@ -112,6 +112,7 @@ class CaseList(APIView):
 class CaseDetail(APIView):
     @extend_schema(tags=["cases"], responses={200: CaseSerializer, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
+        """One case with the items whose footage you may know of."""
         case = services.case_for(request.user, pk)
         return Response(CaseSerializer(case, context={"request": request}).data)
 
