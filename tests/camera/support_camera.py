@@ -69,7 +69,7 @@ class AgentProcess:
     proc: subprocess.Popen[str] | None = None
     log: Path | None = None
     port: int = 0
-    extra: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> AgentProcess:
         (self.home.root / "control.json").unlink(missing_ok=True)
@@ -79,7 +79,11 @@ class AgentProcess:
             "--control", "127.0.0.1:0", *self.args,
         )  # fmt: skip
         self.proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=self.log.open("w"), text=True
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+            text=True,
+            env={**os.environ, **self.env},
         )
         deadline = time.monotonic() + 60
         control = self.home.root / "control.json"

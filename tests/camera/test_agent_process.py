@@ -193,3 +193,31 @@ def test_the_command_refuses_bad_input_with_a_message(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "outside 0 .. 120" in bad.stderr
     good = run_camera("config", "--home", str(home.root), "--set", "buffer_seconds=45")
     assert good.returncode == 0 and json.loads(good.stdout)["buffer_seconds"] == 45
+
+
+def test_a_trigger_plugin_starts_a_recording_as_a_sensor(tmp_path: Path) -> None:
+    home = offline_home(tmp_path / "cam", trigger_plugins=["holster_plugin:HolsterFile"])
+    event = tmp_path / "holster-drawn"
+    folder = str(Path(__file__).parent)
+    env = {"HOLSTER_EVENT_FILE": str(event), "PYTHONPATH": folder}
+    camera = AgentProcess(home, env=env).start()
+    try:
+        camera.wait_buffered(1)
+        event.touch()
+        camera.wait_for(lambda s: s["state"] == "recording", "the holster")
+        camera.trigger("stop", "holstered")
+    finally:
+        camera.stop()
+    (record,) = manifests(home)
+    assert record["triggers"][0] | {"at": ""} == {
+        "at": "", "kind": "sensor", "action": "start", "reason": "weapon drawn",
+        "source": "holster",
+    }  # fmt: skip
+
+
+def test_a_gpio_button_without_gpiod_is_a_warning_not_a_failure(agent) -> None:
+    camera = agent(gpio_chip="/dev/gpiochip0")
+    warnings = camera.status()["warnings"]
+    assert any("gpiod Python module is not installed" in w for w in warnings)
+    camera.wait_buffered(1)
+    assert camera.trigger("start").status_code == 200
