@@ -48,3 +48,50 @@ def test_registering_a_source_needs_the_upload_right_and_a_description() -> None
     assert made["Location"] == f"/uploads/new/?device={device.serial}"
     page = manager.get(made["Location"]).content.decode()
     assert f'<option value="{device.serial}" selected>' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_multi_camera_offsets_are_estimated_without_a_button(tmp_path) -> None:
+    """Opening an incident starts the audio estimate; the page says it is under way
+    (it claimed the offsets were applied before any had been estimated), then that they
+    are applied once the job has run."""
+    from datetime import UTC, datetime, timedelta
+
+    from review_support import ingest
+
+    from overt.evidence.models import Incident
+    from overt.jobs.models import Job
+    from overt.jobs.worker import run_worker
+
+    start = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+    ingest(
+        tmp_path,
+        officer="MP100",
+        device="CAM-1",
+        start=start,
+        seconds=6,
+        title="Camera one",
+        incident="INC-1",
+        world_seed=7,
+    )
+    ingest(
+        tmp_path,
+        officer="MP200",
+        device="CAM-2",
+        start=start + timedelta(seconds=1),
+        seconds=6,
+        title="Camera two",
+        incident="INC-1",
+        seed=2,
+        world_seed=7,
+    )
+    run_worker(burst=True)  # the proxies and audio the estimate reads
+    incident = Incident.objects.get(reference="INC-1")
+    manager = client_for(people()[Role.EVIDENCE_MANAGER])
+    first = manager.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "are being estimated from their audio now" in first
+    assert Job.objects.filter(kind="review.sync-offsets").count() == 1
+    run_worker(burst=True)
+    second = manager.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "corrected by the offsets estimated from their audio" in second
+    assert Job.objects.filter(kind="review.sync-offsets").count() == 1  # not queued again

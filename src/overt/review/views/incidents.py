@@ -18,7 +18,9 @@ from overt.access.services import (
 )
 from overt.access.viewing import current_grant, justify_view
 from overt.evidence.models import Incident, Recording
+from overt.jobs.models import Job
 
+from .. import offsets
 from ..forms import JustificationForm
 from ..multicam import MAX_PLAYERS
 from .recording import require_action
@@ -64,6 +66,7 @@ def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
         status = 400
     playing = [r for r in chosen if current_grant(request, r.pk) is not None]
     context = {
+        "sync_state": _sync_state(incident),
         "incident": incident,
         "recordings": [
             (r, current_grant(request, r.pk) is not None, r in chosen) for r in recordings
@@ -77,6 +80,19 @@ def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
         "nav": "library",
     }
     return render(request, "review/incident.html", context, status=status)
+
+
+def _sync_state(incident: Incident) -> str:
+    """Start the audio offset estimate without waiting for anyone to press a button (the
+    job is queued once per set of clips: new footage for the incident means a new one),
+    and say truthfully where it stands: "none" (no two clips overlap), "estimating", or
+    "estimated" (the offsets in use come from the audio, or from a reviewer)."""
+    job = offsets.request_estimate(incident)
+    if job is None:
+        return "none"
+    if job.status == Job.Status.SUCCEEDED:
+        return "estimated"
+    return "failed" if job.status == Job.Status.FAILED else "estimating"
 
 
 def _chosen(raw: str, recordings: list[Recording]) -> list[Recording]:
