@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_review
+from . import transcript_words, views, views_review
 
 urlpatterns = [
     path("", views.project_list, name="redaction-list"),
@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("<int:pk>/audio", views.audio_add, name="redaction-audio-add"),
     path("<int:pk>/audio/<int:range_id>/delete", views.audio_remove, name="redaction-audio-remove"),
+    path("<int:pk>/audio/words", transcript_words.words_add, name="redaction-transcript-words"),
     path("<int:pk>/render", views.render_request, name="redaction-render"),
     path("<int:pk>/view-reason", views_review.view_reason, name="redaction-view-reason"),
     path("<int:pk>/tracks/bulk", views_review.tracks_bulk, name="redaction-tracks-bulk"),

@@ -58,3 +58,23 @@ def transcript_panel(clips: list[Any], may_edit: bool = False) -> dict[str, Any]
         ],
         "may_edit": may_edit,
     }
+
+
+@register.inclusion_tag("transcripts/_redaction_words.html", takes_context=True)
+def transcript_redaction_words(context: dict[str, Any], project: Any) -> dict[str, Any]:
+    """In a redaction project: the transcript's words, to choose some to mute or bleep.
+    Shown only to someone who may play the footage (the words are its content)."""
+    from overt.access.services import Action, allowed
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    original = project.original
+    version = TranscriptVersion.objects.filter(original=original).order_by("-number").first()
+    if version is None or not allowed(user, Action.STREAM, original.recording):
+        return {"words": [], "project": project}
+    return {
+        "project": project,
+        "version": version,
+        "words": [(i, w[0], float(w[1])) for i, w in enumerate(version.words)],
+        "csrf_token": context.get("csrf_token"),
+    }
