@@ -162,6 +162,7 @@ class Camera:
     key_id: str = ""
     previous_manifest: str | None = None
     sequence: int = 0
+    enrolled_at: float = 0.0  # its key is valid from then: it records after that
 
 
 @dataclass
@@ -219,6 +220,7 @@ def enrol(server: str, admin_token: str, serial: str, model: str) -> Camera:
         finally:
             device.close()
         camera.token, camera.key, camera.key_id = answer["device_token"], key, answer["key_id"]
+        camera.enrolled_at = time.time() + 1.0
     elif made.get("device_token"):
         camera.token = made["device_token"]
     else:
@@ -364,6 +366,8 @@ def shift(
         recording = secrets.token_hex(16)
         camera.sequence += 1
         start = time.time() - count * SEGMENT_SECONDS - random.uniform(60, 6 * 3600)
+        if camera.key is not None:  # a signing camera's shift began after its enrolment
+            start = max(start, camera.enrolled_at)
         report = {
             "agent_version": "overt-camera-simulator",
             "battery_percent": 35.0,

@@ -13,7 +13,7 @@ from django.db import connection
 from overt.access.grants import create_token
 from overt.access.matrix import Role
 from overt.custody.services import Actor
-from overt.evidence.models import Device, Original
+from overt.evidence.models import Device, Original, Recording
 from overt.evidence.store import get_store
 from overt.fleet.models import FleetDevice
 from overt.ingest.people import UNATTRIBUTED
@@ -88,6 +88,13 @@ def test_a_small_fleet_docks_and_every_stored_object_rehashes(app_server: str) -
     assert set(stored) == set(sent) and set(stored.values()) == {300_000}
     for sha256 in sent:
         assert _rehash(sha256) == sha256
+    # Each camera enrolled with its own key and signed its segments: one recording per
+    # camera's activation, verified at the lens.
+    recordings = Recording.objects.filter(device__serial__startswith="SIMT-")
+    assert recordings.count() == 3
+    assert {r.capture_signature for r in recordings} == {"verified"}, [
+        r.capture_problems for r in recordings
+    ]
     # Nobody was assigned these cameras: kept, on the unattributed worklist.
     officers = set(
         Original.objects.filter(sha256__in=sent).values_list(

@@ -18,6 +18,7 @@ from .cases import case, share
 from .catalogue import device, officer
 from .custody import custody, verify
 from .demo import demo_data
+from .fleet import fleet
 from .grants import access, token
 from .ingest import ingest, watch
 from .jobs import jobs
@@ -173,6 +174,7 @@ cli.add_command(ingest)
 cli.add_command(watch)
 cli.add_command(jobs)
 cli.add_command(migrate)
+cli.add_command(fleet)
 cli.add_command(demo_data)
 cli.add_command(custody)
 cli.add_command(verify)

@@ -74,7 +74,7 @@ class _ManagerView(APIView):
         return Actor("user", request.user.get_username())
 
 
-class DeviceSerializer(serializers.Serializer[Any]):
+class NewCameraSerializer(serializers.Serializer[Any]):
     serial = serializers.CharField(max_length=64)
     model = serializers.CharField(max_length=100)
     firmware = serializers.CharField(max_length=64, required=False, default="")
@@ -82,6 +82,11 @@ class DeviceSerializer(serializers.Serializer[Any]):
         required=False,
         default=False,
         help_text="Also issue a device token (shown once) for a camera without enrolment.",
+    )
+    enrol = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also issue a one-time enrolment code (the camera enrols with its own key).",
     )
 
 
@@ -93,15 +98,20 @@ class Devices(_ManagerView):
         rows = services.rows(_filters(request))
         return Response({"count": len(rows), "devices": [services.as_dict(r) for r in rows]})
 
-    @extend_schema(tags=["fleet"], request=DeviceSerializer, responses={201: dict, **ERRORS})
+    @extend_schema(tags=["fleet"], request=NewCameraSerializer, responses={201: dict, **ERRORS})
     def post(self, request: Request) -> Response:
         """Register a camera (a custody entry); with `token`, issue its device token."""
         by = self.actor(request)
-        data = DeviceSerializer(data=_body(request))
+        data = NewCameraSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
         v = data.validated_data
         made = registration.add_device(
-            v["serial"], v["model"], firmware=v["firmware"], with_token=v["token"], by=by
+            v["serial"],
+            v["model"],
+            firmware=v["firmware"],
+            with_token=v["token"],
+            enrol=v["enrol"],
+            by=by,
         )
         return Response(made, status=201)
 
