@@ -343,7 +343,12 @@ def main() -> None:
                 server.wait(timeout=60)
         else:
             state = work / "deploy"
-            env = {**base_env, "DEPLOY_DATABASE": f"overt_storm_{os.getpid()}"}
+            env = {
+                **base_env,
+                "DEPLOY_DATABASE": f"overt_storm_{os.getpid()}",
+                "DEPLOY_OVERT": str(BIN / "overt"),
+                "DEPLOY_PYTHON": sys.executable,
+            }
             subprocess.run(
                 [
                     str(ROOT / "deploy" / "start.sh"),
