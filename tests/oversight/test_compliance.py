@@ -146,6 +146,7 @@ def test_the_api_compliance_and_schema(client) -> None:
     sign_in(client, make_user("sup", Role.SUPERVISOR, team="SCO19"))
     got = client.get("/api/oversight/compliance/?from=2026-11-20&to=2026-11-20")
     assert got.status_code == 200 and len(got.json()["attendances"]) == 5
+    assert not Verdict.objects.exists()  # a GET stores nothing
     assert client.get("/api/oversight/compliance/?from=x&to=y").status_code == 400
     schema = client.get("/api/schema/?format=json").json()
     assert "post" in schema["paths"]["/api/deployments/"]
