@@ -142,3 +142,15 @@ def scene(clips: dict[str, Path], tmp: Path) -> Scene:
         outsider=make_user("other-det", Role.INVESTIGATOR),
         recordings=recordings,
     )
+
+
+def transcript_of(rec: Recording) -> Derivative:
+    """A machine transcript of the recording, catalogued as the transcripts stage does."""
+    original = rec.originals.get()
+    body = b'{"format": "overt-transcript/1", "words": [["stop", 0.5, 0.8, 0.9]]}\n'
+    stored = get_store().put(io.BytesIO(body + str(rec.pk).encode()))
+    return catalogue_derivative(
+        original, "transcript", stored, content_type="application/json",
+        provenance=Provenance("test-asr", "1"), facts={"version": 1},
+        requester=Requester(Actor.system("transcripts"), {"recording": rec.pk}),
+    )  # fmt: skip

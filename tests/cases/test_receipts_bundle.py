@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
-from cases_support import scene, still_of
+from cases_support import scene, still_of, transcript_of
 from django.test import Client
 from django.utils import timezone
 
@@ -166,6 +166,7 @@ def test_a_dead_mail_server_leaves_the_share_made_and_says_so(world, monkeypatch
 def test_the_bundle_streams_and_verifies_offline_with_provenance(world, tmp_path: Path) -> None:
     w, staff, case = world
     still = still_of(w.recordings[0])
+    transcript_of(w.recordings[1])
     staff.post(
         f"/api/cases/{case['id']}/items/", {"derivative": still.pk}, content_type="application/json"
     )
@@ -196,6 +197,7 @@ def test_the_bundle_streams_and_verifies_offline_with_provenance(world, tmp_path
     withheld_sha = w.recordings[2].originals.get().sha256
     assert not any(withheld_sha[:12] in n for n in names)  # do-not-disclose left out
     assert any(n.startswith(f"{root}/stills/") for n in names)
+    assert any(n.startswith(f"{root}/transcripts/") for n in names)
     schedule = archive.read(f"{root}/schedule/mg6c.csv").decode("utf-8-sig")
     assert schedule.splitlines()[0].startswith("Item no.,Description and relevant date")
     archive.extractall(tmp_path / "out")

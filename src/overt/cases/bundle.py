@@ -36,7 +36,7 @@ from overt.access.services import Action, User, check
 from overt.custody.report import REPORT_FORMAT, ReportError, build_report, render_html
 from overt.custody.services import Client, Subject, record
 from overt.disclosure.package import Member, stream_zip
-from overt.evidence.models import Original
+from overt.evidence.models import Derivative, Original
 from overt.evidence.store import get_store
 
 from .models import Case, CaseItem
@@ -163,8 +163,16 @@ def case_bundle(
                     derived_from=o.sha256,
                 )
             )
+    seen = {f.sha256 for f in files}
     for item in items:
-        files += _item_files(item)
+        files += [f for f in _item_files(item) if f.sha256 not in seen]
+        seen.update(f.sha256 for f in files)
+    # Every transcript version of the footage (the machine's and each correction).
+    transcripts = Derivative.objects.filter(original__in=originals, kind="transcript")
+    for v in transcripts.select_related("original").order_by("pk"):
+        if v.sha256 not in seen and store.exists(v.sha256):
+            files += _item_files_of(v)
+            seen.add(v.sha256)
     for rec in recordings.values():
         assert rec is not None
         files.append(
@@ -216,10 +224,15 @@ def _item_files(item: CaseItem) -> list[_File]:
                 content_type=d.content_type,
             )
         ]
-    v = item.derivative
-    if v is None:
+    if item.derivative is None:
         return []  # a recording: its originals are in already
-    ext = {"clip": "mp4", "redacted": "mp4", "still": "png"}.get(v.kind, "bin")
+    return _item_files_of(item.derivative)
+
+
+def _item_files_of(v: Derivative) -> list[_File]:
+    ext = {"clip": "mp4", "redacted": "mp4", "still": "png", "transcript": "json"}.get(
+        v.kind, "bin"
+    )
     return [
         _stored(
             f"{FOLDERS.get(v.kind, v.kind)}/{v.sha256[:12]}-{v.kind}-{v.pk}.{ext}",

@@ -27,6 +27,7 @@ DERIVED_KINDS = {
     "clip": CaseItem.Kind.CLIP,
     "still": CaseItem.Kind.STILL,
     "redacted": CaseItem.Kind.REDACTED,
+    "transcript": CaseItem.Kind.TRANSCRIPT,
 }
 DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024

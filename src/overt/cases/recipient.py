@@ -181,8 +181,8 @@ def _stream_of(sha256: str, text: str) -> Iterator[bytes]:
 
 def watch(share: ExternalShare, item: SharedItem, part: int, client: Client) -> Playback:
     """The item's picture with the watermark burned in (a view entry first)."""
-    if item.document is not None:
-        raise errors.Invalid("documents are not played; download them where allowed")
+    if item.document is not None or item.kind == "transcript":
+        raise errors.Invalid("documents and transcripts are read, not played: download them")
     source = prerender.source_of(item, part)
     if source is None or not get_store().exists(source.sha256):
         raise errors.Unavailable("this recording's playable copy is still being made")

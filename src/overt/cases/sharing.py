@@ -95,7 +95,9 @@ def _files_of(item: CaseItem | None, recording: Recording | None) -> list[dict[s
         return [{"name": d.filename, "sha256": d.sha256, "size": d.size}]
     if item is not None and item.derivative is not None:
         v = item.derivative
-        ext = {"clip": "mp4", "redacted": "mp4", "still": "png"}.get(v.kind, "bin")
+        ext = {"clip": "mp4", "redacted": "mp4", "still": "png", "transcript": "json"}.get(
+            v.kind, "bin"
+        )
         return [
             {
                 "name": f"{v.kind}-{v.pk}.{ext}",

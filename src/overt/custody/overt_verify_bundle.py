@@ -33,7 +33,7 @@ import overt_verify as base  # type: ignore[import-not-found]  # beside this fil
 
 BUNDLE_FORMAT = "overt-disclosure-bundle/1"
 RECEIPT_FORMAT = "overt-share-receipt/1"
-DERIVED = {"clip", "still", "redacted"}
+DERIVED = {"clip", "still", "redacted", "transcript"}
 UNLISTED_OK = {"README.txt", "manifest.json"}
 
 
