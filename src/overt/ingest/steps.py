@@ -21,10 +21,11 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from django.db import transaction
 
+from overt.conf import get_settings
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Incident, Marker, Original, Recording
 from overt.evidence.store import EvidenceStore, HashMismatch, StoredObject
@@ -38,7 +39,7 @@ from .locks import lock_activations_of
 from .people import IngestError
 from .request import IngestRequest, IngestResult
 from .sidecar import safe_name
-from .times import CaptureTimeError, check_capture_time
+from .times import CaptureTimeError, check_capture_time, time_from_filename
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +299,17 @@ def capture_time(ctx: IngestContext) -> datetime:
     return clip_start(ctx.request, ctx.early)
 
 
+def _local_zone() -> tzinfo:
+    """The instance's time zone: the one its cameras' file names are written in."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(get_settings().time_zone)
+
+
 def clip_start(request: IngestRequest, info: VideoInfo | None) -> datetime:
-    """The door's start time, else the activation's, else the container's, else the
-    file's own modification time (which a dock copy may have reset; better than none)."""
+    """The door's start time, else the activation's, else the container's, else the time
+    in the file's name (a corrupt clip has no readable container), else the file's own
+    modification time (which a dock copy or an upload resets; better than none)."""
     if request.started_at:
         return request.started_at
     if request.activation:
@@ -309,7 +318,12 @@ def clip_start(request: IngestRequest, info: VideoInfo | None) -> datetime:
         try:  # a container's clock can be as wrong as any camera's
             return check_capture_time(info.creation_time, "the container's creation time")
         except CaptureTimeError as exc:
-            log.warning("%s: %s; using the file's modification time", request.path.name, exc)
+            log.warning(
+                "%s: %s; using the file's name or modification time", request.path.name, exc
+            )
+    named = time_from_filename(request.filename or request.path.name, _local_zone())
+    if named is not None:
+        return named
     try:
         return datetime.fromtimestamp(os.stat(request.path).st_mtime, UTC)
     except (OSError, OverflowError, ValueError):

@@ -10,7 +10,7 @@ Pure functions, no Django: the ingest engineer and the uploads engineer both use
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from overt import errors
 
@@ -75,3 +75,29 @@ def check_capture_time(
             f"({latest.replace(microsecond=0).isoformat()})"
         )
     return in_utc
+
+
+# A date and time in a file name, as cameras and phones write them: 20261120_140000,
+# 2026-11-20T14-00-00, VID_20261120_140000, 20261120T140000Z. Not inside a longer number.
+_NAME_TIME = re.compile(
+    r"(?<!\d)(?P<y>\d{4})[-_.]?(?P<mo>\d\d)[-_.]?(?P<d>\d\d)[Tt_ .-]?"
+    r"(?P<h>\d\d)[-_.:h]?(?P<mi>\d\d)[-_.:m]?(?P<s>\d\d)(?!\d)(?P<z>[Zz])?"
+)
+
+
+def time_from_filename(name: str, zone: tzinfo, now: datetime | None = None) -> datetime | None:
+    """The capture time a file name carries, in UTC, or None. A name's time is the
+    camera's local time (`zone`) unless it ends in Z; an impossible or out-of-range time
+    is no time. For a clip whose container cannot be read (a camera that lost power)."""
+    for match in _NAME_TIME.finditer(name):
+        try:
+            y, mo, d, h, mi, s = (int(match[k]) for k in ("y", "mo", "d", "h", "mi", "s"))
+            naive = datetime(y, mo, d, h, mi, s)
+        except ValueError:
+            continue
+        aware = naive.replace(tzinfo=UTC if match["z"] else zone)
+        try:
+            return check_capture_time(aware, "the file name's time", now)
+        except CaptureTimeError:
+            continue
+    return None
