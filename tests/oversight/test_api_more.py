@@ -73,6 +73,10 @@ def test_review_draw_outcome_and_the_officers_own(client) -> None:
     )
     assert drawn.status_code == 201 and drawn.json()["week"] == "2026-11-16"
     item = drawn.json()["items"][0]["item"]
+    other = client.post(
+        "/api/review/draws/", {"team": "TSG", "week": "2026-11-20"}, content_type="application/json"
+    )
+    assert other.status_code == 403  # a supervisor draws for their own team
     again = client.post(
         "/api/review/draws/",
         {"team": "SCO19", "week": "2026-11-18"},

@@ -270,6 +270,7 @@ class ReviewDrawView(APIView):
         except ValueError:
             raise errors.Invalid("a date such as 2026-11-16", field="week") from None
         size = data.get("size")
+        supervision.check_team(standing(request.user).team, str(data.get("team", "")))
         made = supervision.draw(
             str(data.get("team", "")),
             week,

@@ -44,6 +44,12 @@ class ReviewConflict(errors.Conflict):
     pass
 
 
+def check_team(own_team: str, team: str) -> None:
+    """A supervisor draws and reviews for the team they supervise, not another's."""
+    if own_team and team != own_team:
+        raise errors.Refused(f"you supervise {own_team}, not {team}")
+
+
 def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 

@@ -185,6 +185,7 @@ def review_page(request: HttpRequest) -> HttpResponse:
         try:
             if "draw" in request.POST:
                 week = supervision.week_of(date.fromisoformat(request.POST.get("week", "")))
+                supervision.check_team(who.team, request.POST.get("team", team))
                 supervision.draw(
                     request.POST.get("team", team),
                     week,
