@@ -84,8 +84,16 @@ def _original_json(original: Original) -> dict[str, Any]:
         "playable": original.playable,
         "problem": original.problem,
         "derivatives": [
-            {"id": d.pk, "kind": d.kind, "sha256": d.sha256, "size": d.size}
-            for d in original.derivatives.order_by("kind")
+            {
+                "id": d.pk,
+                "kind": d.kind,
+                "sha256": d.sha256,
+                "size": d.size,
+                # what made it: for a transcript, the model's name and hash and the libraries
+                "generator": d.generator,
+                "generator_version": d.generator_version,
+            }
+            for d in original.derivatives.order_by("kind", "pk")
         ],
     }
 

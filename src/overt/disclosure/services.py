@@ -36,6 +36,7 @@ from overt.custody.report import (
 from overt.custody.services import Actor, Client, Subject, record
 from overt.evidence.models import Original, Recording
 from overt.evidence.store import get_store
+from overt.transcripts.exhibits import exhibit_files
 
 from .capture import capture_members
 from .package import Member, stream_zip
@@ -187,6 +188,10 @@ def export_package(
         Member.of_bytes(f"{folder}/manifest.json", manifest),
         *report,
         *capture_members(recording, folder, _exhibit_name),  # issue 13: signed at the lens
+        *(  # issue 16: what was said, as stored and as captions, with hashes and provenance
+            Member.of_bytes(f"{folder}/{path}", data)
+            for path, data in exhibit_files(originals, _exhibit_name)
+        ),
         *members,
     ]
     return Release(
@@ -273,6 +278,8 @@ def _readme(recording: Recording, originals: list[Original]) -> str:
         "custody/    the chain-of-custody report (JSON, HTML, PDF) and overt_verify.py.",
         "capture/    (from an overt camera) each clip's signed manifest and the camera's keys;",
         "            overt_verify.py checks them too, with overt_verify_capture.py.",
+        "transcripts/ (if transcribed) each transcript version as stored (JSON) and as WebVTT;",
+        "            index.json gives their SHA-256s, the model and who corrected what.",
         "manifest.json  what is here, who exported it, when and why.",
         "",
         "To check an original offline (Python 3 and the 'cryptography' package):",
