@@ -77,8 +77,9 @@ def test_the_project_page_lists_tracks_with_thumbnails(reviewer, project) -> Non
     assert tracks
     for track in tracks:
         assert f'id="track-{track.number}"'.encode() in page.content
-    # No viewing grant yet: the footage is not offered, the reason form is linked.
-    assert b"record why you are viewing this recording" in page.content
+    # No viewing grant yet: the footage is not offered; the reason is asked right here.
+    assert f'action="/redaction/{project.pk}/view-reason"'.encode() in page.content
+    assert b'id="player"' not in page.content
     assert b'src="/static/redaction/project.js"' in page.content and b"<script>" not in page.content
     thumb = reviewer.get(f"/redaction/{project.pk}/tracks/{tracks[0].number}/thumb.jpg")
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
@@ -163,3 +164,33 @@ def test_a_role_that_may_not_redact_is_refused(project) -> None:
     assert not Render.objects.exists()
     listing = auditor.get("/redaction/")
     assert listing.status_code == 200 and str(project) not in listing.content.decode()
+
+
+def test_the_viewing_reason_is_given_on_the_project_page(reviewer, project) -> None:
+    from overt.access.justify import categories
+    from overt.custody.models import CustodyEntry
+
+    url = f"/redaction/{project.pk}/view-reason"
+    refused = reviewer.post(url, {"category": "not on the list", "text": "x"})
+    assert refused.status_code == 400 and b"Your reason was not recorded" in refused.content
+    done = reviewer.post(url, {"category": categories()[0], "text": "FOI 118 release"})
+    assert done.status_code == 302 and done["Location"].endswith("#stage")
+    page = reviewer.get(f"/redaction/{project.pk}/")
+    assert b'id="view-reason"' not in page.content  # granted: the player (or its proxy's
+    # progress) shows instead
+    views = CustodyEntry.objects.filter(object_sha256=project.original.sha256, action="view")
+    assert views.count() == 1 and "FOI 118 release" in views.get().entry
+
+
+def test_tracks_are_left_out_and_merged_in_bulk_from_the_page(reviewer, project) -> None:
+    numbers = list(project.tracks.order_by("number").values_list("number", flat=True))
+    url = f"/redaction/{project.pk}/tracks/bulk"
+    left = reviewer.post(url, {"action": "leave-out", "tracks": numbers})
+    assert left.status_code == 302
+    assert not project.tracks.filter(included=True).exists()
+    data = reviewer.get(f"/redaction/{project.pk}/data.json").json()
+    assert len(data["unmasked"]) == len(numbers) and "left out" in data["unmasked"][0]["why"]
+    bad = reviewer.post(url, {"action": "merge", "tracks": numbers[:1]})
+    assert bad.status_code == 400
+    unknown = reviewer.post(url, {"action": "explode", "tracks": numbers})
+    assert unknown.status_code == 400

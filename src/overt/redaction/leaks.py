@@ -22,7 +22,7 @@ from overt.custody.services import record
 from overt.evidence.models import Derivative
 
 from .engine.leakcheck import LeakCheck
-from .models import LeakFinding, Render
+from .models import LeakFinding, RedactionProject, Render
 from .services import RedactionProblem, project_subject, user_actor
 
 if TYPE_CHECKING:
@@ -148,6 +148,30 @@ def decide(finding: LeakFinding, decision: str, username: str, *, note: str = ""
             details=details,
         )
     return locked
+
+
+def unmasked_moments(project: RedactionProject) -> list[dict[str, Any]]:
+    """Every stretch of the clip where something found is not masked: left-out tracks,
+    and the open leak findings of the newest copy, in time order."""
+    moments: list[dict[str, Any]] = [
+        {
+            "start_s": t.start_s,
+            "end_s": t.end_s,
+            "why": f"{t.get_label_display()} {t.number} left out",
+        }
+        for t in project.tracks.filter(included=False)
+    ]
+    newest = project.renders.filter(derivative__isnull=False).order_by("-number").first()
+    if newest is not None:
+        moments += [
+            {
+                "start_s": f.start_s,
+                "end_s": f.end_s,
+                "why": f"copy {newest.number}: leak finding {f.number} (score {f.score:.2f})",
+            }
+            for f in newest.leak_findings.filter(status=LeakFinding.Status.OPEN)
+        ]
+    return sorted(moments, key=lambda m: (m["start_s"], m["end_s"]))
 
 
 def _write_decision(derivative: Derivative, finding: LeakFinding) -> None:

@@ -223,6 +223,7 @@ def project_data(request: HttpRequest, pk: int) -> JsonResponse:
                 }
                 for t in project.tracks.all()
             ],
+            "unmasked": leaks.unmasked_moments(project),
         }
     )
 

@@ -17,7 +17,9 @@ let data = { tracks: [], margin: 0.3 };
 let selected = null; // track number
 let edited = null; // [x1, y1, x2, y2] moved by the reviewer, not saved yet
 let drawing = false;
-const MAX_EXTRAPOLATION_S = 0.5; // as the renderer
+const MAX_EXTRAPOLATION_S = 1.0; // as the renderer
+const HEAD_TOP = 1.7; // a face's mask covers the whole head, as the renderer's grow_mask
+const HEAD_BOTTOM = 0.8;
 
 async function post(url, fields) {
   const body = new URLSearchParams(fields);
@@ -83,10 +85,11 @@ function boxAt(track, t) {
   return lerp(a.box, b.box, (t - a.t) / (b.t - a.t));
 }
 
-function grow([x1, y1, x2, y2], m) {
+function grow([x1, y1, x2, y2], m, label) {
   const w = x2 - x1;
   const h = y2 - y1;
-  return [x1 - w * m, y1 - h * m, x2 + w * m, y2 + h * m].map((v) => Math.max(0, Math.min(1, v)));
+  const [top, bottom] = label === "face" ? [HEAD_TOP, HEAD_BOTTOM] : [1, 1];
+  return [x1 - w * m, y1 - h * m * top, x2 + w * m, y2 + h * m * bottom].map((v) => Math.max(0, Math.min(1, v)));
 }
 
 // --- drawing -------------------------------------------------------------------------
@@ -124,7 +127,7 @@ function paint() {
     if (track.included) {
       const area = document.createElement("div");
       area.className = "rbox grown";
-      place(area, grow(box, data.margin), rect);
+      place(area, grow(box, data.margin, track.label), rect);
       overlay.append(area);
     }
     const outline = document.createElement("div");
@@ -306,4 +309,91 @@ if (scrollTo) {
   document.querySelector(scrollTo)?.scrollIntoView({ block: "center" });
 }
 
-load();
+// --- fast review: scrubbing, unmasked moments, findings, keyboard --------------------
+
+const scrub = document.getElementById("scrub");
+const unmaskedList = document.getElementById("unmasked-list");
+let unmaskedAt = -1;
+
+function seek(t) {
+  if (!video) return;
+  video.pause();
+  video.currentTime = Math.max(0, t);
+}
+
+function showUnmasked() {
+  if (!unmaskedList) return;
+  const moments = data.unmasked || [];
+  if (!moments.length) {
+    const item = document.createElement("li");
+    item.className = "muted";
+    item.textContent = "Every frame is masked wherever something was found.";
+    unmaskedList.replaceChildren(item);
+    return;
+  }
+  unmaskedList.replaceChildren(
+    ...moments.map((m, i) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `${formatTime(m.start_s)}–${formatTime(m.end_s)}`;
+      button.addEventListener("click", () => { unmaskedAt = i; seek(m.start_s); });
+      item.append(button, ` ${m.why}`);
+      return item;
+    }),
+  );
+}
+
+function stepUnmasked(direction) {
+  const moments = data.unmasked || [];
+  if (!moments.length) return;
+  unmaskedAt = (unmaskedAt + direction + moments.length) % moments.length;
+  seek(moments[unmaskedAt].start_s);
+}
+
+if (video && scrub) {
+  // Dragging the scrubber seeks at once; the overlay previews the masks (blurred) live.
+  scrub.addEventListener("input", () => {
+    if (video.duration) seek((Number(scrub.value) / 1000) * video.duration);
+  });
+  video.addEventListener("timeupdate", () => {
+    if (video.duration) scrub.value = String(Math.round((video.currentTime / video.duration) * 1000));
+  });
+}
+
+for (const button of document.querySelectorAll("button[data-seek]")) {
+  button.addEventListener("click", () => {
+    document.getElementById("stage")?.scrollIntoView({ block: "center" });
+    seek(Number(button.dataset.seek));
+  });
+}
+document.getElementById("unmasked-next")?.addEventListener("click", () => stepUnmasked(1));
+document.getElementById("unmasked-previous")?.addEventListener("click", () => stepUnmasked(-1));
+
+// Keyboard: space or k play/pause, arrows step a frame (with shift, a second), n / p the
+// next / previous unmasked moment, d draw a box, s save the moved box, m mask or leave
+// out the selected track.
+document.addEventListener("keydown", (event) => {
+  if (!video || event.target.closest("input, textarea, select, button")) return;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const step = 1 / 25;
+  const actions = {
+    " ": () => (video.paused ? video.play() : video.pause()),
+    k: () => (video.paused ? video.play() : video.pause()),
+    ArrowLeft: () => seek(video.currentTime - (event.shiftKey ? 1 : step)),
+    ArrowRight: () => seek(video.currentTime + (event.shiftKey ? 1 : step)),
+    n: () => stepUnmasked(1),
+    p: () => stepUnmasked(-1),
+    d: () => drawButton.click(),
+    s: () => { if (!saveButton.disabled) saveButton.click(); },
+    m: () => {
+      if (selected !== null) document.querySelector(`#track-${selected} form[data-include-form] button`)?.click();
+    },
+  };
+  const action = actions[event.key];
+  if (!action) return;
+  event.preventDefault();
+  action();
+});
+
+load().then(showUnmasked);
