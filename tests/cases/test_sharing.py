@@ -16,9 +16,12 @@ from cases_support import scene
 from django.test import Client
 from django.utils import timezone
 
+from overt.cases import recipient as recipient_service
 from overt.cases.models import CaseItem, ExternalShare, ShareEvent
 from overt.custody.models import CustodyEntry
 from overt.evidence.store import get_store
+from overt.evidence.store.base import ObjectLocked
+from overt.evidence.store.local import LocalStore
 from overt.testing.access import sign_in
 
 LATER = (timezone.now() + timedelta(days=30)).isoformat()
@@ -172,7 +175,9 @@ def test_guessed_links_are_404_and_count_against_the_address(shared) -> None:
 
 
 @pytest.mark.parametrize("ending", ["revoked", "expired", "removed", "purged", "withdrawn"])
-def test_every_ending_is_a_clear_410_with_a_custody_entry_and_no_bytes(shared, ending) -> None:
+def test_every_ending_is_a_clear_410_with_a_custody_entry_and_no_bytes(
+    shared, ending, monkeypatch, tmp_path
+) -> None:
     _world, staff, case, share = shared
     recipient = _open(share)
     item = ExternalShare.objects.get(pk=share["id"]).items.first()
@@ -194,7 +199,14 @@ def test_every_ending_is_a_clear_410_with_a_custody_entry_and_no_bytes(shared, e
             content_type="application/json",
         )
     elif ending == "purged":
-        get_store().purge(item.files[0]["sha256"])
+        try:
+            get_store().purge(item.files[0]["sha256"])
+        except ObjectLocked:
+            # S3 Object Lock keeps it until its date (retention purges a plain bucket in its
+            # own tests): the recipient's side then reads a store that no longer holds it.
+            monkeypatch.setattr(
+                recipient_service, "get_store", lambda: LocalStore(tmp_path / "emptied")
+            )
     else:
         CaseItem.objects.filter(pk=item.case_item_id).update(do_not_disclose=True)
     before = CustodyEntry.objects.filter(action="share-refused").count()
