@@ -50,6 +50,28 @@ export class TrackMap {
     this.cy = (y0 + y1) / 2;
   }
 
+  // Screen point to [lat, lon] (the inverse of toScreen and Web Mercator).
+  fromScreen([sx, sy]) {
+    const x = (sx - this.width / 2) / this.scale + this.cx;
+    const y = (sy - this.height / 2) / this.scale + this.cy;
+    const lat = (Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180) / Math.PI;
+    return [lat, x * 360 - 180];
+  }
+
+  // The area being drawn, over the tracks (screen corners), or null to clear it.
+  drawArea(a, b) {
+    this.draw();
+    if (!a || !b) return;
+    const ctx = this.canvas.getContext("2d");
+    ctx.fillStyle = "rgba(29, 79, 145, 0.12)";
+    ctx.strokeStyle = "#1d4f91";
+    ctx.lineWidth = 2;
+    ctx.setLineDash([6, 4]);
+    ctx.fillRect(Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.abs(b[0] - a[0]), Math.abs(b[1] - a[1]));
+    ctx.strokeRect(Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.abs(b[0] - a[0]), Math.abs(b[1] - a[1]));
+    ctx.setLineDash([]);
+  }
+
   toScreen([x, y]) {
     return [(x - this.cx) * this.scale + this.width / 2, (y - this.cy) * this.scale + this.height / 2];
   }
