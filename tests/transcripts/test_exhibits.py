@@ -14,7 +14,7 @@ from search_support import make_recording, version_of
 
 from overt.evidence.store import get_store
 from overt.testing.access import make_user, sign_in
-from overt.transcripts.services import correct
+from overt.transcripts.corrections import correct
 
 pytestmark = pytest.mark.scaled
 REASON = {"category": "Disclosure preparation", "text": "CPS file for R v Smith"}

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from overt.web.client_address import client_of
 from overt.web.problems import ProblemSerializer
 
-from . import services
+from . import corrections, services
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
 ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM}
@@ -45,7 +45,7 @@ class TranscriptView(APIView):
             changes = {int(k): v for k, v in body.validated_data["changes"].items()}
         except ValueError:
             raise serializers.ValidationError({"changes": "keys are word indexes"}) from None
-        version = services.correct(
+        version = corrections.correct(
             request.user,
             pk,
             changes,

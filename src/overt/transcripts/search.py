@@ -25,7 +25,6 @@ from overt.evidence.models import Recording
 
 from . import words as wordlib
 from .models import SpeechIndex
-from .services import flat_tokens
 
 SMALL = 2000
 SNIPPET_WORDS = 8  # either side of the hit
@@ -111,7 +110,7 @@ def snippets(user: User | None, recordings: Iterable[Recording], q: str) -> dict
     for row in rows.order_by("recording_id", "original_id"):
         if row.recording_id in out:
             continue
-        found = _first_hit(row.version.words, terms)
+        found = _first_hit(row, terms)
         if found is None:
             continue
         start, end = found
@@ -134,15 +133,24 @@ def snippets(user: User | None, recordings: Iterable[Recording], q: str) -> dict
     return out
 
 
-def _first_hit(words: list[list[object]], terms: list[wordlib.Term]) -> tuple[int, int] | None:
-    """(first word, one past the last word) of the earliest hit of any term."""
-    flat, owner = flat_tokens(words)
+def _first_hit(index: SpeechIndex, terms: list[wordlib.Term]) -> tuple[int, int] | None:
+    """(first word, one past the last word) of the earliest hit of any term. The index row
+    holds the version's tokens already: the words are walked only up to the hit."""
+    flat = index.tokens.split()
     best: tuple[int, int] | None = None
     for term in terms:
         at = wordlib.find(flat, term)
-        if at < 0:
-            continue
-        span = (owner[at], owner[at + len(term.words) - 1] + 1)
-        if best is None or span[0] < best[0]:
-            best = span
-    return best
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, at + len(term.words))
+    if best is None:
+        return None
+    first = last = -1
+    seen = 0
+    for number, row in enumerate(index.version.words):
+        seen += wordlib.count(str(row[0]))
+        if first < 0 and seen > best[0]:
+            first = number
+        if seen >= best[1]:
+            last = number
+            break
+    return (first, last + 1) if first >= 0 and last >= 0 else None

@@ -36,9 +36,6 @@ SCHEMA = "overt.transcript/1"
 GENERATOR = "overt.transcripts"
 SYSTEM = Actor.system("transcripts")
 FLAG_PREFIX = "flagged for review: "
-MAX_NOTE = 500
-MAX_WORD = 100
-MAX_CHANGES = 500
 
 
 class TranscriptMissing(errors.NotFound):
@@ -70,7 +67,7 @@ def save_machine_transcript(
 ) -> TranscriptVersion:
     """Catalogue `result` as the original's version 1 (the machine's), with its flags.
     `provenance` is the engine's (speech.Engine.provenance). Idempotent."""
-    doc = _document(
+    doc = document(
         original,
         1,
         result.status,
@@ -92,7 +89,7 @@ def save_machine_transcript(
     )
     try:
         with transaction.atomic():
-            version = _catalogue(
+            version = catalogue_version(
                 original,
                 1,
                 doc,
@@ -115,7 +112,7 @@ def _word_row(word: Any) -> list[Any]:
     return [word.word, round(word.start, 3), round(word.end, 3), round(word.probability, 4)]
 
 
-def _document(
+def document(
     original: Original,
     number: int,
     status: str,
@@ -142,7 +139,7 @@ def _document(
     }
 
 
-def _catalogue(
+def catalogue_version(
     original: Original,
     number: int,
     doc: dict[str, Any],
@@ -255,118 +252,10 @@ def flat_tokens(words: list[list[Any]]) -> tuple[list[str], list[int]]:
     return flat, owner
 
 
-# --- corrections ---------------------------------------------------------------------------
-
-
-def correct(
-    user: User,
-    original_id: int,
-    changes: Mapping[int, str],
-    note: str,
-    client: Client | None = None,
-) -> TranscriptVersion:
-    """A new version: the current one with word `i` replaced by `changes[i]` (an empty
-    string removes it). Needs EDIT on the recording; the custody entry
-    `transcript-correct` names the version corrected and each change."""
-    original = _original_for(user, original_id, Action.EDIT, client)
-    note = note.strip()
-    if not note:
-        raise errors.Invalid("say why the transcript is corrected", field="note")
-    if len(note) > MAX_NOTE:
-        raise errors.Invalid(f"the note is longer than {MAX_NOTE} characters", field="note")
-    with transaction.atomic():
-        current = (
-            TranscriptVersion.objects.select_for_update()
-            .filter(original=original)
-            .order_by("-number")
-            .first()
-        )
-        if current is None:
-            raise TranscriptMissing(f"original {original_id} has no transcript yet")
-        words = [list(w) for w in current.words]
-        applied = _apply(words, changes)
-        kept = [w for w in words if str(w[0]).strip()]
-        actor = Actor("user", user.get_username())
-        machine = versions(original.pk)[0]
-        provenance = {k: machine.derivative.facts.get(k, "") for k in ("model", "model_sha256")}
-        doc = _document(
-            original,
-            current.number + 1,
-            current.status,
-            current.language,
-            current.duration_s,
-            kept,
-            provenance={"corrected_by": actor.id, **provenance},
-            extra={
-                "correction": {
-                    "note": note,
-                    "corrects_version": current.number,
-                    "corrects_sha256": current.derivative.sha256,
-                    "changes": applied,
-                }
-            },
-        )
-
-        def entry(derivative: Derivative) -> None:
-            record(
-                "transcript-correct",
-                actor,
-                Subject(
-                    original.sha256,
-                    {
-                        "recording": original.recording_id,
-                        "original": original.pk,
-                        "derivative": derivative.pk,
-                    },
-                ),
-                client=client,
-                details={
-                    "version": current.number + 1,
-                    "corrects_version": current.number,
-                    "corrects_sha256": current.derivative.sha256,
-                    "sha256": derivative.sha256,
-                    "note": note,
-                    "changes": applied,
-                },
-            )
-
-        return _catalogue(
-            original,
-            current.number + 1,
-            doc,
-            actor,
-            client,
-            Provenance(GENERATOR, f"{GENERATOR}; corrected by {actor.id}"),
-            details={"corrects_version": current.number},
-            before_entry=entry,
-        )
-
-
-def _apply(words: list[list[Any]], changes: Mapping[int, str]) -> list[dict[str, Any]]:
-    if not changes:
-        raise errors.Invalid("no words changed", field="changes")
-    if len(changes) > MAX_CHANGES:
-        raise errors.Invalid(f"more than {MAX_CHANGES} words at once", field="changes")
-    applied = []
-    for raw_index, raw_text in sorted(changes.items()):
-        index = int(raw_index)
-        if not 0 <= index < len(words):
-            raise errors.Invalid(f"there is no word {index}", field="changes")
-        text = " ".join(str(raw_text).split())
-        if len(text) > MAX_WORD:
-            raise errors.Invalid(
-                f"word {index} is longer than {MAX_WORD} characters", field="changes"
-            )
-        applied.append({"index": index, "from": words[index][0], "to": text})
-        words[index][0] = text
-        words[index][3] = 1.0  # a person heard it
-    return applied
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
-def _original_for(user: User, original_id: int, action: Action, client: Client | None) -> Original:
+def original_for(user: User, original_id: int, action: Action, client: Client | None) -> Original:
     original = (
         Original.objects.select_related("recording")
         .filter(pk=original_id, recording__in=visible_recordings(user))
@@ -398,7 +287,7 @@ def versions(original_id: int) -> list[TranscriptVersion]:
 def read(user: User, original_id: int, client: Client | None = None) -> TranscriptVersion:
     """The current version, for someone who may play the footage (its words are as
     telling as its pictures): STREAM on the recording."""
-    _original_for(user, original_id, Action.STREAM, client)
+    original_for(user, original_id, Action.STREAM, client)
     version = current(original_id)
     if version is None:
         raise TranscriptMissing(f"original {original_id} has no transcript yet")

@@ -17,6 +17,16 @@ _TOKEN = re.compile(r"[^\W_]+")
 MAX_QUERY_TOKENS = 16
 
 
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
+def count(text: str) -> int:
+    """len(tokens(text)), without the Unicode work for plain ASCII words."""
+    if text.isascii():
+        return len(_ASCII_TOKEN.findall(text))
+    return len(tokens(text))
+
+
 def tokens(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in folded if not unicodedata.combining(c))
@@ -55,10 +65,11 @@ def parse_terms(query: str) -> list[Term]:
 
 def find(words: Sequence[str], term: Term) -> int:
     """Index of the first of `words` (already tokens) where `term` starts, or -1."""
-    n = len(term.words)
-    for i in range(len(words) - n + 1):
-        if all(words[i + k] == term.words[k] for k in range(n - 1)) and words[i + n - 1].startswith(
-            term.words[-1]
-        ):
+    *whole, last = term.words
+    n = len(whole)
+    for i in range(len(words) - n):
+        if n and words[i] != whole[0]:
+            continue
+        if all(words[i + k] == whole[k] for k in range(1, n)) and words[i + n].startswith(last):
             return i
     return -1
