@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,7 +20,6 @@ from overt.access.services import role_of
 
 Counter = Callable[[Any], int]  # the signed-in user -> how many things wait for them
 COUNTERS: dict[str, Counter] = {}
-REVIEW_CACHE_S = 60  # the review list walks every live recording's retention
 
 
 def counter(name: str) -> Callable[[Counter], Counter]:
@@ -54,10 +52,9 @@ def reviews_due(user: Any) -> int:
     """Footage whose retention has ended under a review policy: someone must decide."""
     if not has_capability(role_of(user), Capability.MANAGE_RETENTION):
         return 0
-    from overt.retention.services import review_due
+    from .homes import reviews_due_rows
 
-    found = cache.get_or_set("portal:reviews-due", lambda: len(review_due()), REVIEW_CACHE_S)
-    return int(found or 0)
+    return len(reviews_due_rows())
 
 
 @counter("approvals")

@@ -25,6 +25,7 @@ from overt.retention.models import DeletionRequest, Disposal, Hold
 from overt.uploads.models import DeviceToken
 
 SHOWN = 10  # rows per list on a home page; each list links to its full page
+REVIEW_CACHE_S = 60
 
 
 def _recent(qs: QuerySet[Recording]) -> list[Recording]:
@@ -58,9 +59,18 @@ class SupervisorHome:
     own: list[Recording]
 
 
-def supervisor_home(user: Any) -> SupervisorHome:
+def reviews_due_rows() -> list[Any]:
+    """Footage due for a retention review: it walks every live recording's retention, so
+    the answer is kept for a minute (the home pages and the badge share it)."""
+    from django.core.cache import cache
+
     from overt.retention.services import review_due
 
+    rows = cache.get_or_set("portal:reviews-due", review_due, REVIEW_CACHE_S)
+    return list(rows or [])
+
+
+def supervisor_home(user: Any) -> SupervisorHome:
     who = standing(user)
     team = visible_recordings(user).filter(officer__team=who.team) if who.team else None
     backlog = team.filter(categories__isnull=True) if team is not None else None
@@ -68,7 +78,7 @@ def supervisor_home(user: Any) -> SupervisorHome:
         team=who.team,
         backlog=_recent(backlog) if backlog is not None else [],
         backlog_count=backlog.count() if backlog is not None else 0,
-        reviews_due=[r for r in review_due() if who.team and r.team == who.team][:SHOWN],
+        reviews_due=[r for r in reviews_due_rows() if who.team and r.team == who.team][:SHOWN],
         own=_recent(visible_recordings(user).filter(officer_id=who.officer_id))
         if who.officer_id
         else [],
