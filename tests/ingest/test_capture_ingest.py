@@ -209,3 +209,18 @@ def test_a_duplicate_and_a_repeat_post_change_nothing(
     assert _offload(tmp_path, principal, piece, post=False).pk == original.pk
     assert CaptureManifest.objects.count() == 1
     assert timezone.now() > original.ingested_at
+
+
+def test_absurd_numbers_in_a_signed_manifest_are_judged_not_crashed_on(
+    camera: Camera, principal: Principal, tmp_path: Path
+) -> None:
+    (piece,) = camera.record(_files(camera, 1))
+    body = {**json.loads(piece.manifest), "segment": 2**40, "device_sequence": 2**62}
+    manifest, signature = camera.sign(body)
+    odd = Piece(piece.data, manifest, signature, piece.recording_id, 2**40)
+    assert manifests.receive(principal, odd.post_body()).created
+    row = CaptureManifest.objects.get()
+    assert row.signature_ok and row.segment is None and row.device_sequence is None
+    original = _offload(tmp_path, principal, odd, post=False)
+    assert original.recording.capture_signature == "gap"
+    assert f"segments 0 to {2**40 - 1} are missing" in original.recording.capture_problems

@@ -239,3 +239,39 @@ def test_no_reorder_removal_or_alteration_of_a_chain_verifies(
         b = _resign(camera, pieces[j], segment=i, final=i == n - 1)
         segments[i], segments[j] = a.as_segment(), b.as_segment()
     assert _verify(camera, segments).capture_signature != "verified"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    field=st.sampled_from(sorted(json.loads(Camera("X").record([b"x"])[0].manifest))),
+    value=JSON | st.just("missing") | st.integers(10**300, 10**400),
+    garbage=st.binary(max_size=200),
+)
+def test_any_manifest_the_device_signs_is_judged_never_crashes(
+    field: str, value: object, garbage: bytes
+) -> None:
+    camera = Camera("CAM-1")
+    (piece,) = camera.record(_files(1, "fuzz"))
+    body = json.loads(piece.manifest)
+    if value == "missing":
+        del body[field]
+    else:
+        body[field] = value
+    signed = camera.sign(body)
+    segment = rules.Segment(piece.sha256, len(piece.data), *signed)
+    verdict = _verify(camera, [segment])  # signed by the device itself: judged on its content
+    assert verdict.capture_signature in rules.RANK
+    if field in ("format", "sha256", "size", "segment", "previous_manifest_sha256", "final"):
+        if body.get(field, object()) != json.loads(piece.manifest)[field]:
+            assert verdict.capture_signature != "verified", (field, value)
+    junk = rules.Segment(piece.sha256, len(piece.data), garbage, b"")
+    assert _verify(camera, [junk]).capture_signature == "broken"

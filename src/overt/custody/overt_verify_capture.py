@@ -127,28 +127,45 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
     """The manifest's fields, checked for type; ValueError says what is wrong."""
     try:
         body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"not UTF-8 JSON ({exc})") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"not UTF-8 JSON ({type(exc).__name__})") from exc
     if not isinstance(body, dict) or body.get("format") != MANIFEST_FORMAT:
         raise ValueError(f"not an {MANIFEST_FORMAT} object")
     for name in ("device_serial", "key_id", "recording_id", "sha256", "agent_version"):
         _typed(body, name, (str,))
     for name in ("segment", "device_sequence", "size"):
-        if _typed(body, name, (int,)) < 0:
-            raise ValueError(f"{name} is negative")
+        if not 0 <= _typed(body, name, (int,)) < 2**63:
+            raise ValueError(f"{name} is negative or too large")
     for name in ("final", "interrupted", "audio_in_buffer"):
         _typed(body, name, (bool,))
-    _typed(body, "pre_event_seconds", (int, float))
+    _number(body, "pre_event_seconds")
     _typed(body, "triggers", (list,))
     _typed(body, "gps", (list,))
-    previous = body.get("previous_manifest_sha256")
+    for name in ("previous_manifest_sha256", "clock_offset_s"):
+        if name not in body:
+            raise ValueError(f"{name} is missing (it may be null, not absent)")
+    previous = body["previous_manifest_sha256"]
     if previous is not None and not isinstance(previous, str):
         raise ValueError("previous_manifest_sha256 is neither a string nor null")
-    offset = body.get("clock_offset_s")
-    if offset is not None and (isinstance(offset, bool) or not isinstance(offset, (int, float))):
-        raise ValueError("clock_offset_s is neither a number nor null")
-    body["_started"], body["_ended"] = parse_time(body["started_at"]), parse_time(body["ended_at"])
+    if body["clock_offset_s"] is not None:
+        _number(body, "clock_offset_s")
+    body["_started"] = parse_time(body.get("started_at"))
+    body["_ended"] = parse_time(body.get("ended_at"))
     return body
+
+
+def _number(body: dict[str, Any], name: str) -> None:
+    """A finite number within a day's seconds either way (kept as a float)."""
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} is missing or not a number")
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise ValueError(f"{name} is out of range") from exc
+    if not -86400 <= number <= 86400:  # also refuses NaN and infinities
+        raise ValueError(f"{name} is out of range")
+    body[name] = number
 
 
 def signature_problem(
@@ -162,14 +179,15 @@ def signature_problem(
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature or b"", data)
     except (InvalidSignature, ValueError):
         return f"the signature does not verify under key {key.key_id}"
-    offset = body.get("clock_offset_s") or 0
-    signed_at = body["_ended"] - timedelta(seconds=offset)
-    late = key.valid_until is not None and signed_at > key.valid_until + KEY_SLACK
-    if signed_at < key.valid_from - KEY_SLACK or late:
+    # Timestamps, not datetimes: a manifest's time may sit at the calendar's edge.
+    slack = KEY_SLACK.total_seconds()
+    signed_at = body["_ended"].timestamp() - (body.get("clock_offset_s") or 0)
+    late = key.valid_until is not None and signed_at > key.valid_until.timestamp() + slack
+    if signed_at < key.valid_from.timestamp() - slack or late:
         until = key.valid_until.isoformat() if key.valid_until else "now"
         return (
-            f"signed by key {key.key_id} at {signed_at.isoformat()}, outside its validity "
-            f"({key.valid_from.isoformat()} to {until})"
+            f"signed by key {key.key_id} at {body['ended_at']} (device clock), outside its "
+            f"validity ({key.valid_from.isoformat()} to {until})"
         )
     return None
 
@@ -238,9 +256,13 @@ def _check_recording(
         if len({b[what] for b in parsed.values()}) > 1:
             flag(BROKEN, None, f"the segments disagree on their {what}")
     last = max(by_number)
-    for number in range(last + 1):
-        if number not in by_number:
-            flag(GAP, None, f"segment {number} is missing")
+    previous_number = -1
+    for number in sorted(by_number):  # the holes between the numbers present
+        if number == previous_number + 2:
+            flag(GAP, None, f"segment {number - 1} is missing")
+        elif number > previous_number + 2:
+            flag(GAP, None, f"segments {previous_number + 1} to {number - 1} are missing")
+        previous_number = number
     ends = [
         n
         for n, i in by_number.items()
@@ -271,7 +293,8 @@ def _check_recording(
         if (
             body["_started"] < before["_started"]
             or body["_ended"] < before["_ended"]
-            or body["_started"] + TIME_SLACK < before["_ended"]
+            or body["_started"].timestamp() + TIME_SLACK.total_seconds()
+            < before["_ended"].timestamp()
         ):
             flag(BROKEN, by_number[n], f"segment {n}'s times go back before segment {n - 1}'s")
     if 0 in by_number:

@@ -37,8 +37,9 @@ def _device_api(*methods: str, token: bool = True) -> Callable[[View], View]:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            rid = {"request_id": getattr(request, "request_id", "")}  # the site's middleware
             if request.method not in methods:
-                response = problem(405, "Method Not Allowed", f"use {' or '.join(methods)}")
+                response = problem(405, "Method Not Allowed", f"use {' or '.join(methods)}", **rid)
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
@@ -46,18 +47,18 @@ def _device_api(*methods: str, token: bool = True) -> Callable[[View], View]:
                     kwargs["principal"] = _principal(request)
                 return view(request, *args, **kwargs)
             except DomainError as exc:
-                return _problem(exc)
+                return _problem(exc, rid)
             except Exception:
-                log.exception("device API %s %s failed", request.method, request.path)
-                return problem(500, "Internal Server Error", "the server failed; retry")
+                log.exception("device API %s %s failed (%s)", request.method, request.path, rid)
+                return problem(500, "Internal Server Error", "the server failed; retry", **rid)
 
         return wrapper
 
     return decorate
 
 
-def _problem(exc: DomainError) -> HttpResponse:
-    fields = domain_problem_fields(exc)
+def _problem(exc: DomainError, rid: dict[str, str]) -> HttpResponse:
+    fields = {**domain_problem_fields(exc), **rid}
     status, title = fields.pop("status"), fields.pop("title")
     response = problem(status, title, fields.pop("detail", ""), **fields)
     if isinstance(exc, Unauthorized):

@@ -70,8 +70,8 @@ def receive(principal: Principal, body: Any, client: Client | None = None) -> Re
                 problem=problem,
                 key_id=str(facts["key_id"])[:16] if facts else "",
                 recording_id=str(facts["recording_id"])[:64] if facts else "",
-                segment=facts["segment"] if facts else None,
-                device_sequence=facts["device_sequence"] if facts else None,
+                segment=_column(facts["segment"]) if facts else None,
+                device_sequence=_column(facts["device_sequence"]) if facts else None,
                 ends_recording=bool(facts and (facts["final"] or facts["interrupted"])),
                 segment_sha256=str(facts["sha256"])[:64] if facts else "",
                 received_by=principal.token.prefix if principal.token else principal.id,
@@ -120,6 +120,12 @@ def status(principal: Principal, manifest_sha256: str) -> dict[str, Any]:
         "recording": original.recording_id if original else None,
         "capture_signature": original.capture_signature if original else None,
     }
+
+
+def _column(number: int) -> int | None:
+    """A number as the catalogue column holds it (32-bit on PostgreSQL); beyond, none: the
+    manifest itself, kept whole, still says it."""
+    return number if 0 <= number < 2**31 else None
 
 
 def _may_see(principal: Principal, device: Device) -> bool:
