@@ -98,13 +98,13 @@ class Agent:
             log.warning("recovered %s from an interrupted run (marked interrupted)", path.name)
         control = ControlServer(self.control_address, self.request, self.status, self.offload_now)
         control.start()
+        self._start_transports()
+        self.location.start()
         host, port = control.address
-        write_atomic(
+        write_atomic(  # last: tools take this file to mean the agent is ready
             self.home.root / "control.json",
             json.dumps({"host": host, "port": port, "pid": os.getpid()}).encode(),
         )
-        self._start_transports()
-        self.location.start()
         threads = [threading.Thread(target=self._capture, name="capture")]
         if self.offload_mode == "auto":
             threads.append(threading.Thread(target=self._offload_loop, name="offload", daemon=True))
@@ -306,6 +306,8 @@ class Agent:
             self.disk_full = False
             log.info("disk has room again (%d bytes free)", free)
         self._reload_config()
+        if self.peer is not None:
+            self.peer.reload_peers()
 
     def _reload_config(self) -> None:
         try:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from . import __version__, keys
+from .device import save_clock_offset
 from .home import Home, HomeError, write_atomic
 from .http import Client, ServerRefused, ServerUnreachable, clock_offset
 from .manifest import parse_rfc3339
@@ -93,9 +94,10 @@ def enrol(home: Home, server: str, code: str, serial: str | None = None) -> Enro
     client.token = answer["device_token"]
     peers = fetch_peers(home, client)
     client.close()
-    return Enrolment(
-        serial, keys.key_id(public), server, clock_offset(response, server_time), peers
-    )
+    offset = clock_offset(response, server_time)
+    if offset is not None:
+        save_clock_offset(home, offset)
+    return Enrolment(serial, keys.key_id(public), server, offset, peers)
 
 
 def _refusal(exc: ServerRefused) -> str:

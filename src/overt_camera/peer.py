@@ -126,6 +126,7 @@ class PeerLink:
         self.home, self.config, self.key, self.key_id = home, config, key, key_id
         self.group = config.peer_group
         self.verifier = Verifier(config.serial, config.peer_group, home.peers())
+        self._peers_seen = self._peers_stamp()
         self.on_start = on_start
         self.accepted = 0
         self.refused = 0
@@ -156,6 +157,20 @@ class PeerLink:
 
     def start(self) -> None:
         self._thread.start()
+
+    def _peers_stamp(self) -> float:
+        try:
+            return self.home.peers_path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def reload_peers(self) -> None:
+        """Take up a peer list fetched since (a device enrolled with the force)."""
+        stamp = self._peers_stamp()
+        if stamp != self._peers_seen:
+            self._peers_seen = stamp
+            fresh = Verifier(self.verifier.own_serial, self.group, self.home.peers())
+            self.verifier.keys = fresh.keys
 
     def announce(self) -> str:
         """Send our start to the group (and any unicast peers); the event_id."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from overt_camera.home import Home
 
 from .conftest import enrolment_code, fleet_profile, overt, recordings, spool_files
-from .support_camera import AgentProcess, camera_command, run_camera
+from .support_camera import AgentProcess, camera_command, peer_entry, run_camera
 
 
 def _enrol(home: Path, url: str, serial: str, **settings: object) -> Home:
@@ -49,8 +49,13 @@ def _recording(serial: str) -> dict:
 
 
 def test_a_recording_reaches_overt_verified_with_its_pre_event(overt_url, tmp_path) -> None:
+    other = _enrol(tmp_path / "other", overt_url, "LENS-0")
     home = _enrol(tmp_path / "cam", overt_url, "LENS-1")
     assert (home.key_path.stat().st_mode & 0o777) == 0o600
+    # The force's other cameras' keys come from overt at enrolment, for peer start.
+    (peer,) = home.peers()
+    assert peer == peer_entry(other, "LENS-0")
+    assert json.loads((home.root / "clock.json").read_text())["clock_offset_s"] is not None
     agent = AgentProcess(home, args=("--offload", "auto")).start()
     try:
         started = _record(agent, 10)  # 2 s of pre-event and 10 s: two 10 s segments
