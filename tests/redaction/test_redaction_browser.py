@@ -24,7 +24,7 @@ from support_browser import screenshot
 def face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("redaction-browser") / "faces.mp4"
     make_eval_clip(
-        path, seed=52, faces=3, width=960, height=540, duration_s=3.0, sizes=(90.0, 150.0)
+        path, seed=52, faces=3, width=640, height=360, duration_s=3.0, sizes=(60.0, 100.0)
     )
     return path
 
@@ -56,16 +56,14 @@ def test_review_in_the_browser(live_server, page, people, face_clip) -> None:
     assert page.get_by_role("heading", name="Redaction projects").is_visible()
     screenshot(page, "redaction-list")
 
-    # The footage plays only under a viewing justification, recorded on its page.
-    page.goto(f"{live_server.url}/recordings/{original.recording_id}/")
-    page.get_by_label("Reason").select_option(index=2)
-    page.get_by_label("Justification").fill("Preparing the press release copy")
-    page.get_by_role("button", name="Record reason and view").click()
-
+    # The footage plays only under a viewing justification, asked on the project page.
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{live_server.url}/redaction/{project.pk}/")
+    page.get_by_label("Reason").select_option(index=2)
+    page.get_by_label("In your words").fill("Preparing the press release copy")
+    page.get_by_role("button", name="Record reason and show the footage").click()
     page.wait_for_function(
         "() => document.getElementById('player').readyState >= 2", timeout=30_000
     )
@@ -75,6 +73,23 @@ def test_review_in_the_browser(live_server, page, people, face_clip) -> None:
     )
     assert errors == []
     screenshot(page, "redaction-project")
+
+    # "n" jumps to the first moment where something is unmasked (the left-out track).
+    page.locator("#unmasked-list li button").first.wait_for()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("n")
+    page.wait_for_function(
+        f"() => Math.abs(document.getElementById('player').currentTime - {tracks[-1].start_s})"
+        " < 0.05",
+        timeout=10_000,
+    )
+    # The scrubber seeks as it is dragged, the overlay following.
+    page.locator("#scrub").fill("400")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('player');"
+        " return Math.abs(v.currentTime - 0.4 * v.duration) < 0.1; }",
+        timeout=10_000,
+    )
 
     # Move a track's box and save it as a keyframe.
     track = next(t for t in tracks if t.included and t.start_s <= 1.2 <= t.end_s)
@@ -120,3 +135,7 @@ def test_review_in_the_browser(live_server, page, people, face_clip) -> None:
     copy = page.locator(".renders li", has_text="Copy 1")
     assert copy.get_by_text("ready").is_visible()
     assert project.renders.get().derivative.sha256 in copy.inner_text()
+    # Its leak check is shown: the left-out face was found in the copy.
+    assert copy.get_by_text("not releasable").is_visible()
+    assert copy.locator(".finding").count() >= 1
+    assert errors == [], errors
