@@ -38,6 +38,7 @@ def _problem(response: requests.Response, status: int) -> dict[str, object]:
     assert response.headers["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["status"] == status and body["title"] and body["detail"]
+    assert body["request_id"] == response.headers["X-Request-Id"]
     return body
 
 
@@ -205,3 +206,30 @@ def test_the_cli_prints_the_contract(overt_cli) -> None:  # type: ignore[no-unty
     assert refused.returncode != 0 and "revoked" in refused.stderr
     assert overt_cli("device", "reinstate", "CAM-7").stdout.strip() == "device CAM-7 reinstated"
     assert overt_cli("device", "keys", "CAM-7", "--json").stdout.strip() == "[]"
+
+
+def test_the_enrolment_page_makes_codes_and_revokes(server: str, people: tuple) -> None:
+    from django.test import Client
+
+    from overt.testing.access import make_user, sign_in
+
+    admin = sign_in(Client(), make_user("adm", "admin"))
+    page = admin.get("/devices/enrolment/")
+    assert page.status_code == 200 and "CAM-1" in page.content.decode()
+    assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
+    made = admin.post("/devices/enrolment/", {"device": "CAM-1", "action": "code"})
+    html = made.content.decode()
+    code = html.split('<code id="enrolment-code">', 1)[1].split("<", 1)[0]
+    camera = Camera("CAM-1")
+    assert _enrol(server, camera, code).status_code == 201
+    listed = admin.get("/devices/enrolment/").content.decode()
+    assert camera.key_id in listed and code not in listed
+    revoked = admin.post("/devices/enrolment/", {"device": "CAM-1", "action": "revoke"})
+    assert "CAM-1 revoked: 1 token(s), 1 key(s) retired" in revoked.content.decode()
+    refused = admin.post("/devices/enrolment/", {"device": "CAM-1", "action": "code"})
+    assert refused.status_code == 403 and "revoked" in refused.content.decode()
+    assert (
+        admin.post("/devices/enrolment/", {"device": "NOPE", "action": "code"}).status_code == 404
+    )
+    viewer = sign_in(Client(), make_user("officer", "officer"))
+    assert viewer.get("/devices/enrolment/").status_code == 403

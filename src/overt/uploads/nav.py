@@ -7,4 +7,5 @@ from overt.web.nav import NavLink
 LINKS: tuple[NavLink, ...] = (
     NavLink("Upload", "upload-new", roles=frozenset({"evidence-manager"}), order=30),
     NavLink("Device tokens", "device-tokens", capability="manage-tokens", order=76),
+    NavLink("Camera enrolment", "device-enrolment", capability="manage-tokens", order=77),
 )

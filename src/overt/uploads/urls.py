@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import device_views, sources, swift_views, views
+from . import device_views, enrol_page, sources, swift_views, views
 
 urlpatterns = [
     path("uploads/new/", views.upload_page, name="upload-new"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path(
         "devices/tokens/revoke", device_views.device_tokens_revoke, name="device-tokens-revoke"
     ),
+    path("devices/enrolment/", enrol_page.device_enrolment_page, name="device-enrolment"),
     path("auth/v1.0", swift_views.auth_v1, name="axis-auth"),
     re_path(r"^swift/v1/(?P<account>[^/]+)/?$", swift_views.account, name="swift-account"),
     re_path(
