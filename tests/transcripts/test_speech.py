@@ -3,6 +3,7 @@ clear status (no sound, undecodable sound, silence, another language)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,3 +129,28 @@ def test_samples_and_files_agree() -> None:
     from_file = transcribe_file(engine, voice("armed-2"))
     from_samples = transcribe_samples(engine, decode(voice("armed-2")))
     assert from_file.text == from_samples.text
+
+
+def test_long_recordings_are_read_in_bounded_windows_cut_at_quiet_moments(tmp_path) -> None:
+    """What keeps a 3-hour recording's memory flat: the sound comes in windows of about
+    five minutes, contiguous, each cut at the quietest moment near its end (here, the
+    gap between two bursts), never more than a window plus the search span at once."""
+    import av
+
+    from overt.transcripts import speech
+
+    rate = speech.RATE
+    seconds = 13 * 60
+    rng = np.random.default_rng(2)
+    samples = (rng.normal(0, 0.05, seconds * rate)).astype(np.float32)  # loud all through
+    quiet_at = int(speech.WINDOW_S - 7)  # a quiet second inside the first cut's search span
+    samples[quiet_at * rate : (quiet_at + 1) * rate] = 0.0
+    path = write_sound(tmp_path / "long.mp4", samples)
+    with av.open(str(path)) as container:
+        windows = [(offset, len(chunk)) for offset, chunk in speech._windows(container, [])]
+    assert windows[0][0] == 0.0
+    for (offset, length), (next_offset, _) in itertools.pairwise(windows):
+        assert next_offset == pytest.approx(offset + length / rate)  # no gap, no overlap
+    assert max(length for _, length in windows) <= (speech.WINDOW_S + speech.SEARCH_S) * rate
+    assert quiet_at < windows[1][0] < quiet_at + 1  # the first cut fell in the quiet second
+    assert sum(length for _, length in windows) / rate == pytest.approx(seconds, abs=0.1)
