@@ -12,7 +12,7 @@ import pytest
 from overt.custody.models import CustodyEntry
 from overt.demo.footage import render_clip
 from overt.demo.seed import plan
-from overt.evidence.models import Device, Incident, Officer, Original
+from overt.evidence.models import Device, Incident, Officer, Original, Recording
 from overt.ingest.services import ingest_file
 from overt.ingest.sidecar import parse_sidecar
 from overt.jobs.worker import run_worker
@@ -208,3 +208,21 @@ def test_placement_spans_several_cameras_and_clips(db) -> None:
         (a2.pk, c.pk),
         (b.pk, c.pk),
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reported_clock_offset_is_the_first_estimate(armed) -> None:
+    """An overt camera's clock offset (issue 13) centres the search: a clock 20 s out,
+    beyond the 15 s searched, is still lined up, and the offset counts from the claims."""
+    (rec_a, a_path, a_start), (rec_b, b_path, b_start) = armed["clips"]
+    for number, serial in [(rec_a.officer, rec_a.device), (rec_b.officer, rec_b.device)]:
+        Officer.objects.get_or_create(number=number, defaults={"name": number})
+        Device.objects.get_or_create(serial=serial)
+    injected = 20.0  # B's camera clock is 20 s behind the server's
+    _ingest(rec_a, a_path, a_start)
+    second = _ingest(rec_b, b_path, b_start - timedelta(seconds=injected))
+    Recording.objects.filter(pk=second.recording_id).update(clock_offset_s=-19.9)
+    (row,) = offsets.estimate_incident(Incident.objects.get(reference=rec_a.incident).pk)
+    expected = injected if row.other_id == second.pk else -injected
+    assert row.source == "estimate" and row.confidence > 0.9
+    assert abs(row.offset_s - expected) <= TOLERANCE_S
