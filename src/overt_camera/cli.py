@@ -88,12 +88,12 @@ def parser() -> argparse.ArgumentParser:
 
     for name in OPTIONAL_COMMANDS:
         try:
-            module = importlib.import_module(name)
+            importlib.import_module(name).register(commands)
         except ModuleNotFoundError as exc:
             if exc.name != name:
-                raise
-            continue
-        module.register(commands)
+                print(f"overt-camera: {name} is not usable: {exc}", file=sys.stderr)
+        except Exception as exc:  # an optional command must never take capture down
+            print(f"overt-camera: {name} is not usable: {exc!r}", file=sys.stderr)
     return top
 
 
