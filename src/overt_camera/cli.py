@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import FIELDS, ConfigError
+from .config import FIELDS, ConfigError, to_dict
 from .enrol import EnrolError, enrol
 from .home import Home, HomeError
 from .http import ServerRefused, ServerUnreachable
@@ -163,14 +163,8 @@ def _config(args: argparse.Namespace) -> int:
         home.create()
         config = config.replace(**changes)
         home.save_config(config)
-    print(json.dumps(config_dict(config), indent=2, sort_keys=True))
+    print(json.dumps(to_dict(config), indent=2, sort_keys=True))
     return 0
-
-
-def config_dict(config: Any) -> dict[str, Any]:
-    from .config import to_dict
-
-    return to_dict(config)
 
 
 def _status(args: argparse.Namespace) -> int:
