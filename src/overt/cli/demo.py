@@ -17,6 +17,7 @@ def demo_data(seed: int, run_jobs: bool) -> None:
 
     from overt.access.matrix import Role, needs_second_factor
     from overt.conf import get_settings
+    from overt.demo.cases import seed_cases
     from overt.demo.oversight import seed_oversight
     from overt.demo.seed import DEMO_USERS, create_demo, demo_totp_key
     from overt.evidence.models import Original
@@ -26,6 +27,7 @@ def demo_data(seed: int, run_jobs: bool) -> None:
     else:
         results = create_demo(seed, progress=lambda msg: click.echo(f"  {msg}"))
         results += seed_oversight(progress=lambda msg: click.echo(f"  {msg}"))
+        seed_cases(progress=lambda msg: click.echo(f"  {msg}"))
         click.echo(f"ingested {len(results)} demo files")
         if run_jobs:
             from .jobs import drain_with_progress
