@@ -309,3 +309,24 @@ def test_marked_copies_are_made_once_by_a_job_served_and_dropped_at_revocation(s
     staff.post(f"/api/shares/{share['id']}/revoke/", {}, content_type="application/json")
     assert not WatermarkedCopy.objects.filter(item__share_id=share["id"]).exists()
     assert not any(Path(c.path).exists() for c in copies)
+
+
+def test_a_recipient_cannot_walk_into_another_share_or_its_items(shared) -> None:
+    world, staff, _case, share = shared
+    other = staff.post("/api/shares/", {"recording": world.recordings[2].pk,
+                       "recipient_name": "Someone Else", "recipient_email": "else@x.example",
+                       "expires_at": LATER, "allow_download": True},
+                       content_type="application/json").json()  # fmt: skip
+    mine = _open(share)
+    theirs = ExternalShare.objects.get(pk=other["id"]).items.get()
+    # Their item through my link: it is not in my share.
+    for method, url in (("get", f"{_path(share)}/items/{theirs.pk}/stream"),
+                        ("post", f"{_path(share)}/items/{theirs.pk}/download")):  # fmt: skip
+        response = getattr(mine, method)(url)
+        assert response.status_code == 404 and not getattr(response, "streaming", False)
+    # Their link with my session: my code opened only my share.
+    for method, url in (("get", f"{_path(other)}/items/{theirs.pk}/stream"),
+                        ("post", f"{_path(other)}/items/{theirs.pk}/download")):  # fmt: skip
+        response = getattr(mine, method)(url)
+        assert response.status_code == 403 and not getattr(response, "streaming", False)
+    assert "Someone Else" not in mine.get(_path(other)).content.decode()  # nothing before the code
