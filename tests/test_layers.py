@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph("overt", include_external_packages=True, cache_dir=None)
+    # The same root packages as pyproject.toml's [tool.importlinter]: overt and the agent.
+    return grimp.build_graph(
+        "overt", "overt_camera", include_external_packages=True, cache_dir=None
+    )
 
 
 def check(graph: grimp.ImportGraph, *extra: tuple[str, str]) -> dict[str, bool]:
