@@ -52,9 +52,9 @@ def reviews_due(user: Any) -> int:
     """Footage whose retention has ended under a review policy: someone must decide."""
     if not has_capability(role_of(user), Capability.MANAGE_RETENTION):
         return 0
-    from .homes import reviews_due_rows
+    from .homes import reviews_due
 
-    return len(reviews_due_rows())
+    return reviews_due()[0]
 
 
 @counter("approvals")

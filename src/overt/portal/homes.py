@@ -5,6 +5,7 @@ service (a home page never shows a recording its reader may not list).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,15 +60,35 @@ class SupervisorHome:
     own: list[Recording]
 
 
-def reviews_due_rows() -> list[Any]:
-    """Footage due for a retention review: it walks every live recording's retention, so
-    the answer is kept for a minute (the home pages and the badge share it)."""
+def _review_keys(team: str) -> tuple[str, str]:
+    digest = hashlib.sha256(team.encode("utf-8")).hexdigest()[:16]
+    return "portal:reviews-due:count", f"portal:reviews-due:team:{digest}"
+
+
+def reviews_due(team: str | None = None) -> tuple[int, list[Any]]:
+    """How much footage is due for a retention review, and up to SHOWN rows of `team`.
+
+    Working it out walks every live recording's retention, so the answer is kept for a
+    minute, and small: the count, and each team's first rows under its own key (a whole
+    force's list took longer to unpickle than to show)."""
     from django.core.cache import cache
 
+    count_key, team_key = _review_keys(team or "")
+    found = cache.get_many([count_key, team_key])
+    if count_key in found and (team is None or team_key in found):
+        return int(found[count_key]), list(found.get(team_key, []))
     from overt.retention.services import review_due
 
-    rows = cache.get_or_set("portal:reviews-due", review_due, REVIEW_CACHE_S)
-    return list(rows or [])
+    rows = review_due()
+    by_team: dict[str, list[Any]] = {}
+    for row in rows:
+        shown = by_team.setdefault(_review_keys(row.team)[1], [])
+        if len(shown) < SHOWN:
+            shown.append(row)
+    if team is not None:
+        by_team.setdefault(team_key, [])
+    cache.set_many({count_key: len(rows), **by_team}, REVIEW_CACHE_S)
+    return len(rows), by_team.get(team_key, [])
 
 
 def supervisor_home(user: Any) -> SupervisorHome:
@@ -78,7 +99,7 @@ def supervisor_home(user: Any) -> SupervisorHome:
         team=who.team,
         backlog=_recent(backlog) if backlog is not None else [],
         backlog_count=backlog.count() if backlog is not None else 0,
-        reviews_due=[r for r in reviews_due_rows() if who.team and r.team == who.team][:SHOWN],
+        reviews_due=reviews_due(who.team)[1] if who.team else [],
         own=_recent(visible_recordings(user).filter(officer_id=who.officer_id))
         if who.officer_id
         else [],
