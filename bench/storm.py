@@ -371,7 +371,8 @@ def main() -> None:
                 timeout=900,
             )
             settings = (state / "overt.env").read_text().splitlines()
-            env.update(dict(line.split("=", 1) for line in settings if "=" in line))
+            pairs = (line.split("=", 1) for line in settings if "=" in line)
+            env.update({key: value.strip("'") for key, value in pairs})
             try:
                 result = storm(args, env, "http://127.0.0.1:8080", work)
             finally:

@@ -42,14 +42,14 @@ done
 RUN="$STATE/run" LOG="$STATE/log"
 mkdir -p "$RUN" "$LOG" "$STATE/home"
 
-settings() {
+settings() {  # quoted: the store URL's '&'s must not end the assignment when sourced
   cat <<EOF
-OVERT_HOME=$STATE/home
-OVERT_DATABASE_URL=$PG_URL/$DB_NAME
-OVERT_STORE_URL=s3://overt-evidence?endpoint=http://127.0.0.1:$S3_PORT&region=eu-west-2&access_key=deploy&secret_key=deploy&lock_mode=GOVERNANCE&lock_days=1
-OVERT_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
-OVERT_TRUSTED_PROXIES=127.0.0.1/32
-OVERT_ALLOWED_HOSTS=127.0.0.1,localhost
+OVERT_HOME='$STATE/home'
+OVERT_DATABASE_URL='$PG_URL/$DB_NAME'
+OVERT_STORE_URL='s3://overt-evidence?endpoint=http://127.0.0.1:$S3_PORT&region=eu-west-2&access_key=deploy&secret_key=deploy&lock_mode=GOVERNANCE&lock_days=1'
+OVERT_REDIS_URL='redis://127.0.0.1:$REDIS_PORT/0'
+OVERT_TRUSTED_PROXIES='127.0.0.1/32'
+OVERT_ALLOWED_HOSTS='127.0.0.1,localhost'
 EOF
 }
 
