@@ -558,16 +558,18 @@ def check_report(
 
 def _check_capture(report_path: str, out: Checker) -> None:
     """An exhibit package's capture signatures (capture/capture.json beside custody/), by
-    overt_verify_capture.py when it is beside this file; nothing when either is absent."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    package = os.path.dirname(os.path.dirname(os.path.abspath(report_path)))
-    capture = os.path.join(package, "capture", "capture.json")
-    if os.path.exists(capture) and os.path.exists(os.path.join(here, "overt_verify_capture.py")):
-        sys.path.insert(0, here)
-        import overt_verify_capture
+    overt_verify_capture.py when it is beside this file; nothing when either is absent.
+    (Imported here, by name: this file itself needs nothing beyond the standard library.)"""
+    import importlib
+    from os import path
 
-        originals = os.path.join(package, "originals")
-        overt_verify_capture.check_capture(capture, originals, out.ok, out.fail)
+    here = path.dirname(path.abspath(__file__))
+    package = path.dirname(path.dirname(path.abspath(report_path)))
+    capture = path.join(package, "capture", "capture.json")
+    if path.exists(capture) and path.exists(path.join(here, "overt_verify_capture.py")):
+        sys.path.insert(0, here)
+        checker = importlib.import_module("overt_verify_capture")
+        checker.check_capture(capture, path.join(package, "originals"), out.ok, out.fail)
 
 
 def main(argv: list[str] | None = None) -> int:
