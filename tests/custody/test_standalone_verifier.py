@@ -123,7 +123,7 @@ def test_the_verifier_stands_alone() -> None:
         for line in source.splitlines()
         if line.startswith(("import ", "from ")) and not line.startswith("from __future__")
     }
-    stdlib = {"argparse", "base64", "binascii", "hashlib", "hmac", "json", "sys", "typing"}
+    stdlib = {"argparse", "base64", "binascii", "hashlib", "hmac", "json", "os", "sys", "typing"}
     assert imports <= stdlib
     assert "from cryptography" in source
     assert "import overt" not in source and "from overt" not in source
