@@ -107,7 +107,9 @@ class SSOCallback(OIDCAuthenticationCallbackView):
         if refused is not None:
             record_failure(request, self.user.get_username(), "locked", "oidc")
             return HttpResponseRedirect(reverse("login") + "?sso=locked")
-        next_url = self.success_url
+        from .views.signin import safe_next  # the password sign-in's rule: / lands home
+
+        next_url = safe_next(request, self.success_url)
         return HttpResponseRedirect(
             first_factor_passed(request, self.user, "oidc", next_url, mfa=bool(amr & MFA_METHODS))
         )
