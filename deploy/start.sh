@@ -155,6 +155,7 @@ global
 defaults
     mode http
     timeout connect 2s
+    timeout check 10s
     timeout client 300s
     timeout server 300s
     option forwardfor
@@ -170,7 +171,7 @@ backend nodes
     http-check expect status 200
 EOF
   for i in $(seq 0 $((NODES - 1))); do
-    echo "    server node$i 127.0.0.1:$((NODE_PORT0 + i)) check inter 1s fall 2 rise 1"
+    echo "    server node$i 127.0.0.1:$((NODE_PORT0 + i)) check inter 2s fall 5 rise 2"
   done
 } >"$STATE/haproxy.cfg"
 for i in $(seq 0 $((NODES - 1))); do
