@@ -18,6 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from overt.errors import DomainError, Invalid, TooLarge
 from overt.web.client_address import client_of
 from overt.web.problems import domain_problem_fields, problem
+from overt.web.unavailable import DETAIL as DATABASE_DOWN
+from overt.web.unavailable import RETRY_AFTER_S, database_unavailable
 
 from . import enrolment, manifests
 from .tokens import Principal, device_for_token
@@ -48,7 +50,17 @@ def _device_api(*methods: str, token: bool = True) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             except DomainError as exc:
                 return _problem(exc, rid)
-            except Exception:
+            except Exception as exc:
+                if database_unavailable(exc):  # restarting or overloaded: come back, not a 500
+                    log.warning(
+                        "device API %s %s: database unavailable (%s)",
+                        request.method,
+                        request.path,
+                        rid,
+                    )
+                    answer = problem(503, "Service Unavailable", DATABASE_DOWN, **rid)
+                    answer["Retry-After"] = str(RETRY_AFTER_S)
+                    return answer
                 log.exception("device API %s %s failed (%s)", request.method, request.path, rid)
                 return problem(500, "Internal Server Error", "the server failed; retry", **rid)
 
