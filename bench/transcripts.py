@@ -238,11 +238,14 @@ def search_child(engine: str, recordings: int, requests: int) -> dict[str, objec
     os.environ.update(OVERT_HOME=str(home), OVERT_MIN_FREE_BYTES="0")
     if engine == "postgresql":
         db = f"overt_bench_transcripts_{os.getpid()}"
-        subprocess.run(
+        made = subprocess.run(
             ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"CREATE DATABASE {db}"],
-            check=True,
             capture_output=True,
+            text=True,
+            check=False,
         )
+        if made.returncode:
+            raise SystemExit(f"cannot create {db}: {made.stderr}")
         os.environ["OVERT_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{db}"
         subprocess.run(
             [sys.executable, "-m", "overt", "migrate"], check=True, capture_output=True, cwd=ROOT
