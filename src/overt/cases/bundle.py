@@ -38,6 +38,7 @@ from overt.custody.services import Client, Subject, record
 from overt.disclosure.package import Member, stream_zip
 from overt.evidence.models import Derivative, Original
 from overt.evidence.store import get_store
+from overt.redaction.leaks import require_releasable
 
 from .models import Case, CaseItem
 from .services import active_items, actor_of, case_for, log_case
@@ -94,6 +95,9 @@ def case_bundle(
         for i in active_items(case).select_related("derivative__original")
         if not i.do_not_disclose
     ]
+    for item in items:  # a redacted copy leaves only once its leak check is clear (issue 15)
+        if item.derivative is not None:
+            require_releasable(item.derivative)
     recordings = {i.recording_id: i.recording for i in items if i.recording is not None}
     for rec in recordings.values():
         assert rec is not None

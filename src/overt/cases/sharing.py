@@ -29,6 +29,7 @@ from overt.custody.models import CustodyEntry
 from overt.custody.services import Client, Subject, record
 from overt.evidence.models import Recording
 from overt.evidence.store import get_store
+from overt.redaction.leaks import require_releasable
 
 from . import mail
 from .models import Case, CaseItem, ExternalShare, SharedItem, ShareEvent
@@ -176,6 +177,10 @@ def create_share(
                 f"recording {found.pk} is marked do-not-disclose in a case, so it is never shared"
             )
         chosen = [(None, found)]
+    # A redacted copy leaves only once its leak check is clear (issue 15).
+    for item, _ in chosen:
+        if item is not None and item.derivative is not None:
+            require_releasable(item.derivative)
     recordings = {r.pk: r for _, r in chosen if r is not None}
     for rec in recordings.values():
         check(user, Action.EXPORT, rec, client=client)  # footage leaving overt: logged if refused
