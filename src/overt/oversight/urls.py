@@ -7,8 +7,16 @@ urlpatterns = [
     path("api/oversight/compliance/", api.ComplianceView.as_view(), name="api-compliance"),
     path("api/complaints/", api.ComplaintCreate.as_view(), name="api-complaints"),
     path("api/complaints/figures/", api.ComplaintFigures.as_view(), name="api-complaint-figures"),
-    path("api/complaints/<path:reference>/links/", api.ComplaintLinkView.as_view()),
-    path("api/complaints/<path:reference>/close/", api.ComplaintCloseView.as_view()),
+    path(
+        "api/complaints/<path:reference>/links/",
+        api.ComplaintLinkView.as_view(),
+        name="api-complaint-links",
+    ),
+    path(
+        "api/complaints/<path:reference>/close/",
+        api.ComplaintCloseView.as_view(),
+        name="api-complaint-close",
+    ),
     path("api/review/draws/", api.ReviewDrawView.as_view(), name="api-review-draws"),
     path("api/review/items/<int:pk>/", api.ReviewOutcomeView.as_view(), name="api-review-item"),
     path("api/review/mine/", api.MyReviews.as_view(), name="api-my-reviews"),
