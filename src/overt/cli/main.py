@@ -22,9 +22,9 @@ from .fleet import fleet
 from .grants import access, token
 from .ingest import ingest, watch
 from .jobs import jobs
+from .migrate import migrate
 from .oversight import deployments, oversight
 from .oversight_cases import complaint, review
-from .migrate import migrate
 from .redact import redact
 from .retention.deletion import deletion
 from .retention.holds import hold
