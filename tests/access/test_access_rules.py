@@ -65,8 +65,11 @@ def test_investigators_see_what_they_are_assigned() -> None:
 
 
 def test_prosecutors_see_only_what_is_shared() -> None:
+    # Shared with them, or an item of a case they are on (issue 17: "access given on a case
+    # extends to its items, through the existing access matrix"; docs/access.md, `case`).
+    assert Action.STREAM in allowed_actions(Role.PROSECUTOR, frozenset({Relation.CASE}))
     assert Action.STREAM in allowed_actions(Role.PROSECUTOR, frozenset({Relation.SHARED}))
-    for relation in set(BASE_RELATIONS) - {Relation.SHARED}:
+    for relation in set(BASE_RELATIONS) - {Relation.SHARED, Relation.CASE}:
         assert not allowed_actions(Role.PROSECUTOR, frozenset({relation}))
 
 

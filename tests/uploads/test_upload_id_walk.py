@@ -204,3 +204,26 @@ def test_no_principal_learns_of_or_touches_an_upload_it_does_not_own(
     assert camera.call(server, "HEAD", targets["quarantined"][1]).headers[
         "Overt-Upload-Status"] == "quarantined"  # fmt: skip
     assert camera.call(server, "HEAD", targets["terminated"][1]).status_code == 410
+
+
+def test_no_principal_but_the_camera_and_a_dock_reads_a_capture_manifest(server: str) -> None:
+    """GET /api/capture/manifests/{sha256}/ (tests/access/test_id_walk.py sends it here):
+    another camera, every session and API token and nobody get what an unknown hash gets."""
+    from overt.ingest.models import CaptureManifest
+
+    who = _principals()
+    sha = hashlib.sha256(b"walked manifest").hexdigest()
+    CaptureManifest.objects.create(
+        sha256=sha, device=DeviceRow.objects.get(serial="CAM-1"), body=b"{}", signature=b"",
+        signature_ok=False, received_by="walk",
+    )  # fmt: skip
+    path = "/api/capture/manifests/{}/"
+    for owner in ("camera", "dock"):  # the walk's objects are real: these may read it
+        assert who[owner].call(server, "GET", path.format(sha)).json()["manifest_sha256"] == sha
+    for name, principal in who.items():
+        if name in ("camera", "dock"):
+            continue
+        seen = principal.call(server, "GET", path.format(sha))
+        missing = principal.call(server, "GET", path.format("0" * 64))
+        assert seen.status_code >= 400 and seen.status_code == missing.status_code, name
+        assert sha not in seen.text and "CAM-1" not in seen.text, name

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -86,7 +86,9 @@ def _actor(request: Request) -> Actor:
 
 
 class DeploymentImport(APIView):
-    parser_classes = [RawBody]
+    # Form bodies parse as forms first: the session CSRF check reads request.POST, which
+    # must be a form, not bytes (a form POST without a token was a 500, not a 403).
+    parser_classes = [FormParser, MultiPartParser, RawBody]
 
     @extend_schema(
         tags=["oversight"],

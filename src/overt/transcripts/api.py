@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from overt.access.matrix import Action
 from overt.web.client_address import client_of
 from overt.web.problems import ProblemSerializer
 
@@ -39,6 +40,9 @@ class TranscriptView(APIView):
 
     @extend_schema(request=CorrectionSerializer, responses={201: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
+        # Access first: who may not edit this original learns nothing from how the body is
+        # judged (the ID walk's attacker got 400 for any id, seen or not).
+        services.original_for(request.user, pk, Action.EDIT, client_of(request))
         body = CorrectionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
