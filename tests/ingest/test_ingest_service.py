@@ -40,7 +40,13 @@ def test_good_clip_is_stored_catalogued_and_logged(people, clips) -> None:
     assert body["object"]["ids"] == {"original": original.pk, "recording": original.recording_id}
     assert body["details"]["officer"] == "MP100" and body["details"]["device"] == "CAM-1"
     kinds = set(Job.objects.values_list("kind", flat=True))
-    assert kinds == {"media.proxy", "media.poster", "media.sprite", "media.waveform"}
+    assert kinds == {
+        "media.proxy",
+        "media.poster",
+        "media.sprite",
+        "media.waveform",
+        "transcripts.transcribe",  # every playable original is transcribed (issue 16)
+    }
 
 
 def test_second_ingest_is_a_duplicate_with_no_new_original(people, clips) -> None:

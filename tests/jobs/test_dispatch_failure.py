@@ -37,9 +37,9 @@ def test_an_ingest_whose_jobs_cannot_be_sent_still_succeeds(clips, monkeypatch) 
     original = Original.objects.get(pk=result.id)
     assert CustodyEntry.objects.filter(object_sha256=original.sha256, action="ingest").count() == 1
     waiting = Job.objects.filter(status=Job.Status.QUEUED)
-    assert waiting.count() == 4  # the four media jobs, left for redispatch_stranded()
+    assert waiting.count() == 5  # four media jobs and the transcript, left for redispatch_stranded()
 
     sent: list[int] = []
     monkeypatch.setattr(jobs, "dispatch", lambda job_id, run_after=None: sent.append(job_id))
-    assert jobs.redispatch_stranded(older_than_s=0) == 4
+    assert jobs.redispatch_stranded(older_than_s=0) == 5
     assert sorted(sent) == sorted(waiting.values_list("pk", flat=True))

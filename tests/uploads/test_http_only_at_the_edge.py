@@ -29,6 +29,10 @@ EDGE = {
     "swift_put.py",  # the streaming Swift object PUT
     "swift_views.py",  # the other Swift calls (Django views)
     "views.py",  # the browser upload page
+    "sources.py",  # the upload page's step that registers a phone or CCTV source
+    "device_views.py",  # the device-token pages (made, shown once, revoked)
+    "enrol_page.py",  # the camera enrolment page for administrators
+    "capture_views.py",  # the camera agent's JSON API (enrolment, manifests, peers)
     "urls.py",
 }
 # Names that build an HTTP answer: Django's and DRF's responses, overt's problem helpers.
