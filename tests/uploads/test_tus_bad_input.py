@@ -217,13 +217,19 @@ def test_officer_defaults_to_the_devices_wearer(server, camera) -> None:
 
     from overt.evidence.models import Device as DeviceRow
     from overt.evidence.models import DeviceAssignment, Officer
+    from overt.ingest.people import UNATTRIBUTED
 
+    # Changed on purpose by the fleet work: footage from a camera assigned to no one is
+    # no longer refused but kept under the reserved UNATTRIBUTED officer (the fleet's
+    # unattributed worklist). An assigned camera's clip still defaults to its wearer.
     response = requests.post(
         f"{server}/files/",
         headers={**TUS, **camera.auth, "Upload-Length": "5"},
         timeout=10,
     )
-    assert "officer" in _problem(response, 400)["detail"]
+    assert response.status_code == 201, response.text
+    unattributed = Upload.objects.get()
+    assert unattributed.officer_number == UNATTRIBUTED
     DeviceAssignment.objects.create(
         device=DeviceRow.objects.get(serial="CAM-1"),
         officer=Officer.objects.get(number="MP100"),
@@ -235,7 +241,7 @@ def test_officer_defaults_to_the_devices_wearer(server, camera) -> None:
         timeout=10,
     )
     assert response.status_code == 201, response.text
-    assert Upload.objects.get().officer_number == "MP100"
+    assert Upload.objects.exclude(pk=unattributed.pk).get().officer_number == "MP100"
 
 
 # --- credentials -------------------------------------------------------------------------
