@@ -131,7 +131,7 @@ def _filters(request: Request) -> services.Filters:
 
 
 class DevicesCsv(_ManagerView):
-    @extend_schema(tags=["fleet"], responses={200: str, **ERRORS})
+    @extend_schema(tags=["fleet"], responses={(200, "text/csv"): str, **ERRORS})
     def get(self, request: Request) -> HttpResponse:
         """The filtered fleet list as CSV."""
         self.actor(request)

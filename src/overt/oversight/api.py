@@ -326,8 +326,15 @@ class ReviewOutcomeView(APIView):
         return Response({"item": done.pk, "codes": done.reason_codes, "note": done.note})
 
 
+class MyReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]  # generic in the stubs only
+    recording = serializers.IntegerField()
+    codes = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(allow_blank=True)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+
+
 class MyReviews(APIView):
-    @extend_schema(tags=["oversight"], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(tags=["oversight"], responses={200: MyReviewSerializer(many=True)})
     def get(self, request: Request) -> Response:
         """The review outcomes of the signed-in officer's own recordings."""
         items = supervision.own_outcomes(standing(request.user).officer_id)
