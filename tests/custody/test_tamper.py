@@ -39,7 +39,8 @@ def _problems(result: dict) -> set[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def base_instance(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Path]) -> Path:
     """An instance with an officer and a device (one entry each), one ingested clip, its four
-    derivatives and a checkpoint at 7."""
+    derivatives, its transcript (a derivative-create by the transcripts job, which runs
+    for every playable original) and a checkpoint at 8."""
     home = tmp_path_factory.mktemp("tamper") / "instance"
     for args in (
         ("officer", "add", "MP100", "--name", "PC Test"),
@@ -50,7 +51,7 @@ def base_instance(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Pat
     ):
         done = run_overt(home, *args)
         assert done.returncode == 0, (args, done.stderr)
-    assert "\n7\n" in run_overt(home, "custody", "checkpoint").stdout
+    assert "\n8\n" in run_overt(home, "custody", "checkpoint").stdout
     return home
 
 
@@ -90,7 +91,7 @@ def _object_path(home: Path, sha256: str) -> Path:
 def test_untouched_instance_verifies(instance: Path) -> None:
     result = _verify(instance)
     assert result == {"ok": True, "problems": [], "summary": result["summary"]}
-    assert result["summary"]["originals"] == 1 and result["summary"]["derivatives"] == 4
+    assert result["summary"]["originals"] == 1 and result["summary"]["derivatives"] == 5  # four media, one transcript
 
 
 def test_byte_flipped_in_a_stored_original(instance: Path) -> None:
@@ -128,7 +129,7 @@ def test_byte_flipped_in_a_log_entry(instance: Path) -> None:
     result = _verify(instance)
     assert _problems(result) == {
         ("entry-hash-mismatch", "entry 4"),
-        ("checkpoint-root-mismatch", "checkpoint at size 7"),
+        ("checkpoint-root-mismatch", "checkpoint at size 8"),
     }
 
 
@@ -141,7 +142,8 @@ def test_log_row_deleted(instance: Path) -> None:
     assert _problems(result) == {
         ("entry-missing", "entry 5"),
         ("entry-chain-broken", "entry 6"),  # the next entry about the same original
-        ("checkpoint-root-mismatch", "checkpoint at size 7"),
+        ("entry-chain-broken", "entry 7"),  # and the transcript's, after it
+        ("checkpoint-root-mismatch", "checkpoint at size 8"),
     }
 
 
@@ -161,7 +163,7 @@ def test_two_entries_swapped(instance: Path) -> None:
         ("entry-out-of-place", "entry 4"),
         ("entry-chain-broken", "entry 3"),
         ("entry-chain-broken", "entry 4"),
-        ("checkpoint-root-mismatch", "checkpoint at size 7"),
+        ("checkpoint-root-mismatch", "checkpoint at size 8"),
     }
 
 
@@ -174,11 +176,11 @@ def _forged(note: str) -> str:
 def test_checkpoint_replaced_by_one_signed_with_another_key(instance: Path) -> None:
     db = _db(instance)
     _drop_triggers(db, "custody_checkpoint")
-    (note,) = db.execute("SELECT note FROM custody_checkpoint WHERE size = 7").fetchone()
-    db.execute("UPDATE custody_checkpoint SET note = ? WHERE size = 7", (_forged(note),))
+    (note,) = db.execute("SELECT note FROM custody_checkpoint WHERE size = 8").fetchone()
+    db.execute("UPDATE custody_checkpoint SET note = ? WHERE size = 8", (_forged(note),))
     db.close()
     result = _verify(instance)
-    assert _problems(result) == {("checkpoint-signature", "checkpoint at size 7")}
+    assert _problems(result) == {("checkpoint-signature", "checkpoint at size 8")}
     assert "not signed by this instance's key" in result["problems"][0]["detail"]
 
 
@@ -190,7 +192,7 @@ def test_log_truncated(instance: Path) -> None:
     db.execute("UPDATE custody_custodyhead SET size = 5")
     db.close()
     result = _verify(instance)
-    assert _problems(result) == {("log-truncated", "checkpoint at size 7")}
+    assert _problems(result) == {("log-truncated", "checkpoint at size 8")}
     assert "ends after 5" in result["problems"][0]["detail"]
 
 

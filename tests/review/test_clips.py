@@ -229,8 +229,9 @@ def test_clip_and_still_jobs_store_derivatives_with_provenance_and_custody(peopl
     run_worker(burst=True)
     assert Derivative.objects.filter(original=original, kind="clip").count() == 2
     # Every derivative the flow made (media's proxy, poster, sprite and waveform, the
-    # clips and the still) has its own custody entry.
-    assert assert_every_derivative_has_its_entry() == 7
+    # transcripts job's transcript, which runs for every playable original, the clips and
+    # the still) has its own custody entry.
+    assert assert_every_derivative_has_its_entry() == 8
 
 
 @pytest.mark.django_db
