@@ -11,7 +11,7 @@ import pytest
 from overt.demo import seed
 from overt.evidence.models import Incident, Original
 from overt.jobs.worker import run_worker
-from overt.review import offsets
+from overt.review import offsets, sync
 from overt.review.models import SyncOffset
 
 TOLERANCE_S = 0.05
@@ -49,7 +49,11 @@ def test_offset_estimates_find_the_demo_camera_clock_errors(tmp_path: Path) -> N
         # `other` starts estimated_s later than its claimed start says, against `reference`.
         expected = error[row.reference_id] - error[row.other_id]
         assert row.estimated_s == pytest.approx(expected, abs=TOLERANCE_S), row
-        assert row.source == SyncOffset.Source.ESTIMATE and row.confidence > 0.9
+        # Since the demo footage speaks its lines (each camera its own wearer's voice over
+        # the shared scene sound), the peak stands less far above its sidelobes: the
+        # offset is as exact as before, but confidence is "high" (>= 0.7), no longer > 0.9.
+        assert row.source == SyncOffset.Source.ESTIMATE, row
+        assert sync.confidence_level(row.confidence) == "high", (row, row.confidence)
 
     # On the incident's timeline each clip is moved back by its camera's error.
     placed = offsets.place(originals, rows)
