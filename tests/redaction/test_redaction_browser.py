@@ -95,9 +95,19 @@ def test_review_in_the_browser(live_server, page, people, face_clip) -> None:
     track = next(t for t in tracks if t.included and t.start_s <= 1.2 <= t.end_s)
     page.locator(f"button[data-select-track='{track.number}']").click()
     page.evaluate("() => { const v = document.getElementById('player'); v.currentTime = 1.2; }")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('player');"
+        " return !v.seeking && Math.abs(v.currentTime - 1.2) < 0.05; }",
+        timeout=10_000,
+    )
     selected = page.locator("#overlay .rbox.selected")
     selected.wait_for()
-    box = selected.bounding_box()
+    box = None
+    for _ in range(50):  # the overlay redraws once the seek lands: read the box it settles on
+        box = selected.bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(100)
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
