@@ -1,5 +1,8 @@
 """From per-frame detections to tracks that cover every frame a face is in.
 
+Over 400 lines on purpose: linking, gap filling, coasting, edge lead and speed growth
+all read and write one Track state; split, each piece would need the others' internals.
+
 Detectors run on sampled frames (every `stride`-th frame) and miss now and then. This
 module links those detections into tracks and decides which box covers each frame:
 
