@@ -235,6 +235,7 @@ def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
 @pytest.mark.scaled
 def test_a_worker_killed_mid_job_has_its_job_taken_over(instance, clips) -> None:
     env = instance
+    _overt(env, "migrate")  # a fresh PostgreSQL database: overt processes refuse an old schema
     _overt(env, "officer", "add", "MP100", "--name", "PC Test")
     _overt(env, "device", "add", "CAM-1", "--model", "Test Cam")
     _overt(env, "ingest", str(clips["good"]), "--officer", "MP100", "--device", "CAM-1")

@@ -32,7 +32,9 @@ def _asgi_server() -> Iterator[_Server]:
 
     # One thread for all database work: the test database is SQLite in memory.
     asgi_body.FINISH_IN_OWN_THREAD = False
-    server = _Server()
+    from overt.project.asgi import application
+
+    server = _Server(application)
     server.start()
     yield server
     server.stop()

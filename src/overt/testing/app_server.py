@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from overt.testing.moto import free_port
 
 
 class AppServer:
-    def __init__(self) -> None:
-        import uvicorn
+    """The caller hands in the ASGI application: test support sits below the web
+    project in the import layers, so it cannot import `overt.project` itself."""
 
-        from overt.project.asgi import application
+    def __init__(self, application: Any) -> None:
+        import uvicorn
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
