@@ -68,11 +68,11 @@ browser:
 	  echo "Could not install Debian's chromium: browser tests will skip (they fail under CI)."; }
 
 test-embedded: $(DEV_STAMP) browser
-	$(BIN)/pytest -n 2 --dist loadfile -q
+	$(BIN)/pytest -n 2 --dist loadfile -q --durations=40
 
 # PostgreSQL, Redis and S3 (moto_server). Under CI=true a missing service fails the run.
 test-scaled: $(DEV_STAMP)
-	OVERT_TEST_ENGINES=scaled $(BIN)/pytest -n 2 --dist loadfile -m scaled -q
+	OVERT_TEST_ENGINES=scaled $(BIN)/pytest -n 2 --dist loadfile -m scaled -q --durations=40
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/ingest.py
