@@ -9,7 +9,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from overt.uploads.tokens import Principal, device_for_token
+from overt.uploads.errors import NotSignedIn
+from overt.uploads.tokens import Principal, device_for_authorization
 
 
 class DeviceUser:
@@ -30,14 +31,14 @@ class DeviceUser:
 
 class DeviceTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[DeviceUser, Any] | None:
-        header = authentication.get_authorization_header(request).decode("latin-1").split()
-        if not header or header[0].lower() != "bearer":
-            return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("use Authorization: Bearer <device token>")
-        principal = device_for_token(header[1])
-        if principal is None or principal.kind != "device":
-            raise exceptions.AuthenticationFailed("unknown or revoked device token")
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        words = header.split()
+        if not words or words[0].lower() != "bearer":
+            return None  # not ours: the next authentication class may take it
+        try:
+            principal = device_for_authorization(header)
+        except NotSignedIn as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from exc
         return DeviceUser(principal), principal.token
 
     def authenticate_header(self, request: Request) -> str:

@@ -22,14 +22,11 @@ from overt.web.unavailable import DETAIL as DATABASE_DOWN
 from overt.web.unavailable import RETRY_AFTER_S, database_unavailable
 
 from . import enrolment, manifests
-from .tokens import Principal, device_for_token
+from .errors import NotSignedIn
+from .tokens import Principal, device_for_authorization
 
 log = logging.getLogger(__name__)
 View = Callable[..., HttpResponseBase]
-
-
-class Unauthorized(DomainError):
-    status, title = 401, "Unauthorized"
 
 
 def _device_api(*methods: str, token: bool = True) -> Callable[[View], View]:
@@ -73,7 +70,7 @@ def _problem(exc: DomainError, rid: dict[str, str]) -> HttpResponse:
     fields = {**domain_problem_fields(exc), **rid}
     status, title = fields.pop("status"), fields.pop("title")
     response = problem(status, title, fields.pop("detail", ""), **fields)
-    if isinstance(exc, Unauthorized):
+    if isinstance(exc, NotSignedIn):
         response["WWW-Authenticate"] = 'Bearer realm="overt"'
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
@@ -82,13 +79,7 @@ def _problem(exc: DomainError, rid: dict[str, str]) -> HttpResponse:
 
 
 def _principal(request: HttpRequest) -> Principal:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("send Authorization: Bearer <device token>")
-    principal = device_for_token(value.strip())
-    if principal is None:
-        raise Unauthorized("unknown or revoked device token")
-    return principal
+    return device_for_authorization(request.headers.get("Authorization", ""))
 
 
 def _json_body(request: HttpRequest, limit: int) -> Any:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Device
 
+from .errors import NotSignedIn
 from .models import DeviceToken, Upload
 
 TOKEN_PREFIX = "ovt_"  # noqa: S105 (a prefix, not a secret)
@@ -121,3 +122,17 @@ def device_for_token(token: str) -> Principal | None:
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     return Principal("device", row.device.serial, token=row, dock=row.dock)
+
+
+def device_for_authorization(header: str) -> Principal:
+    """The device that an `Authorization: Bearer <device token>` header names: the one
+    device-token check of tus, the camera agent's API and the fleet API. Raises
+    NotSignedIn (401) saying what was wrong."""
+    scheme, _, value = header.strip().partition(" ")
+    token = value.strip()
+    if scheme.lower() != "bearer" or not token or len(token.split()) != 1:
+        raise NotSignedIn("send Authorization: Bearer <device token>")
+    principal = device_for_token(token)
+    if principal is None:
+        raise NotSignedIn("unknown or revoked device token")
+    return principal

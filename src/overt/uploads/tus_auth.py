@@ -8,19 +8,17 @@ from urllib.parse import urlsplit
 
 from .asgi_body import db
 from .asgi_http import HTTPProblem, Request, Scope
-from .tokens import Principal, device_for_token
+from .errors import NotSignedIn
+from .tokens import Principal, device_for_authorization
 
 
 async def authenticate(request: Request) -> Principal:
     authorization = request.single("authorization")
     if authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("use Authorization: Bearer <device token>")
-        principal = await db(device_for_token, token.strip())
-        if principal is None:
-            raise _unauthorized("unknown or revoked device token")
-        return principal
+        try:
+            return await db(device_for_authorization, authorization)
+        except NotSignedIn as exc:
+            raise _unauthorized(str(exc)) from exc
     if request.header("cookie"):
         origin = request.header("origin")
         if origin and urlsplit(origin).netloc != request.header("host"):
