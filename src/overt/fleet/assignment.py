@@ -5,7 +5,10 @@ USB RFID/NFC reader), and check-in at shift end. Ingest attributes footage by th
 
 Two requests for one camera never interleave: each locks the camera's Device row
 (SELECT ... FOR UPDATE on PostgreSQL; SQLite's immediate transactions serialise writers)
-before it reads the ranges it must not overlap."""
+before it reads the ranges it must not overlap. The database enforces the same rule on
+its own (evidence migration 0006: an exclusion constraint on PostgreSQL, triggers on
+SQLite), so a writer that skips this module is refused too; the service maps that
+refusal to the same Conflict (409)."""
 
 from __future__ import annotations
 
@@ -114,8 +117,11 @@ def assign(
                 created = DeviceAssignment.objects.create(
                     device=device, officer=officer, starts_at=start, ends_at=end
                 )
-        except IntegrityError as exc:
-            raise errors.Conflict(f"device {serial}: the assignment conflicts ({exc})") from exc
+        except IntegrityError as exc:  # the database's own no-overlap rule (evidence 0006)
+            raise errors.Conflict(
+                f"device {serial} is already assigned at some time between {_iso(start)} and "
+                f"{_iso(end) or 'open end'} (refused by the database)"
+            ) from exc
         _log(by, "device-assigned", created, ended=[r.officer.number for r in ended])
     return created
 
