@@ -77,9 +77,8 @@ class Agent:
         self.server_reachable: bool | None = None
         self.last_offload: OffloadReport | None = None
         self.location = Location(self.config.location)
-        self.ring = Ring(
-            self.config.buffer_seconds, self.config.ring_max_bytes, self.config.audio_in_buffer
-        )
+        c = self.config
+        self.ring = Ring(c.buffer_seconds, c.ring_max_bytes, c.audio_in_buffer, home.spool)
         self.source: Source = open_source(source_spec, self.config)
         self.peer: PeerLink | None = None
         self.transports: list[TriggerTransport] = []
@@ -199,6 +198,7 @@ class Agent:
             self._finish(None, interrupted=True)
         self._serve_requests(time.time(), refuse=True)
         self.source.close()
+        self.ring.close()
 
     def _write(self, packet: Packet) -> None:
         assert self.recording is not None

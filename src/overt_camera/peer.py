@@ -2,8 +2,9 @@
 signed event on a UDP multicast group; cameras of the same force in the same group start
 too. A datagram is the event's JSON bytes, a newline, and the Base64 Ed25519 signature
 over those bytes. A receiver accepts only a key of its force's peer list, a timestamp
-within +-30 s of its own clock, an event_id it has not seen, and never its own event.
-Every accepted and refused event is written to DIR/log/peer.jsonl.
+within +-30 s of its own clock, an event_id it has not seen (kept in DIR/peer-seen.json,
+so a restart forgets none), and never its own event. Every accepted and refused event is
+written to DIR/log/peer.jsonl.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from . import keys
 from .config import AgentConfig
-from .home import Home, append_line
+from .home import Home, append_line, write_atomic
 from .manifest import parse_rfc3339, rfc3339
 
 FORMAT = "overt-peer-start/1"
@@ -63,7 +65,13 @@ class PeerRefused(ValueError):
 class Verifier:
     """The receiving rules, apart from sockets, so they are tested on their own."""
 
-    def __init__(self, own_serial: str, group: str, peers: list[dict[str, str]]) -> None:
+    def __init__(
+        self,
+        own_serial: str,
+        group: str,
+        peers: list[dict[str, str]],
+        seen_path: Path | None = None,
+    ) -> None:
         self.own_serial = own_serial
         self.group = group
         self.keys: dict[str, tuple[str, bytes]] = {}
@@ -74,8 +82,23 @@ class Verifier:
                 continue
             if len(public) == 32 and keys.key_id(public) == peer.get("key_id"):
                 self.keys[peer["key_id"]] = (peer.get("serial", ""), public)
-        self._seen: dict[str, float] = {}
+        # event_id -> sent_at of the events accepted within the window; kept in the home
+        # (seen_path) so a restarted agent still refuses a replay inside the window.
+        self.seen_path = seen_path
+        self._seen: dict[str, float] = self._load_seen()
         self._lock = threading.Lock()
+
+    def _load_seen(self) -> dict[str, float]:
+        if self.seen_path is None or not self.seen_path.exists():
+            return {}
+        try:
+            data = json.loads(self.seen_path.read_text("utf-8"))
+            return {str(k): float(v) for k, v in data["seen"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            # Unreadable: refuse every event until the window has passed, rather than
+            # accept a replay. The file is rewritten at the next accepted event.
+            logging.getLogger(__name__).warning("%s unreadable (%s)", self.seen_path, exc)
+            return {"*": time.time()}
 
     def check(self, datagram: bytes, now: float | None = None) -> PeerEvent:
         now = time.time() if now is None else now
@@ -103,11 +126,16 @@ class Verifier:
         if abs(now - sent_at) > WINDOW_SECONDS:
             raise PeerRefused(f"outside the {WINDOW_SECONDS:.0f} s window ({now - sent_at:+.1f} s)")
         with self._lock:
-            for old in [e for e, at in self._seen.items() if at < now - 4 * WINDOW_SECONDS]:
+            for old in [e for e, at in self._seen.items() if abs(now - at) > 4 * WINDOW_SECONDS]:
                 del self._seen[old]
+            if "*" in self._seen:
+                raise PeerRefused("the record of seen events was unreadable: refused for 2 min")
             if event_id in self._seen:
                 raise PeerRefused(f"replayed event {event_id}")
-            self._seen[event_id] = now
+            self._seen[event_id] = sent_at
+            if self.seen_path is not None:  # on disk before the recording starts
+                record = {"format": "overt-peer-seen/1", "seen": self._seen}
+                write_atomic(self.seen_path, json.dumps(record, sort_keys=True).encode())
         return PeerEvent(serial, key_id, event_id, sent_at)
 
 
@@ -125,7 +153,9 @@ class PeerLink:
         assert config.peer_group and config.serial
         self.home, self.config, self.key, self.key_id = home, config, key, key_id
         self.group = config.peer_group
-        self.verifier = Verifier(config.serial, config.peer_group, home.peers())
+        self.verifier = Verifier(
+            config.serial, config.peer_group, home.peers(), home.root / "peer-seen.json"
+        )
         self._peers_seen = self._peers_stamp()
         self.on_start = on_start
         self.accepted = 0

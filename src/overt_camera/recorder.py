@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -150,15 +150,18 @@ class Recording:
     manifests: list[str] = field(default_factory=list)
     started_at: float = 0.0  # when the trigger came (the timer counts from here)
 
-    def begin(self, packets: list[Packet], trigger: Trigger) -> None:
-        """Open segment 0 at the first packet and write the pre-event packets."""
+    def begin(self, packets: Iterable[Packet], trigger: Trigger) -> None:
+        """Open segment 0 at the first packet and write the pre-event packets (read one at
+        a time from the ring, so a long buffer is never all in memory)."""
         self.triggers.append(trigger)
         self.started_at = trigger.at
-        if packets:
-            self.write(packets[0])
-            self.pre_event_seconds = max(0.0, trigger.at - packets[0].wall)
+        stream = iter(packets)
+        first = next(stream, None)
+        if first is not None:
+            self.write(first)
+            self.pre_event_seconds = max(0.0, trigger.at - first.wall)
             self._journal({"pre_event_seconds": self.pre_event_seconds})
-            for packet in packets[1:]:
+            for packet in stream:
                 self.write(packet)
 
     def add_trigger(self, trigger: Trigger) -> None:

@@ -68,6 +68,25 @@ def test_the_rules_of_a_peer_start() -> None:
             verifier.check(junk, now)
 
 
+def test_seen_events_survive_a_restart_and_an_unreadable_record_refuses(tmp_path: Path) -> None:
+    key, entry = _key()
+    seen = tmp_path / "peer-seen.json"
+    now = 1_800_000_000.0
+    datagram, _ = make_datagram(key, "CAM-A", entry["key_id"], "trojan", now)
+    Verifier("CAM-B", "trojan", [entry], seen).check(datagram, now + 1)
+    restarted = Verifier("CAM-B", "trojan", [entry], seen)
+    with pytest.raises(PeerRefused, match="replayed"):
+        restarted.check(datagram, now + 20)
+    # Old entries are pruned once far outside the window; a fresh event is accepted.
+    later, _ = make_datagram(key, "CAM-A", entry["key_id"], "trojan", now + 600)
+    restarted.check(later, now + 601)
+    assert list(json.loads(seen.read_text())["seen"].values()) == [now + 600]
+    seen.write_text("{not json")
+    fresh, _ = make_datagram(key, "CAM-A", entry["key_id"], "trojan")
+    with pytest.raises(PeerRefused, match="unreadable"):
+        Verifier("CAM-B", "trojan", [entry], seen).check(fresh)
+
+
 def _listener(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -127,6 +146,14 @@ def test_two_agents_on_loopback_start_together_and_refuse_forgeries(tmp_path: Pa
         assert any("replayed" in r for r in reasons) and any("forged" in r for r in reasons)
         assert [e["serial"] for e in log if e["event"] == "accepted"] == ["CAM-A"]
         assert any(e["event"] == "sent" for e in _peer_log(a))
+        # Restarted, the agent still knows the event: a replay inside the window is refused.
+        assert second.stop() == 0
+        second = AgentProcess(b).start()
+        second.wait_buffered(1)
+        _send(sent, port)
+        status = second.wait_for(lambda s: s["peer"]["refused"] >= 1, "the replay refused")
+        assert status["peer"]["accepted"] == 0 and status["state"] == "buffering"
+        assert "replayed" in _peer_log(b)[-1]["reason"]
     finally:
         listener.close()
         first.stop()
