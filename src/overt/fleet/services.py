@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,9 +20,9 @@ from overt import errors
 from overt.conf import get_settings
 from overt.custody.services import Actor, Subject, record
 from overt.evidence.models import Device, DeviceAssignment
-from overt.uploads.models import DeviceToken, Upload
+from overt.uploads.models import Upload
 
-from . import health, profiles
+from . import health, keys, profiles
 from .models import FleetDevice
 from .reports import StatusReport
 
@@ -113,7 +112,10 @@ class Row:
     charging: bool | None
     free_bytes: int | None
     clock_offset_s: float | None
-    key_status: str
+    key_status: str  # active | retired-only | none (overt.fleet.keys)
+    key_id: str
+    key_since: datetime | None
+    key_until: datetime | None
     profile: str
     config_expected: int
     config_applied: int | None
@@ -132,14 +134,6 @@ class Filters:
     assigned: str = ""  # yes | no
     lagging: bool = False
     q: str = ""  # serial, officer number or name contains
-
-
-def _keys(devices: Iterable[Device]) -> dict[int, str]:
-    """Capture-key (or, before enrolment, upload-token) standing of each device."""
-    active = set(
-        DeviceToken.objects.filter(revoked_at__isnull=True).values_list("device_id", flat=True)
-    )
-    return {d.pk: "active" if d.pk in active else "none" for d in devices}
 
 
 def rows(filters: Filters | None = None, *, now: datetime | None = None) -> list[Row]:
@@ -165,7 +159,7 @@ def rows(filters: Filters | None = None, *, now: datetime | None = None) -> list
         )
     )
     resolver = profiles.Resolver()
-    keys = _keys(devices)
+    key_standing = keys.standings(devices, now)
     limits = thresholds()
     out = []
     for device in devices:
@@ -184,7 +178,7 @@ def rows(filters: Filters | None = None, *, now: datetime | None = None) -> list
             config_expected=config.version,
             config_applied=fleet.config_version if fleet else None,
             revoked=device.revoked_at is not None,
-            key_status=keys[device.pk],
+            key_status=key_standing[device.pk].status,
         )
         out.append(
             Row(
@@ -203,6 +197,9 @@ def rows(filters: Filters | None = None, *, now: datetime | None = None) -> list
                 free_bytes=facts.free_bytes,
                 clock_offset_s=facts.clock_offset_s,
                 key_status=facts.key_status,
+                key_id=key_standing[device.pk].key_id,
+                key_since=key_standing[device.pk].since,
+                key_until=key_standing[device.pk].until,
                 profile=config.profile,
                 config_expected=config.version,
                 config_applied=facts.config_applied,
@@ -246,6 +243,9 @@ CSV_COLUMNS = (
     "free_bytes",
     "clock_offset_s",
     "key_status",
+    "key_id",
+    "key_since",
+    "key_until",
     "profile",
     "config_expected",
     "config_applied",

@@ -22,7 +22,7 @@ from overt.custody.services import Actor
 from overt.evidence.models import Device, Officer
 from overt.ingest.people import UNATTRIBUTED
 
-from . import assignment, profiles, services, unattributed
+from . import assignment, keys, profiles, services, unattributed
 from .models import RESOLUTIONS, DeviceProfile, FleetDevice, ModelProfile
 
 
@@ -132,6 +132,7 @@ def device_page(request: HttpRequest, serial: str) -> HttpResponse:
             "device": device,
             "row": row,
             "history": assignment.history(serial),
+            "capture_keys": keys.history(device),
             "officers": Officer.objects.filter(active=True).exclude(number=UNATTRIBUTED),
             "profiles": DeviceProfile.objects.all(),
             "own_profile": FleetDevice.objects.filter(device=device)
