@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from access_support import START, incident, people, recording
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -55,7 +56,7 @@ NO_OBJECT_ID = {
     "upload-new", "redaction-list", "library", "jobs", "save-search", "axis-auth",
     "cases", "library-bulk", "shares", "shared-with-me", "api-cases", "api-shares",
     # Portal pages, lists and create forms; the custody log's own pages.
-    "home", "api-docs", "custody-browser", "custody-checkpoints", "custody-verifier",
+    "home", "api-docs", "map-base", "custody-browser", "custody-checkpoints", "custody-verifier",
     "access-users", "access-tokens", "device-tokens", "device-enrolment", "upload-source",
     # Oversight lists, figures, imports and draws (a team and a week, no object).
     "oversight", "oversight-report", "oversight-attendances", "oversight-complaints",
@@ -305,7 +306,11 @@ def _actor(role: Role | None):  # type: ignore[no-untyped-def]
 
 
 def _call(client: Client, probe: Probe, url: str, value: object):  # type: ignore[no-untyped-def]
-    body = dict(probe.body or {})
+    # A bytes value is a file's content: a fresh upload for each call (multipart).
+    body = {
+        k: SimpleUploadedFile("walk.pdf", v) if isinstance(v, bytes) else v
+        for k, v in (probe.body or {}).items()
+    }
     if probe.kind == "original-form":
         body["original"] = value
     if probe.field:

@@ -78,6 +78,11 @@ WALK_NEW_APPS: dict[str, list[Probe]] = {
             capability=Capability.MANAGE_ACCESS,
         ),
     ],
+    "api-case-documents": [
+        Probe("get", "/api/cases/{id}/documents/", "case", capability=Capability.MANAGE_ACCESS),
+        Probe("post", "/api/cases/{id}/documents/", "case", {"file": b"%PDF-1.4\n%%EOF\n"},
+              capability=Capability.MANAGE_ACCESS),
+    ],
     "api-case-members": [
         Probe(
             "post",

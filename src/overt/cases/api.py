@@ -10,6 +10,7 @@ from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,15 +20,27 @@ from overt.web.client_address import client_of
 from overt.web.problems import ProblemSerializer
 
 from . import bundle, items, receipts, services, sharing
-from .models import Case, CaseItem, CaseMember, ExternalShare
+from .models import Case, CaseDocument, CaseItem, CaseMember, ExternalShare
 from .web import zip_response
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
 ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
 
 
+class CaseDocumentSerializer(serializers.ModelSerializer[CaseDocument]):
+    class Meta:
+        model = CaseDocument
+        fields = ["filename", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
+
+
 class CaseItemSerializer(serializers.ModelSerializer[CaseItem]):
     label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+    document_file = CaseDocumentSerializer(
+        source="document",
+        read_only=True,
+        allow_null=True,
+        help_text="A document item's file (its bytes are stored by this SHA-256); else null.",
+    )
 
     class Meta:
         model = CaseItem
@@ -37,6 +50,7 @@ class CaseItemSerializer(serializers.ModelSerializer[CaseItem]):
             "recording",
             "derivative",
             "document",
+            "document_file",
             "label",
             "do_not_disclose",
             "do_not_disclose_reason",
@@ -145,6 +159,55 @@ class CaseItems(APIView):
                 request.user, case, data["derivative"], client=client_of(request)
             )
         return Response(CaseItemSerializer(item).data, status=201)
+
+
+class DocumentInSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(
+        help_text="A PDF, JPEG, PNG or TIFF file (told by its bytes, not its name or type)."
+    )
+
+
+class CaseDocuments(APIView):
+    # A file comes as multipart/form-data; a form with no file is told so (400).
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(tags=["cases"], responses={200: CaseItemSerializer(many=True), **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        """The documents uploaded to a case you may see."""
+        case = services.case_for(request.user, pk)
+        rows, _hidden = services.items_shown_to(request.user, case)
+        shown = [row for row in rows if row.kind == CaseItem.Kind.DOCUMENT]
+        return Response(CaseItemSerializer(shown, many=True).data)
+
+    @extend_schema(
+        tags=["cases"],
+        request={"multipart/form-data": DocumentInSerializer},
+        responses={201: CaseItemSerializer, 413: PROBLEM, 415: PROBLEM, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Upload a document (PDF or picture) to a case, as the case page does: kept
+        write-once in the evidence store by its SHA-256, with a `case-change` custody entry
+        (`document-added`). At most 200 MiB."""
+        case = services.case_for(request.user, pk)  # before the body: no existence oracle
+        services.require_change(request.user, case)
+        _refuse_oversized(request)
+        body = DocumentInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        item = items.add_document(
+            request.user, case, upload.name or "document", upload, client=client_of(request)
+        )
+        return Response(CaseItemSerializer(item).data, status=201)
+
+
+def _refuse_oversized(request: Request) -> None:
+    """A body that cannot hold an allowed document is refused before it is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise errors.Invalid("Content-Length is not a number") from None
+    if length > items.MAX_DOCUMENT_BYTES + 64 * 1024:  # room for the multipart framing
+        raise errors.TooLarge(f"a document may be at most {items.MAX_DOCUMENT_BYTES} bytes")
 
 
 class ItemEditSerializer(serializers.Serializer[Any]):

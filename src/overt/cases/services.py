@@ -85,6 +85,12 @@ def _require_change(user: User, case: Case) -> None:
         raise errors.Conflict(f"case {case.reference} is closed")
 
 
+def require_change(user: User, case: Case) -> None:
+    """Refused, or Conflict for a closed case, unless `user` may change `case`: for an edge
+    that must know before it reads a large body (the items service checks again)."""
+    _require_change(user, case)
+
+
 def active_items(case: Case) -> QuerySet[CaseItem]:
     return case.items.filter(removed_at__isnull=True).select_related(
         "recording", "derivative", "document", "recording__officer"

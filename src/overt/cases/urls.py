@@ -36,6 +36,7 @@ urlpatterns = [
     path(
         "api/cases/<int:pk>/items/<int:item>/", api.CaseItemDetail.as_view(), name="api-case-item"
     ),
+    path("api/cases/<int:pk>/documents/", api.CaseDocuments.as_view(), name="api-case-documents"),
     path("api/cases/<int:pk>/members/", api.CaseMembers.as_view(), name="api-case-members"),
     path("api/cases/<int:pk>/bundle/", api.CaseBundle.as_view(), name="api-case-bundle"),
     path("api/shares/", api.ShareList.as_view(), name="api-shares"),
