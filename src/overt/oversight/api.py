@@ -11,7 +11,12 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -44,6 +49,8 @@ class RawBody(BaseParser):
         return bytes(stream.read()) if stream is not None else b""
 
 
+# Its own component name: `Officer` is the recordings API's (overt.api.serializers).
+@extend_schema_serializer(component_name="DeploymentOfficer")
 class OfficerSerializer(serializers.Serializer):  # type: ignore[type-arg]  # generic in the stubs only
     number = serializers.CharField()
     arrived_at = serializers.DateTimeField(allow_null=True, required=False)
