@@ -38,8 +38,8 @@ SYLLABLES = [
     "or",
 ]
 rng = random.Random(11)
-VOCABULARY = sorted(
-    {"".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6000)},
+VOCABULARY = sorted(  # sorted first: a set's order changes from process to process
+    sorted({"".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6000)}),
     key=lambda w: rng.random(),
 )[:5000]  # rank order: the first words are the commonest (Zipf)
 WEIGHTS = [1 / (rank + 1) for rank in range(len(VOCABULARY))]

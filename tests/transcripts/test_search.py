@@ -8,6 +8,7 @@ from django.test import Client
 from search_support import make_recording
 
 from overt.evidence.catalogue import RecordingFilter
+from overt.evidence.models import Recording
 from overt.testing.access import make_user, sign_in
 from overt.transcripts.search import search_for
 
@@ -131,6 +132,12 @@ def test_ten_kilobytes_is_refused_plainly(client: Client, catalogue) -> None:
         ({"near": "51.5,-0.14,300"}, {"inside"}),
         ({"near": "51.52,-0.14,300"}, {"passes"}),
         ({"near": "51.5,-0.14,300", "q": "weapon"}, set()),  # with the text search too
+        ({"box": "51.60,-0.31,51.62,-0.29"}, {"no start"}),  # its first fix came later
+        ({"near": "51.61,-0.30,500"}, {"no start"}),
+        ({"box": "51.40,0.49,51.42,0.51"}, {"from afar"}),  # started 60 km away
+        ({"near": "51.41,0.50,800"}, {"from afar"}),
+        ({"box": "52.19,0.11,52.21,0.13"}, {"away"}),  # a track of one fix
+        ({"box": "51.0,-0.35,51.7,0.6"}, {"inside", "passes", "no start", "from afar"}),
     ],
 )
 def test_place_filters_use_the_gps_track(db: None, params: dict, expected: set) -> None:
@@ -138,7 +145,25 @@ def test_place_filters_use_the_gps_track(db: None, params: dict, expected: set) 
         "inside": make_recording("In the box", gps=[(51.50, -0.14), (51.501, -0.141)]),
         "passes": make_recording("Walks in", gps=[(51.54, -0.14), (51.52, -0.14)], minutes=1),
         "away": make_recording("Elsewhere", gps=[(52.2, 0.12)], minutes=2),
+        "no start": make_recording("Fix after a minute", minutes=3),
+        "from afar": make_recording("Drove in", gps=[(51.45, -0.37), (51.41, 0.50)], minutes=4),
+        "no fix": make_recording("Indoors", minutes=5),
     }
+    # The camera had no fix when it started (no start point, a first point without one),
+    # then walked through the box; the track is set after the recording was made.
+    late = Recording.objects.get(pk=recs["no start"].pk)
+    late.gps_track = [
+        {"t": "2026-11-20T14:03:00+00:00"},
+        {"t": "2026-11-20T14:03:05+00:00", "lat": None, "lon": None},
+        "not a fix",
+        {"t": "2026-11-20T14:03:10+00:00", "lat": True, "lon": -0.30},
+        {"t": "2026-11-20T14:04:00+00:00", "lat": 51.61, "lon": -0.30},
+    ]
+    late.save()
+    assert late.start_latitude is None
+    Recording.objects.filter(pk=recs["no fix"].pk).update(
+        gps_track=[{"lat": "51.5", "lon": -0.3}, {"lat": 51.61, "lon": 10**400}, [51.61, -0.3]]
+    )
     user = make_user("ev", "evidence-manager")
     found = set(
         search_for(user, RecordingFilter.from_params(params)).results().values_list("pk", flat=True)

@@ -1,24 +1,24 @@
 """Where a recording was: does its GPS track (or, without one, its start point) enter a
 box or come within a radius of a point? Pure geometry, plus one catalogue query.
 
-A recording's start point is an indexed pair of columns; its track is a JSON list. The
-query narrows to recordings that start within PREFILTER_KM of the place, then checks
-their track points here: a body-worn camera's wearer is on foot or in a car for a short
-activation, so a track that enters the place but starts further away than that is not
-found (docs/transcripts.md says so).
+Each recording's bounds (its track's fixes, or its start point when the track has no
+fix) are kept by the database in `evidence_track_bounds` (migration evidence 0007). A
+place query reads the bounds that meet the place: bounds wholly inside are a match with
+no further work; for the rest, the fixes themselves are checked here. So a track that
+enters the place is found wherever it starts, and with no start point at all.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeGuard
 
-from django.db.models import QuerySet
+from django.db import connection
 
 from .models import Recording
 
 EARTH_M = 6_371_000.0
-PREFILTER_KM = 10.0
 MAX_RADIUS_M = 50_000.0
 
 
@@ -78,30 +78,55 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def fixes(track: object) -> list[tuple[float, float]]:
+    """The (lat, lon) of each fix in a stored track: an object whose lat and lon are
+    numbers in range (as migration 0007's triggers read it); anything else is skipped."""
+    out = []
+    for p in track if isinstance(track, list) else []:
+        if not isinstance(p, dict):
+            continue
+        lat, lon = p.get("lat"), p.get("lon")
+        if _number(lat) and _number(lon) and -90 <= lat <= 90 and -180 <= lon <= 180:
+            out.append((float(lat), float(lon)))
+    return out
+
+
+def _number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def enters(place: Place, track: object, start: tuple[float | None, float | None]) -> bool:
-    points = [
-        (float(p["lat"]), float(p["lon"]))
-        for p in (track if isinstance(track, list) else [])
-        if isinstance(p, dict)
-        and isinstance(p.get("lat"), int | float)
-        and isinstance(p.get("lon"), int | float)
-    ]
+    points = fixes(track)
     if not points and start[0] is not None and start[1] is not None:
         points = [(start[0], start[1])]
     return any(place.contains(lat, lon) for lat, lon in points)
 
 
-def candidates(place: Place) -> QuerySet[Recording]:
-    margin = math.degrees(PREFILTER_KM * 1000 / EARTH_M)
-    lon_margin = margin / max(math.cos(math.radians((place.south + place.north) / 2)), 0.01)
-    return Recording.objects.filter(
-        start_latitude__gte=place.south - margin,
-        start_latitude__lte=place.north + margin,
-        start_longitude__gte=place.west - lon_margin,
-        start_longitude__lte=place.east + lon_margin,
-    )
+def covers(place: Place, south: float, west: float, north: float, east: float) -> bool:
+    """Whether the place holds the whole of these bounds (so every fix is inside). A
+    circle holds a box when it holds its four corners (on this scale a circle is convex)."""
+    corners = ((south, west), (south, east), (north, west), (north, east))
+    return all(place.contains(lat, lon) for lat, lon in corners)
+
+
+BOUNDS_TABLE = "evidence_track_bounds"
+CHUNK = 500
 
 
 def recordings_in_place(place: Place) -> list[int]:
-    rows = candidates(place).values_list("pk", "gps_track", "start_latitude", "start_longitude")
-    return [pk for pk, track, lat, lon in rows.iterator(2000) if enters(place, track, (lat, lon))]
+    """Ids of the recordings whose track (or, without a fix, start point) enters `place`."""
+    sql = (
+        f"SELECT recording_id, south, west, north, east FROM {BOUNDS_TABLE} "  # noqa: S608
+        "WHERE south <= %s AND north >= %s AND west <= %s AND east >= %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [place.north, place.south, place.east, place.west])
+        rows = cursor.fetchall()
+    found = [row[0] for row in rows if covers(place, *row[1:])]
+    partly = [row[0] for row in rows if not covers(place, *row[1:])]
+    for start in range(0, len(partly), CHUNK):
+        tracks = Recording.objects.filter(pk__in=partly[start : start + CHUNK]).values_list(
+            "pk", "gps_track", "start_latitude", "start_longitude"
+        )
+        found += [pk for pk, track, lat, lon in tracks if enters(place, track, (lat, lon))]
+    return sorted(found)
