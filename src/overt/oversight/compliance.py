@@ -131,13 +131,12 @@ def run(start: date, end: date, borough: str | None = None, *, store: bool = Tru
                 a.borough,
                 a.team,
                 month,
-                now,
             )
         )
     if store:
         from .dashboard import take_snapshot
 
         with transaction.atomic():
-            reading.store_verdicts(verdicts)
+            reading.store_verdicts(lo, hi, borough, verdicts, now)
             take_snapshot()
     return Outcome(judged, all_rates(judged))

@@ -25,6 +25,7 @@ from overt.custody.services import Actor, record
 from overt.evidence.models import Officer
 
 from .contract import ContractError, DeploymentIn, parse
+from .freshness import mark_stale
 from .models import Attendance, Deployment
 
 BATCH = 2000
@@ -107,6 +108,8 @@ def import_deployments(data: bytes, *, name: str = "", actor: Actor) -> ImportRe
         result.created = [dep.reference for dep, _ in fresh]
         result.attendances = sum(len(d.officers) for d in deployments)
         result.warnings = warnings(deployments, officers)
+        if result.created or result.updated:
+            mark_stale("deployments imported")
         record(
             "deployments-import",
             actor,

@@ -182,6 +182,13 @@ class Snapshot(models.Model):
     computed_at = models.DateTimeField(db_index=True)
     counts = models.JSONField(default=list, help_text="[borough, team, month, status, n, muted]")
     catalogue = models.JSONField(default=dict)
+    stale_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When deployments or recordings first changed after it was taken (the "
+        "pages say so until the next compliance run).",
+    )
+    stale_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-computed_at", "-id"]

@@ -23,8 +23,12 @@ CHUNK = 5000
 
 
 def when(value: Any) -> datetime:
-    """A database time as an aware UTC datetime (SQLite gives text, PostgreSQL datetimes)."""
+    """A database time as an aware UTC datetime (SQLite gives text, with the offset that
+    `_time` appends; PostgreSQL gives datetimes)."""
     moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is UTC:
+        return moment
+    # replace() and astimezone() cost several times the parse: only when needed.
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -56,14 +60,21 @@ def places(lat: float | None, lon: float | None, track: Any) -> tuple[tuple[floa
 
 
 def _time(column: str) -> str:
-    """A time column as SQLite's own text, parsed here by datetime.fromisoformat: the
-    driver's converter (a regular expression per value) costs more than the rules."""
-    return f"CAST({column} AS TEXT)" if connection.vendor == "sqlite" else column
+    """A time column as SQLite's own text (naive UTC) with its offset appended, parsed
+    here by datetime.fromisoformat: the driver's converter (a regular expression per
+    value) and a replace(tzinfo=) each cost more than the rules."""
+    return f"(CAST({column} AS TEXT) || '+00:00')" if connection.vendor == "sqlite" else column
+
+
+def _text(column: str) -> str:
+    """A JSON column as its text: psycopg would parse every track, most of them empty;
+    `places` parses only those with points."""
+    return f"CAST({column} AS TEXT)" if connection.vendor == "postgresql" else column
 
 
 _RECORDINGS = (
     "SELECT id, officer_id, {on}, {off}, pre_event_seconds, start_latitude, "
-    "start_longitude, gps_track, clock_offset_s FROM evidence_recording "
+    "start_longitude, {track}, clock_offset_s FROM evidence_recording "
     "WHERE trigger_on_at >= %s AND trigger_on_at <= %s{officers} "
     "ORDER BY officer_id, trigger_on_at, id"
 )
@@ -95,7 +106,10 @@ def recordings(
     out: dict[int, list[RecordingFacts]] = defaultdict(list)
     for pk, officer, on, off, pre, lat, lon, track, offset in _rows(
         _RECORDINGS.format(
-            officers=officers, on=_time("trigger_on_at"), off=_time("trigger_off_at")
+            officers=officers,
+            on=_time("trigger_on_at"),
+            off=_time("trigger_off_at"),
+            track=_text("gps_track"),
         ),
         params,
     ):
@@ -129,10 +143,12 @@ class AttendanceRow:
     place: tuple[float, float] | None
 
 
+# An attendance imported before its officer was registered is matched by number now.
 _ATTENDANCES = (
-    "SELECT a.id, a.officer_id, a.officer_number, {arrived}, {departed}, d.reference, "
-    "d.type, d.borough, d.team, d.latitude, d.longitude FROM oversight_attendance a "
-    "JOIN oversight_deployment d ON d.id = a.deployment_id "
+    "SELECT a.id, COALESCE(a.officer_id, o.id), a.officer_number, {arrived}, {departed}, "
+    "d.reference, d.type, d.borough, d.team, d.latitude, d.longitude "
+    "FROM oversight_attendance a JOIN oversight_deployment d ON d.id = a.deployment_id "
+    "LEFT JOIN evidence_officer o ON a.officer_id IS NULL AND o.number = a.officer_number "
     "WHERE a.arrived_at >= %s AND a.arrived_at < %s{borough} "
     "ORDER BY a.arrived_at, d.reference, a.id"
 )
@@ -171,22 +187,51 @@ def attendances(lo: datetime, hi: datetime, borough: str | None) -> list[Attenda
 _INSERT = (
     "INSERT INTO oversight_verdict (attendance_id, status, activation_delay_s, early_stop_s, "
     "recordings, gaps, muted_audio, borough, team, month, computed_at) "
-    "VALUES (%s, %s, %s, %s, {json}, {json}, %s, %s, %s, %s, %s)"
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_COLUMNS = (
+    "attendance_id, status, activation_delay_s, early_stop_s, recordings, gaps, muted_audio, "
+    "borough, team, month, computed_at"
+)
+# The verdicts of exactly the attendances `attendances()` reads for the same arguments.
+_DELETE = (
+    "DELETE FROM oversight_verdict WHERE attendance_id IN (SELECT a.id FROM "
+    "oversight_attendance a JOIN oversight_deployment d ON d.id = a.deployment_id "
+    "WHERE a.arrived_at >= %s AND a.arrived_at < %s{borough})"
 )
 
 
-def store_verdicts(rows: list[tuple[Any, ...]]) -> None:
-    """Replace the verdicts of these attendances (rows as in _INSERT, lists as lists)."""
-    json_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    sql = _INSERT.format(json=json_value)
-    ids = [r[0] for r in rows]
+def store_verdicts(
+    lo: datetime, hi: datetime, borough: str | None, rows: list[tuple[Any, ...]], now: datetime
+) -> None:
+    """Replace the verdicts of the attendances that began in [lo, hi) (in `borough`) by
+    `rows` (attendance id, status, delay, early stop, recording ids, gaps, muted, borough,
+    team, month): one DELETE, then COPY (PostgreSQL) or executemany (SQLite)."""
+    params: list[Any] = [param(lo), param(hi)]
+    extra = ""
+    if borough:
+        extra = " AND LOWER(d.borough) = LOWER(%s)"
+        params.append(borough)
+    stamp = param(now)
+    empty = "[]"
+    prepared = [
+        (
+            *r[:4],
+            json.dumps(r[4]) if r[4] else empty,
+            json.dumps(r[5]) if r[5] else empty,
+            *r[6:10],
+            stamp,
+        )
+        for r in rows
+    ]
     with connection.cursor() as cursor:
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join(["%s"] * len(chunk))  # placeholders only: the ids are parameters
-            cursor.execute(f"DELETE FROM oversight_verdict WHERE attendance_id IN ({marks})", chunk)  # noqa: S608
-        prepared = [
-            (*r[:4], json.dumps(r[4]), json.dumps(r[5]), *r[6:10], param(r[10])) for r in rows
-        ]
-        for i in range(0, len(prepared), CHUNK):
-            cursor.executemany(sql, prepared[i : i + CHUNK])
+        cursor.execute(_DELETE.format(borough=extra), params)
+        if connection.vendor == "postgresql":
+            # COPY: one statement for the month instead of one INSERT per attendance.
+            copy_sql = f"COPY oversight_verdict ({_COLUMNS}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in prepared:
+                    copy.write_row(row)
+        else:
+            for i in range(0, len(prepared), CHUNK):
+                cursor.executemany(_INSERT, prepared[i : i + CHUNK])

@@ -56,6 +56,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "months": dashboard.months_available(snapshot),
         "boroughs": dashboard.boroughs_available(snapshot),
         "computed_at": snapshot.computed_at if snapshot else None,
+        "stale_since": snapshot.stale_since if snapshot else None,
+        "stale_reason": snapshot.stale_reason if snapshot else "",
     }
     if request.GET.get("retention") == "1":  # the retention calculation reads every recording
         context["retention_due"] = dashboard.retention_due()
