@@ -156,7 +156,16 @@ class OvertSettings(BaseModel):
         title="Map tile server",
         description="URL template of map tiles under the library's GPS tracks, e.g. "
         "https://tiles.example.org/{z}/{x}/{y}.png (your own tile server). Empty means tracks "
-        "are drawn on a plain canvas: nothing is fetched from outside overt.",
+        "are drawn on overt's own offline base map (OVERT_MAP_AREA_FILE): nothing is fetched "
+        "from outside overt.",
+    )
+    map_area_file: str = Field(
+        "",
+        title="Base map of the force's area",
+        description="Path to a GeoJSON FeatureCollection (WGS84) of the force's own area: "
+        "streets, rivers, boundaries, drawn under the GPS tracks with no tile server. Check "
+        "a file with `overt map check FILE`. Empty means the built-in map of London "
+        "(borough boundaries and Underground lines).",
     )
     map_tile_attribution: str = Field(
         "",

@@ -1,5 +1,6 @@
 """What the role-by-page browser test checks on every page, as scripts run in the page:
-elements overflowing their box, and axe-core's WCAG 2.1 A/AA rules (axe-core vendored in
+elements overflowing their box (a map's panes excepted: the map's box cuts them on
+purpose), and axe-core's WCAG 2.1 A/AA rules (axe-core vendored in
 tests/portal/vendor, injected by Playwright's evaluate, so the pages' CSP stays on)."""
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ OVERFLOW = """() => {
     ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
   const doc = document.documentElement;
   if (doc.scrollWidth > doc.clientWidth + 1) bad.push(`page scrolls sideways: ${doc.scrollWidth}px in ${doc.clientWidth}px`);
-  const hiddenOnPurpose = (el) => el.closest('.visually-hidden, .skip-link, [hidden], template');
+  // A map's panes and drawing layers are meant to be cut by the map's box (Leaflet).
+  const hiddenOnPurpose = (el) => el.closest('.visually-hidden, .skip-link, [hidden], template, .leaflet-pane');
   for (const el of document.body.querySelectorAll('*')) {
     if (hiddenOnPurpose(el)) continue;
     const style = getComputedStyle(el);

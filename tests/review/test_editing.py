@@ -409,7 +409,7 @@ def test_library_facets_map_and_saved_searches(manager: Client, scene) -> None:
         page,
     )
     assert 'data-tracks="[{&quot;id&quot;' in page and 'id="track-map"' in page
-    assert "no map tiles are fetched" in page
+    assert "nothing is fetched from outside" in page
     chosen = html(manager.get("/?officer=MP1"))
     assert 'aria-current="true" class="chosen"' in chosen
     saved = manager.post("/searches/", {"name": "Asha", "query": "officer=MP1&page=3"})

@@ -22,6 +22,7 @@ from .fleet import fleet
 from .grants import access, token
 from .ingest import ingest, watch
 from .jobs import jobs
+from .map import map_group
 from .migrate import migrate
 from .oversight import deployments, oversight
 from .oversight_cases import complaint, review
@@ -191,6 +192,7 @@ cli.add_command(oversight)
 oversight.add_command(complaint)
 oversight.add_command(review)
 cli.add_command(transcribe)
+cli.add_command(map_group)
 cli.add_command(user)
 cli.add_command(token)
 cli.add_command(access)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import apidocs, custody, home
+from .views import apidocs, basemap, custody, home
 
 urlpatterns = [
     path("home/", home.home, name="home"),
     path("api/docs/", apidocs.api_docs, name="api-docs"),
+    path("map/base.geojson", basemap.features, name="map-base"),
     path("custody/", custody.browser, name="custody-browser"),
     path("custody/entries/<int:index>/", custody.entry, name="custody-entry"),
     path("custody/checkpoints/", custody.checkpoints, name="custody-checkpoints"),

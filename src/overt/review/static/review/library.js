@@ -1,6 +1,7 @@
-// The library: "/" jumps to the search box; the map draws this page's GPS tracks and
-// highlights the row of the track under the pointer (and the track of the row).
-import { TrackMap } from "./map.js";
+// The library: "/" jumps to the search box; the map draws this page's GPS tracks,
+// highlights the row of the track under the pointer (and the track of the row), and
+// filters by an area drawn on it, typed, or taken from its view.
+import { AreaDrawer, TrackMap } from "./map.js";
 
 document.addEventListener("keydown", (event) => {
   if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
@@ -14,45 +15,59 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-const canvas = document.getElementById("track-map");
-if (canvas) {
+const element = document.getElementById("track-map");
+if (element) {
   let tracks = [];
   try {
-    tracks = JSON.parse(canvas.dataset.tracks || "[]");
+    tracks = JSON.parse(element.dataset.tracks || "[]");
   } catch {
     tracks = [];
   }
-  const map = new TrackMap(canvas, tracks, {
-    tiles: canvas.dataset.tiles || "",
+  const map = new TrackMap(element, tracks, {
+    tiles: element.dataset.tiles || "",
+    attribution: element.dataset.attribution || "",
+    base: element.dataset.base || "",
     onPick: (track) => { window.location.href = track.url; },
   });
-  map.draw();
-  canvas.overtMap = map; // for scripts and tests that need the map's projection
-  // Drag on the map to keep only recordings whose track enters that area (box=).
-  let from = null, dragged = false;
-  const at = (event) => { const r = canvas.getBoundingClientRect(); return [event.clientX - r.left, event.clientY - r.top]; };
-  canvas.addEventListener("pointerdown", (event) => { from = at(event); dragged = false; canvas.setPointerCapture(event.pointerId); });
-  canvas.addEventListener("pointermove", (event) => {
-    if (!from) return;
-    const to = at(event);
-    if (Math.hypot(to[0] - from[0], to[1] - from[1]) > 8) { dragged = true; map.drawArea(from, to); }
-  });
-  canvas.addEventListener("pointerup", (event) => {
-    if (!from) return;
-    const to = at(event), start = from;
-    from = null;
-    if (!dragged) return;
-    const [lat1, lon1] = map.fromScreen(start), [lat2, lon2] = map.fromScreen(to);
-    const box = [Math.min(lat1, lat2), Math.min(lon1, lon2), Math.max(lat1, lat2), Math.max(lon1, lon2)];
+  element.overtMap = map; // for scripts and tests that need the map's projection
+
+  // The area filter (box=south,west,north,east): drawn with the pointer, or typed, or
+  // taken from the map's view (which the keyboard can pan and zoom).
+  const form = document.getElementById("area-form");
+  const fields = ["south", "west", "north", "east"].map((name) => document.getElementById(`area-${name}`));
+  const fill = (bounds) => {
+    [bounds.getSouth(), bounds.getWest(), bounds.getNorth(), bounds.getEast()].forEach((v, i) => { fields[i].value = v.toFixed(5); });
+  };
+  const current = (new URL(window.location.href).searchParams.get("box") || "").split(",");
+  if (current.length === 4) current.forEach((v, i) => { fields[i].value = v; });
+  const go = () => {
     const url = new URL(window.location.href);
-    url.searchParams.set("box", box.map((v) => v.toFixed(5)).join(","));
+    url.searchParams.set("box", fields.map((f) => Number(f.value).toFixed(5)).join(","));
     url.searchParams.delete("page");
     window.location.href = url.toString();
+  };
+  const draw = document.getElementById("area-draw");
+  const drawer = new AreaDrawer(map, (bounds) => {
+    draw.setAttribute("aria-pressed", "false");
+    fill(bounds);
+    go();
   });
-  // A drag is not a click: do not open the track under the pointer.
-  canvas.addEventListener("click", (event) => { if (dragged) { event.stopImmediatePropagation(); dragged = false; } }, true);
+  draw.addEventListener("click", () => {
+    const on = draw.getAttribute("aria-pressed") !== "true";
+    draw.setAttribute("aria-pressed", String(on));
+    if (on) drawer.start(); else drawer.stop();
+  });
+  document.getElementById("area-view").addEventListener("click", () => {
+    fill(map.map.getBounds());
+    fields[0].focus();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (form.reportValidity()) go();
+  });
+
   const rows = new Map([...document.querySelectorAll("tr[data-recording]")].map((row) => [Number(row.dataset.recording), row]));
-  canvas.addEventListener("trackhighlight", (event) => {
+  element.addEventListener("trackhighlight", (event) => {
     for (const row of rows.values()) row.classList.remove("highlighted");
     const row = rows.get(event.detail.id);
     if (row) row.classList.add("highlighted");
