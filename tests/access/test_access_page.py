@@ -5,6 +5,7 @@ overt.access.grants, so it is in the custody log; bad input changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -154,7 +155,7 @@ def test_set_and_clear_the_access_class(scene: dict) -> None:
         {
             "form": "classify",
             "class-level": "confidential",
-            "class-users": "inv, inv2",
+            "class-users": ["inv", "inv2"],
             "class-roles": ["evidence-manager"],
             "class-reason": "victim is a minor",
         },
@@ -229,7 +230,7 @@ def test_leaving_yourself_out_needs_a_tick(scene: dict) -> None:
     post = {
         "form": "classify",
         "class-level": "confidential",
-        "class-users": "inv",
+        "class-users": ["inv"],
         "class-reason": "professional standards only",
     }
     before = _snapshot()
@@ -441,3 +442,34 @@ def test_a_share_of_another_recording_is_not_revoked_here(scene: dict) -> None:
     _unchanged(before)
     row.refresh_from_db()
     assert row.revoked_at is None
+
+
+def test_access_class_members_are_picked_not_typed(scene: dict) -> None:
+    """Issue 19: the member field listed typed usernames; now each active user is a
+    checkbox with their role, the current members ticked."""
+    client, rec = scene["client"], scene["rec"]
+    make_user("inv", "investigator")
+    gone = make_user("gone", "investigator")
+    gone.is_active = False
+    gone.save()
+    page = client.get(url(rec)).content.decode()
+    assert 'name="class-users" value="inv"' in page and "inv (investigator)" in page
+    assert 'value="gone"' not in page  # a disabled user is not offered
+    assert '<input type="text" name="class-users"' not in page
+    client.post(
+        url(rec),
+        {
+            "form": "classify",
+            "class-level": "restricted",
+            "class-users": ["inv", "em"],
+            "class-reason": "sensitive",
+        },
+    )
+    page = client.get(url(rec)).content.decode()
+    assert re.search(r'name="class-users" value="inv"[^>]*checked', page)
+    refused = client.post(
+        url(rec),
+        {"form": "classify", "class-level": "restricted", "class-users": ["gone", "em"]}
+        | {"class-reason": "sensitive"},
+    )
+    assert refused.status_code == 400 and "no user &#x27;gone" in refused.content.decode()

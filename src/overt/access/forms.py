@@ -106,6 +106,17 @@ def _picker(relation: Relation) -> forms.Select:
     return forms.Select(choices=choices)
 
 
+def _everyone() -> list[tuple[str, str]]:
+    """Every active user as a choice, "name (role)", for the access class's member list."""
+    from .models import UserProfile
+
+    roles = dict(UserProfile.objects.values_list("user_id", "role"))
+    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    return [
+        (u.get_username(), f"{u.get_username()} ({roles.get(u.pk) or 'no role'})") for u in users
+    ]
+
+
 class AccessClassForm(forms.Form):
     """Mark the recording restricted or confidential: only the named users and roles see it."""
 
@@ -118,11 +129,12 @@ class AccessClassForm(forms.Form):
             "invalid_choice": "Choose restricted or confidential.",
         },
     )
-    users = forms.CharField(
+    users = forms.MultipleChoiceField(
         label="Users who may see it",
-        help_text="Usernames, separated by commas or spaces.",
+        help_text="Tick each user; the list holds every active user, with their role.",
         required=False,
-        max_length=2000,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "There is no user '%(value)s'."},
     )
     roles = forms.MultipleChoiceField(
         label="Roles who may see it",
@@ -142,18 +154,13 @@ class AccessClassForm(forms.Form):
         self.by = by
         roles = cast(forms.MultipleChoiceField, self.fields["roles"])  # declared above
         roles.choices = [(r.value, r.value) for r in Role]
+        users = cast(forms.MultipleChoiceField, self.fields["users"])
+        users.choices = _everyone()
 
     def clean_users(self) -> list:
-        names = list(dict.fromkeys(self.cleaned_data["users"].replace(",", " ").split()))
-        found = {n: _find_user(n) for n in names}
-        unknown = [n for n, u in found.items() if u is None]
-        if unknown:
-            raise forms.ValidationError(
-                f"There is no user {', '.join(repr(n) for n in unknown)}."
-                if len(unknown) == 1
-                else f"There are no users {', '.join(repr(n) for n in unknown)}."
-            )
-        return list(found.values())
+        names = self.cleaned_data["users"]
+        found = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names)}
+        return [found[n] for n in names if n in found]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -77,9 +77,7 @@ def recording_access_view(request: HttpRequest, recording_id: int) -> HttpRespon
     class_users = sorted(m.user.get_username() for m in members if m.user is not None)
     class_roles = sorted(m.role for m in members if m.role)
     initial = (
-        {"level": current.level, "users": ", ".join(class_users), "roles": class_roles}
-        if current
-        else {}
+        {"level": current.level, "users": class_users, "roles": class_roles} if current else {}
     )
     forms: dict[str, Form] = {
         "classify": AccessClassForm(prefix="class", by=request.user, initial=initial),
