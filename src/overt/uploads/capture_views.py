@@ -14,6 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.views import APIView
 
 from overt.errors import DomainError, Invalid, TooLarge
 from overt.web.client_address import client_of
@@ -98,28 +101,112 @@ def _json_body(request: HttpRequest, limit: int) -> Any:
         raise Invalid(f"the body is not JSON: {exc}") from exc
 
 
-@_device_api("POST", token=False)
-def enrol(request: HttpRequest) -> HttpResponseBase:
-    body = _json_body(request, 16 * 1024)
-    enrolled = enrolment.enrol(body, client_of(request))
-    return JsonResponse(enrolled.to_json(), status=201)
+def _fields(**fields: serializers.Field) -> dict[str, serializers.Field]:
+    return fields
 
 
-@_device_api("POST")
-def manifest_create(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    body = _json_body(request, manifests.MAX_BODY_BYTES)
-    received = manifests.receive(principal, body, client_of(request))
-    return JsonResponse(received.to_json(), status=201 if received.created else 200)
+def _text(help_text: str = "", **options: Any) -> serializers.CharField:
+    return serializers.CharField(help_text=help_text, **options)
 
 
-@_device_api("GET")
-def manifest_detail(request: HttpRequest, sha256: str, principal: Principal) -> HttpResponseBase:
-    return JsonResponse(manifests.status(principal, sha256))
+PROBLEMS = {status: OpenApiResponse(description="Problem details (RFC 9457).") for status in
+            (400, 401, 403, 404, 405, 410, 413, 429, 503)}  # fmt: skip
+EnrolBody = inline_serializer("DeviceEnrolment", _fields(
+    serial=_text("The device's serial, as added with `overt device add`.", max_length=64),
+    code=_text("The one-time code of `overt device enrol SERIAL`.", max_length=64),
+    public_key=_text("Base64 of the device's raw 32-byte Ed25519 public key.", max_length=100),
+    agent_version=_text("The agent's version.", max_length=64, required=False),
+))  # fmt: skip
+Enrolled = inline_serializer("DeviceEnrolled", _fields(
+    serial=_text(), device_token=_text("The device's upload token (shown once)."),
+    tus_url=_text(), server_time=serializers.DateTimeField(), key_id=_text(),
+))  # fmt: skip
+ManifestBody = inline_serializer("CaptureManifestUpload", _fields(
+    manifest=_text("Base64 of the manifest's exact JSON bytes."),
+    signature=_text("Base64 of the Ed25519 signature over those bytes."),
+))  # fmt: skip
+ManifestReceived = inline_serializer("CaptureManifestReceived", _fields(
+    manifest_sha256=_text(), status=_text(),
+))  # fmt: skip
+ManifestStatus = inline_serializer("CaptureManifestStatus", _fields(
+    manifest_sha256=_text(),
+    stored=serializers.BooleanField(help_text="Whether the segment it describes is stored."),
+    sha256=_text("The stored original's SHA-256.", allow_null=True),
+    recording=serializers.IntegerField(allow_null=True),
+    capture_signature=_text("verified, unsigned, broken or gap.", allow_null=True),
+))  # fmt: skip
+PeerKeys = inline_serializer(
+    "DevicePeerKey", _fields(serial=_text(), key_id=_text(), public_key=_text()), many=True
+)
+Peers = inline_serializer("DevicePeers", _fields(peers=PeerKeys))
 
 
-@_device_api("GET")
-def peers(request: HttpRequest, principal: Principal) -> HttpResponseBase:
-    assert principal.token is not None
-    with transaction.atomic():
-        found = enrolment.peers_for(principal.token.device)
-    return JsonResponse({"peers": found})
+# The device token scheme (`Authorization: Bearer`), as the fleet's device endpoints name
+# it; a security requirement object (drf-spectacular's hint says str, it takes these).
+DEVICE_TOKEN: Any = [{"deviceToken": []}]
+
+
+class _CameraView(APIView):
+    """The camera protocol answers exactly as docs/camera.md says (its own method check,
+    device token, JSON reading and problem+json, in `_device_api`), so DRF's request
+    handling is not used: `dispatch` hands the plain Django request to the handler. The
+    class exists so that drf-spectacular describes the endpoint in /api/schema/."""
+
+    methods: tuple[str, ...] = ()
+    token = True
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        def handle(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            handler = getattr(self, (request.method or "").lower())
+            answer: HttpResponseBase = handler(request, *args, **kwargs)
+            return answer
+
+        return _device_api(*self.methods, token=self.token)(handle)(request, *args, **kwargs)
+
+
+class Enrol(_CameraView):
+    methods, token = ("POST",), False
+
+    @extend_schema(
+        tags=["camera"], auth=[], request=EnrolBody, responses={201: Enrolled, **PROBLEMS}
+    )
+    def post(self, request: HttpRequest) -> HttpResponseBase:
+        """Exchange a one-time enrolment code and the device's public key for its token."""
+        body = _json_body(request, 16 * 1024)
+        enrolled = enrolment.enrol(body, client_of(request))
+        return JsonResponse(enrolled.to_json(), status=201)
+
+
+class ManifestCreate(_CameraView):
+    methods = ("POST",)
+
+    @extend_schema(
+        tags=["camera"], auth=DEVICE_TOKEN, request=ManifestBody,
+        responses={200: ManifestReceived, 201: ManifestReceived, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request: HttpRequest, principal: Principal) -> HttpResponseBase:
+        """A segment's signed manifest, kept as received (before its segment's upload)."""
+        body = _json_body(request, manifests.MAX_BODY_BYTES)
+        received = manifests.receive(principal, body, client_of(request))
+        return JsonResponse(received.to_json(), status=201 if received.created else 200)
+
+
+class ManifestDetail(_CameraView):
+    methods = ("GET",)
+
+    @extend_schema(tags=["camera"], auth=DEVICE_TOKEN, responses={200: ManifestStatus, **PROBLEMS})
+    def get(self, request: HttpRequest, sha256: str, principal: Principal) -> HttpResponseBase:
+        """Whether the segment a manifest describes is stored, with which hash."""
+        return JsonResponse(manifests.status(principal, sha256))
+
+
+class DevicePeers(_CameraView):
+    methods = ("GET",)
+
+    @extend_schema(tags=["camera"], auth=DEVICE_TOKEN, responses={200: Peers, **PROBLEMS})
+    def get(self, request: HttpRequest, principal: Principal) -> HttpResponseBase:
+        """The current public keys of the force's other devices, for peer start."""
+        assert principal.token is not None
+        with transaction.atomic():
+            found = enrolment.peers_for(principal.token.device)
+        return JsonResponse({"peers": found})
