@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from .config import AgentConfig
@@ -85,6 +86,8 @@ class GpioButton:
         self.recording: Callable[[], bool] = lambda: False
 
     def start(self, emit: Emit) -> None:
+        if not Path(self.chip).exists():
+            raise TriggerRefused(f"gpio_chip {self.chip}: no such device (no record button)")
         try:
             import gpiod  # type: ignore[import-not-found]  # optional: not on every board
         except ImportError as exc:
