@@ -94,6 +94,9 @@ class Probe:
     capability: Capability | None = None  # ...or when it holds this capability
     no_session: bool = False  # no user session may use the route at all: walk every role
     field: str | None = None  # the id goes in this form field (or JSON key), not the URL
+    # Walk only the roles that hold this capability (and may not `action` the recording):
+    # the route is theirs, but the recording it names is not (tests/access, new apps).
+    holders_of: Capability | None = None
 
 
 DERIVED = [k.value for k in Derivative.Kind]
@@ -332,9 +335,11 @@ def walk(
     """Ask every probe about the walked object and about a missing id; the failures."""
     failures = []
     fill = {"box": "box", "audio": "audio", "item": "case-item", "case": "case",
-            "render": "render", "finding": "finding"}  # fmt: skip
+            "render": "render", "finding": "finding", "complaint": "complaint"}  # fmt: skip
     for name, probes in walked.items():
         for probe in probes:
+            if probe.holders_of is not None and not has_capability(role, probe.holders_of):
+                continue  # the route refuses the role outright: the main walk asks that
             if not probe.no_session and (
                 allowed(user, probe.action, rec)
                 or (probe.capability is not None and has_capability(role, probe.capability))

@@ -15,16 +15,19 @@ from datetime import date, timedelta
 import pytest
 from access_support import START
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.test import Client
-from test_id_walk import REASON, ROLES, TITLE, Probe, _actor, target, walk
+from test_id_walk import MISSING, REASON, ROLES, TITLE, Probe, _actor, target, walk
 
 from overt.access import grants
-from overt.access.matrix import Action, Capability, Role
+from overt.access.matrix import Action, Capability, Role, has_capability
+from overt.access.services import allowed
 from overt.custody.models import CustodyEntry
 from overt.custody.services import Actor
 from overt.evidence.models import Derivative
-from overt.oversight.models import Complaint, ReviewDraw
+from overt.oversight.models import Complaint, ComplaintLink, ReviewDraw
 from overt.redaction.models import LeakFinding, Render
+from overt.retention.models import DeletionRequest, Disposal, Hold
 from overt.testing.access import sign_in
 from overt.transcripts.models import TranscriptVersion
 
@@ -218,6 +221,44 @@ WALK_NEW_APPS: dict[str, list[Probe]] = {
 }  # fmt: skip
 
 
+# The roles that hold a capability on complaints, fleet and retention routes, asked about
+# a recording they may not see through the route that is theirs: linking it to a
+# complaint, attributing it, holding it, binning it, deleting it early. Each must answer
+# as for a recording that does not exist, and change nothing.
+WALK_HOLDERS: dict[str, list[Probe]] = {
+    "api-complaint-links": [
+        Probe("post", "/api/complaints/{complaint}/links/", "recording", {}, json=True,
+              field="recording", holders_of=COMPLAINTS),
+    ],
+    "oversight-complaint": [
+        Probe("post", "/oversight/complaints/{complaint}/", "recording", {"link": "1"},
+              field="recording", holders_of=COMPLAINTS),
+    ],
+    "api-fleet-attribute": [
+        Probe("post", "/api/fleet/unattributed/{id}/attribute/", "recording", {"officer": "MP1"},
+              json=True, holders_of=FLEET),
+    ],
+    "retention-holds": [
+        Probe("post", "/retention/holds/", "recording", {"reason": "walk"}, field="recording",
+              holders_of=RETENTION),
+    ],
+    "retention-recycle": [
+        Probe("post", "/retention/recycle-bin/", "recording", {"reason": "walk"},
+              field="recording", holders_of=RETENTION),
+    ],
+    "retention-deletion": [
+        Probe("post", "/retention/early-deletion/", "recording", {"reason": "walk"},
+              field="recording", holders_of=RETENTION),
+    ],
+}  # fmt: skip
+# Pages of those routes that list footage: a holder sees the page, never the recording.
+HOLDER_PAGES = {
+    COMPLAINTS: ["/oversight/complaints/CMP/WALK/", "/oversight/complaints/"],
+    FLEET: ["/fleet/devices/CAM-ACCESS/", "/fleet/unattributed/", "/fleet/"],
+    RETENTION: ["/retention/holds/", "/retention/recycle-bin/", "/retention/early-deletion/"],
+}
+
+
 @pytest.fixture
 def scene(target: dict) -> dict:
     """test_id_walk's scene, plus one object of each new kind."""
@@ -263,4 +304,64 @@ def test_no_role_learns_of_new_app_objects_it_may_not_see(scene: dict, role: Rol
     user = _actor(role)
     client = sign_in(Client(), user)
     failures = walk(client, user, role, WALK_NEW_APPS, scene["ids"], scene["recording"])
+    assert not failures, f"{role}:\n" + "\n".join(failures)
+
+
+HOLDERS = [r for r in Role if any(has_capability(r, c) for c in HOLDER_PAGES)]
+
+
+@pytest.mark.parametrize("role", HOLDERS, ids=str)
+def test_holders_of_a_capability_learn_nothing_of_footage_they_may_not_see(
+    scene: dict, role: Role
+) -> None:
+    user = _actor(role)
+    client = sign_in(Client(), user)
+    rec = scene["recording"]
+    assert not allowed(user, Action.LIST, rec)  # the walked recording is not theirs
+    before = {
+        "holds": Hold.objects.filter(recording=rec).count(),
+        "links": ComplaintLink.objects.filter(recording=rec).count(),
+        "officer": rec.officer_id,
+        "disposals": Disposal.objects.filter(recording_ref=rec.pk).count(),
+        "deletions": DeletionRequest.objects.count(),
+    }
+    failures = walk(client, user, role, WALK_HOLDERS, scene["ids"], rec)
+    if has_capability(role, COMPLAINTS):  # a new complaint proposes only footage they know
+        registered = client.post(
+            "/api/complaints/",
+            {"reference": "CMP/WALK2", "received_on": "2026-01-01", "summary": "walk",
+             "occurred_from": START.isoformat(), "occurred_to": (START + timedelta(hours=1))
+             .isoformat(), "officers": ["MP3"]},
+            content_type="application/json",
+        )  # fmt: skip
+        assert registered.status_code == 201, registered.content
+        if rec.pk in registered.json()["proposed"]:
+            failures.append("POST /api/complaints/ proposes the recording")
+    if has_capability(role, FLEET):  # the worklist's form answers with a message
+        said = []
+        for value in (rec.pk, MISSING):
+            fresh = sign_in(Client(), user)  # messages wait in the session until shown
+            answer = fresh.post("/fleet/unattributed/", {"recording": value, "officer": "MP1"})
+            told = [str(m).replace(str(value), "N") for m in get_messages(answer.wsgi_request)]
+            said.append((answer.status_code, told))
+        if said[0] != said[1]:
+            failures.append(f"fleet-unattributed post: {said[0]} vs missing {said[1]}")
+    for capability, pages in HOLDER_PAGES.items():
+        if not has_capability(role, capability):
+            continue
+        for page in pages:
+            response = client.get(page)
+            assert response.status_code == 200, (page, response.status_code)
+            if TITLE in response.content.decode(errors="replace"):
+                failures.append(f"{page} names the recording")
+    rec.refresh_from_db()
+    after = {
+        "holds": Hold.objects.filter(recording=rec).count(),
+        "links": ComplaintLink.objects.filter(recording=rec).count(),
+        "officer": rec.officer_id,
+        "disposals": Disposal.objects.filter(recording_ref=rec.pk).count(),
+        "deletions": DeletionRequest.objects.count(),
+    }
+    if after != before:
+        failures.append(f"changed: {before} -> {after}")
     assert not failures, f"{role}:\n" + "\n".join(failures)

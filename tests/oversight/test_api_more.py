@@ -30,13 +30,18 @@ def test_complaint_register_link_close_and_figures(client) -> None:
         },
         content_type="application/json",
     )
-    assert made.status_code == 201 and made.json()["proposed"] == [rec.pk]
+    # Footage the investigator may not know of is not proposed (its id would tell it exists).
+    assert made.status_code == 201 and made.json()["proposed"] == []
     # An investigator links only what they may know of: not assigned, so not found.
     hidden = client.post(
         "/api/complaints/CO/1/links/", {"recording": rec.pk}, content_type="application/json"
     )
     assert hidden.status_code == 404
     sign_in(client, make_user("em", Role.EVIDENCE_MANAGER))
+    again = {"reference": "CO/2", "received_on": "2026-11-21", "officers": ["A1"]}
+    again |= {"occurred_from": z(at(0)), "occurred_to": z(at(5))}
+    proposed = client.post("/api/complaints/", again, content_type="application/json")
+    assert proposed.json()["proposed"] == [rec.pk]  # the evidence manager sees it
     linked = client.post(
         "/api/complaints/CO/1/links/", {"recording": rec.pk}, content_type="application/json"
     )

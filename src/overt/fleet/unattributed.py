@@ -32,13 +32,10 @@ def attribute(recording_id: int, number: str, *, by: Actor) -> Recording:
             .filter(pk=recording_id)
             .first()
         )
-        if recording is None:
-            raise errors.NotFound(f"no recording {recording_id}")
-        if recording.officer.number != UNATTRIBUTED:
-            raise errors.Conflict(
-                f"recording {recording_id} is already attributed to officer "
-                f"{recording.officer.number}"
-            )
+        # One answer for none and for one already attributed: the fleet manager may not
+        # see that recording (its officer names it), so its existence is not told.
+        if recording is None or recording.officer.number != UNATTRIBUTED:
+            raise errors.NotFound(f"no unattributed recording {recording_id}")
         officer = Officer.objects.filter(number=number).exclude(number=UNATTRIBUTED).first()
         if officer is None:
             raise errors.NotFound(f"no officer {number!r}")

@@ -185,7 +185,12 @@ class ComplaintCreate(APIView):
         require(request.user, Capability.MANAGE_COMPLAINTS)
         data = request.data if isinstance(request.data, dict) else {}
         made = complaints.register(complaints.new_complaint(dict(data)), actor=_actor(request))
-        proposed = [r.pk for r in complaints.proposed(made)]
+        found = [r.pk for r in complaints.proposed(made)]
+        # Only footage the user may know of: the others' ids would tell that they exist.
+        known = set(
+            visible_recordings(request.user).filter(pk__in=found).values_list("pk", flat=True)
+        )
+        proposed = [pk for pk in found if pk in known]
         return Response({"reference": made.reference, "proposed": proposed}, status=201)
 
 

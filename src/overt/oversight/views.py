@@ -140,9 +140,11 @@ def complaint_page(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if "link" in request.POST:
-                complaints.link(
-                    reference, _int(request.POST.get("recording")), actor=_actor(request)
-                )
+                recording = _int(request.POST.get("recording"))
+                # As the API: footage the user may not know of reads as none (no hold).
+                if not visible_recordings(request.user).filter(pk=recording).exists():
+                    raise errors.NotFound(f"no recording {recording}")
+                complaints.link(reference, recording, actor=_actor(request))
             elif "close" in request.POST:
                 closed = date.fromisoformat(request.POST.get("closed_on", ""))  # ValueError: 400
                 complaints.close(

@@ -2,6 +2,10 @@
 the recycle bin (recover), early deletion (request; approve or refuse by a second person)
 and policies with their categories. Each form calls the service the `overt retention`
 commands call, so the custody entries are the same; a refusal is shown on the page.
+
+The pages name, offer and act on only the recordings the signed-in manager may know of
+(the matrix's `list`): a recording restricted to others reads as one that does not
+exist, here as everywhere (tests/access/test_id_walk_new_apps.py walks it).
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from overt.access.services import visible_recordings
 from overt.custody.services import Actor
 from overt.evidence.models import Category, Recording
 
 from . import services
-from .common import RetentionError
+from .common import NotFound, RetentionError
 from .models import DeletionRequest, Disposal, Hold
 from .rules import AT_EXPIRY, HOLD_KINDS, STARTS_FROM, TRIGGER_KINDS, Period, RuleError
 from .views import _may_manage
@@ -31,9 +36,9 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor("user", request.user.get_username())
 
 
-def _recent_recordings() -> list[Recording]:
-    rows = Recording.objects.select_related("officer").order_by("-trigger_on_at", "-pk")
-    return list(rows[:RECENT])
+def _recent_recordings(request: HttpRequest) -> list[Recording]:
+    rows = visible_recordings(request.user).select_related("officer")
+    return list(rows.order_by("-trigger_on_at", "-pk")[:RECENT])
 
 
 def _number(request: HttpRequest, name: str) -> int:
@@ -41,6 +46,17 @@ def _number(request: HttpRequest, name: str) -> int:
     if not raw.isascii() or not raw.isdigit():
         raise RuleError(f"choose a {name.replace('_', ' ')} (a number)")
     return int(raw)
+
+
+def _recording(request: HttpRequest) -> int:
+    """The form's recording, if the manager may know of it; else as for no recording."""
+    number = _number(request, "recording")
+    hidden = Recording.objects.filter(pk=number).exclude(
+        pk__in=visible_recordings(request.user).filter(pk=number).values("pk")
+    )
+    if hidden.exists():
+        raise NotFound(f"no recording {number}")  # the service's words for a missing one
+    return number
 
 
 def _act(request: HttpRequest, do: Callable[[], Any], done: str) -> bool:
@@ -58,7 +74,7 @@ def _act(request: HttpRequest, do: Callable[[], Any], done: str) -> bool:
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     error = getattr(request, "retention_error", "")
     done = "" if error else request.session.pop("retention-done", "")
-    base = {"nav": "retention", "error": error, "done": done, "recent": _recent_recordings()}
+    base = {"nav": "retention", "error": error, "done": done, "recent": _recent_recordings(request)}
     return render(request, template, {**base, **context}, status=400 if error else 200)
 
 
@@ -72,7 +88,7 @@ def holds_page(request: HttpRequest) -> HttpResponse:
             _act(
                 request,
                 lambda: services.release_hold(
-                    _number(request, "recording"),
+                    _recording(request),
                     reason=str(request.POST.get("reason", "")),
                     actor=actor,
                     hold_id=_number(request, "hold"),
@@ -83,7 +99,7 @@ def holds_page(request: HttpRequest) -> HttpResponse:
             _act(
                 request,
                 lambda: services.set_hold(
-                    _number(request, "recording"),
+                    _recording(request),
                     kind=str(request.POST.get("kind", "legal")),
                     reason=str(request.POST.get("reason", "")),
                     reference=str(request.POST.get("reference", ""))[:200],
@@ -93,10 +109,19 @@ def holds_page(request: HttpRequest) -> HttpResponse:
             )
         if not getattr(request, "retention_error", ""):
             return redirect("retention-holds")
-    active = Hold.objects.filter(released_at__isnull=True).select_related("recording")
+    active = list(
+        Hold.objects.filter(released_at__isnull=True)
+        .select_related("recording")
+        .order_by("-set_at")
+    )
     released = Hold.objects.filter(released_at__isnull=False).order_by("-released_at")[:50]
+    refs = [h.recording_ref for h in active]
     context = {
-        "active": active.order_by("-set_at"),
+        "active": active,
+        # Titles only of the recordings the manager may know of; the others by number.
+        "shown": set(
+            visible_recordings(request.user).filter(pk__in=refs).values_list("pk", flat=True)
+        ),
         "released": released,
         "kinds": HOLD_KINDS.items(),
     }
@@ -121,7 +146,7 @@ def recycle_page(request: HttpRequest) -> HttpResponse:
         _act(
             request,
             lambda: services.recover(
-                _number(request, "recording"),
+                _recording(request),
                 reason=str(request.POST.get("reason", "")),
                 actor=actor,
                 keep_until_date=_date(str(request.POST.get("keep_until", ""))),
@@ -157,9 +182,7 @@ def deletion_page(request: HttpRequest) -> HttpResponse:
         else:
             _act(
                 request,
-                lambda: services.request_deletion(
-                    _number(request, "recording"), user=user, reason=reason
-                ),
+                lambda: services.request_deletion(_recording(request), user=user, reason=reason),
                 "Requested: a second person must now approve it.",
             )
         if not getattr(request, "retention_error", ""):
