@@ -272,10 +272,86 @@ def test_a_face_entering_at_the_edge_is_covered_before_its_first_detection() -> 
     found = {
         i: [Found((0.0, 0.4, 0.02 + 0.01 * (i - 30), 0.5), 0.9, "face")] for i in range(30, 60, 3)
     }
-    track = link(sampled(found, 60, 3), detector="c", end_t=59 / FPS)[0]
+    edge_only = TrackingSettings(lead_s=0.0)
+    track = link(sampled(found, 60, 3), detector="c", end_t=59 / FPS, settings=edge_only)[0]
     assert track.start_t == pytest.approx(30 / FPS - 0.5)
     early = track.box_at(29 / FPS)
     assert early is not None and early[0] < 0.0  # moved back out across the edge
-    # A face first seen mid-picture gets no such lead.
-    inside = link(sampled(moving(range(30, 60, 3)), 60, 3), detector="c")[0]
+    # A face first seen mid-picture gets no such lead when lead_s is 0...
+    inside = link(sampled(moving(range(30, 60, 3)), 60, 3), detector="c", settings=edge_only)[0]
     assert inside.start_t > 27 / FPS
+
+
+def test_every_track_starts_lead_s_before_its_first_detection() -> None:
+    """A face found at frame N was there at N-k, too small or blurred to be found."""
+    track = link(sampled(moving(range(30, 60, 3)), 60, 3), detector="c")[0]
+    assert track.start_t == pytest.approx(30 / FPS - 0.6)
+    # Moved back along its velocity (0.01 per frame to the right).
+    early = track.box_at(30 / FPS - 0.4)
+    assert early == pytest.approx(box_at(0.1 + 0.01 * (30 - 0.4 * FPS), 0.4), abs=1e-6)
+    # The lead never reaches further back than a streaming render holds frames.
+    short = TrackingSettings(coast_s=0.5, lead_s=2.0)
+    capped = link(sampled(moving(range(30, 60, 3)), 60, 3), detector="c", settings=short)[0]
+    assert capped.start_t >= 30 / FPS - 0.5
+
+
+def test_velocity_is_measured_over_a_window_so_jitter_does_not_throw_the_box() -> None:
+    # Moving right at 0.01 per frame, with the last sample jittered up by 0.05.
+    samples = [Sample(i / FPS, box_at(0.1 + 0.01 * i, 0.4)) for i in range(0, 13, 3)]
+    x1, y1, x2, y2 = samples[-1].box
+    samples[-1] = Sample(samples[-1].t, (x1, y1 - 0.05, x2, y2 - 0.05))
+    track = Track(1, "face", "c", samples, 0.0, 30 / FPS)
+    later = track.box_at(30 / FPS)
+    assert later is not None
+    # Pair-wise velocity would carry the jitter on (0.05 per 3 frames: 0.3 further off
+    # 18 frames later); over the 0.35 s window (6 frames here) half of that.
+    assert later[1] == pytest.approx(y1 - 0.05 - 0.15)
+
+
+def test_weak_detections_count_only_when_confirmed() -> None:
+    settings = TrackingSettings(min_score=0.2)
+    weak_once = {i: [] for i in range(0, 30, 3)}
+    weak_once[12] = [Found(box_at(0.5, 0.5), 0.12, "face")]  # a one-off weak blip
+    assert link(sampled(weak_once, 30, 3), detector="c", settings=settings) == []
+    weak_twice = dict(weak_once)
+    weak_twice[15] = [Found(box_at(0.5, 0.5), 0.14, "face")]  # found again 0.12 s later
+    [track] = link(sampled(weak_twice, 30, 3), detector="c", settings=settings)
+    assert track.score == pytest.approx(0.14)
+    weak_then_strong = dict(weak_once)
+    weak_then_strong[18] = [Found(box_at(0.5, 0.5), 0.6, "face")]
+    assert len(link(sampled(weak_then_strong, 30, 3), detector="c", settings=settings)) == 1
+    # A weak start is not confirmed by a strong detection long after: that starts anew.
+    late = dict(weak_once)
+    late[27] = [Found(box_at(0.5, 0.5), 0.6, "face")]
+    [track] = link(sampled(late, 30, 3), detector="c", settings=settings)
+    assert track.samples[0].t == pytest.approx(27 / FPS)
+
+
+def test_streamed_boxes_match_finished_tracks_with_weak_detections() -> None:
+    import random
+
+    rng = random.Random(11)
+    settings = TrackingSettings(min_score=0.2)
+    linker = Linker(settings)
+    frames, streamed = list(range(120)), {}
+    waiting = list(frames)
+    for i in range(0, 120, 3):
+        found = [
+            Found(
+                box_at(0.05 + 0.15 * k + 0.002 * i, 0.2 + 0.1 * k), rng.uniform(0.1, 0.35), "face"
+            )
+            for k in range(5)
+            if rng.random() > 0.5
+        ]
+        linker.push(i / FPS, found)
+        while waiting and linker.ready(waiting[0] / FPS):
+            j = waiting.pop(0)
+            streamed[j] = sorted(linker.boxes_at(j / FPS))
+    for j in waiting:
+        streamed[j] = sorted(linker.boxes_at(j / FPS))
+    tracks = [track for _, track in linker.finish(detector="c", end_t=119 / FPS)]
+    for i in frames:
+        expected = sorted((b, t.label) for t in tracks if (b := t.cover_at(i / FPS)) is not None)
+        assert len(streamed[i]) == len(expected), i
+        for (got, _), (want, _) in zip(streamed[i], expected, strict=True):
+            assert got == pytest.approx(want, abs=1e-9), i

@@ -25,7 +25,13 @@ from overt.jobs.models import Job
 from overt.jobs.services import enqueue
 
 from .engine import tracking
-from .engine.adhoc import DEFAULT_DETECT_WIDTH, DEFAULT_THRESHOLD, DEFAULT_TILES, PLATE_EVERY
+from .engine.adhoc import (
+    CANDIDATE_FACTOR,
+    DEFAULT_DETECT_WIDTH,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TILES,
+    PLATE_EVERY,
+)
 from .engine.detection import detect_video
 from .engine.detectors import CenterFaceDetector, Detector, PlateCascadeDetector
 from .engine.overlay import OverlayAware
@@ -114,7 +120,9 @@ def detectors_for(project: RedactionProject) -> list[Detector]:
     if project.faces:
         detectors.append(
             CenterFaceDetector(
-                max_width=DEFAULT_DETECT_WIDTH, threshold=DEFAULT_THRESHOLD, tiles=DEFAULT_TILES
+                max_width=DEFAULT_DETECT_WIDTH,
+                threshold=DEFAULT_THRESHOLD * CANDIDATE_FACTOR,
+                tiles=DEFAULT_TILES,
             )
         )
     if project.plates:
@@ -134,6 +142,7 @@ def run_detection(project_id: int, progress: Progress | None = None) -> Redactio
                 detectors_for(project),
                 stride=project.stride,
                 every={PlateCascadeDetector.name: PLATE_EVERY},
+                tracking=tracking.TrackingSettings(min_score=DEFAULT_THRESHOLD),
                 progress=(lambda f: progress(f * 0.95, "detecting")) if progress else None,
             )
     except Exception as exc:

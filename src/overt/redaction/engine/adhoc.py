@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -27,6 +28,10 @@ DEFAULT_STRIDE = 3
 DEFAULT_DETECT_WIDTH = 1280
 DEFAULT_TILES: tuple[int, int] | None = (2, 2)
 DEFAULT_THRESHOLD = 0.2
+# Weaker detections, down to this share of the threshold, count when the tracker
+# confirms them (found twice within TrackingSettings.confirm_s): small, blurred and
+# turned faces score low, a one-off flicker on a texture is not found twice.
+CANDIDATE_FACTOR = 0.5
 PLATE_EVERY = 2  # plates are sought on every other sampled frame
 
 
@@ -107,7 +112,7 @@ def build_detectors(options: Options) -> list[Detector]:
         detectors.append(
             CenterFaceDetector(
                 max_width=options.detect_width,
-                threshold=options.threshold,
+                threshold=options.threshold * CANDIDATE_FACTOR,
                 device=options.device,
                 tiles=options.tiles,
             )
@@ -169,7 +174,7 @@ def redact_file(
             detectors,
             stride=options.stride,
             every={PlateCascadeDetector.name: PLATE_EVERY},
-            tracking=options.tracking,
+            tracking=dataclasses.replace(options.tracking, min_score=options.threshold),
             extra_tracks=manual,
             margin=options.margin,
             mode=options.mode,

@@ -20,6 +20,7 @@ from overt.media.derivatives import Packets, display_size, start_seconds
 from overt.media.probe import VideoInfo
 
 from .box_sources import BoxSource
+from .camera import CameraMotion
 from .detectors import Box, Detector, Found, Picture
 from .inputs import Progress, RedactionError, frame_time, require_playable
 from .tracking import Linker, Timeline, Track, TrackingSettings, clip, grow_mask
@@ -229,10 +230,14 @@ class Detecting(BoxSource):
             self._consume()
         self.ended = True
 
+    def attach(self, camera: CameraMotion) -> None:
+        self.camera = camera
+        self.extra.camera = camera
+
     def boxes(self, t: float) -> list[tuple[Box, str]]:
         out = list(self.extra.at(t))
         for linker in self.linkers.values():
-            for box, label in linker.boxes_at(t):
+            for box, label in linker.boxes_at(t, self.camera):
                 clipped = clip(grow_mask(box, self.margin, label))
                 if clipped is not None:
                     out.append((clipped, label))

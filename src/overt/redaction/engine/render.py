@@ -30,8 +30,9 @@ from overt.media.probe import VideoInfo
 
 from .audio_redaction import AudioRange, redacted_audio
 from .box_sources import BoxSource, Planned
+from .camera import CameraMotion
 from .detection import Detecting, DetectionResult
-from .detectors import Detector
+from .detectors import Detector, Picture
 from .inputs import Progress, RedactionError, frame_time, require_playable
 from .masking import Masker
 from .output import add_video, output_size, to_output
@@ -240,6 +241,9 @@ def _render(
             last_pts = -1
             reported = -1.0
             frame_times = source.frame_times
+            upright_w, upright_h = display_size(vin, info.rotation)
+            camera = CameraMotion()
+            source.attach(camera)
             waiting: deque[tuple[float, int, av.VideoFrame]] = deque()
 
             def emit(t: float, pts: int, picture: av.VideoFrame) -> None:
@@ -273,10 +277,20 @@ def _render(
                     pts = vframe.pts - zero if vframe.pts is not None else last_pts + 1
                     pts = max(pts, last_pts + 1)  # x264 needs increasing timestamps
                     last_pts = pts
+                    camera.offer(
+                        Picture(
+                            vframe,
+                            width=upright_w,
+                            height=upright_h,
+                            rotation=info.rotation,
+                            time=t,
+                        )
+                    )
                     source.offer(index, t, vframe)
                     waiting.append((t, pts, to_output(vframe, out_w, out_h)))
                     while waiting and source.ready(waiting[0][0]):
                         emit(*waiting.popleft())
+            camera.finish()
             source.finish()
             while waiting:
                 emit(*waiting.popleft())

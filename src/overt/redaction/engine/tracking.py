@@ -18,9 +18,13 @@ module links those detections into tracks and decides which box covers each fram
 - **Keyframes**: a reviewer's boxes are samples too (`manual=True`); the box between
   two keyframes is their linear interpolation, and a manual keyframe replaces any
   detection at its instant.
-- **Entering at an edge**: a track whose first box touches the picture's edge starts
-  `edge_lead_s` earlier, its box moved back along its velocity: the face was partly in
-  the picture before the detector could see enough of it.
+- **Before the first detection**: a face the detector finds at frame N was almost
+  always there at N-k, too small, blurred, turned or dark for the detector. Every
+  track starts `lead_s` before its first detection, its box moved back along its
+  velocity; a track whose first box touches the picture's edge starts `edge_lead_s`
+  earlier (the face was partly in the picture before the detector could see enough
+  of it). Velocity is measured over up to `VELOCITY_WINDOW_S` of samples, so one
+  jittery pair does not throw the box far off.
 - **Coasting**: a track the detector stops seeing lives on for `coast_s` seconds at its
   predicted position (constant velocity), and is masked for all of that time: a face
   the detector loses for a second (blur, a turn, the dark) stays covered.
@@ -41,8 +45,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .detectors import Box, Found
+
+if TYPE_CHECKING:
+    from .camera import CameraMotion
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +89,12 @@ class Track:
             return None
         return _sample_box(self.samples, self._times, t)
 
-    def cover_at(self, t: float) -> Box | None:
-        """The box to mask at t before the margin: `box_at` grown with the speed."""
+    def cover_at(self, t: float, camera: CameraMotion | None = None) -> Box | None:
+        """The box to mask at t before the margin: `box_at` grown with the speed (and
+        moved with the camera's jolts, given its motion)."""
         if not self.samples or t < self.start_t - 1e-9 or t > self.end_t + 1e-9:
             return None
-        return covering_box(self.samples, self._times, t)
+        return covering_box(self.samples, self._times, t, camera)
 
     def with_keyframe(self, sample: Sample) -> Track:
         """A copy with a manual keyframe at sample.t (replacing a sample at that instant)."""
@@ -105,10 +114,12 @@ class TrackingSettings:
     first_step_factor: float = 2.0  # ...or this x, for a track with no velocity yet
     max_growth: float = 2.0  # ...and the sizes differ by less than this factor
     min_samples: int = 1  # tracks with fewer detections are dropped
-    min_score: float = 0.0  # ...as are tracks whose best score is below this
+    min_score: float = 0.0  # ...as are tracks with no detection this strong early on,
+    confirm_s: float = 0.3  # ...unless detected twice within this of their first sample
     extend: bool = True  # lead and trail out to the neighbouring sampled frames
     coast_s: float = 1.0  # a track unseen lives on (and is masked) this long
     edge_lead_s: float = 0.5  # a track born at the picture's edge starts this much earlier
+    lead_s: float = 0.6  # ...and any other track this much (capped, see _Open.lead_start)
 
 
 def link(
@@ -145,13 +156,16 @@ class _Open:
         self.times = [s.t for s in self.samples]
 
     def lead_start(self, settings: TrackingSettings) -> float:
-        """Coverage start: earlier for a face that came in across the picture's edge
-        (never more than coast_s back, so a streaming render still holds those frames)."""
+        """Coverage start: `lead_s` before the first detection, `edge_lead_s` for a face
+        that came in across the picture's edge. A streaming render holds frames for
+        coast_s, and the backward velocity reads samples up to VELOCITY_WINDOW_S after
+        the first, so the lead is capped to leave both inside what it holds."""
         if not settings.extend:
             return self.samples[0].t
         x1, y1, x2, y2 = self.samples[0].box
         at_edge = min(x1, y1, 1 - x2, 1 - y2) <= EDGE
-        lead = min(settings.edge_lead_s, settings.coast_s * 0.8) if at_edge else 0.0
+        lead = max(settings.lead_s, settings.edge_lead_s if at_edge else 0.0)
+        lead = max(0.0, min(lead, settings.coast_s - VELOCITY_WINDOW_S - 0.05))
         return max(0.0, min(self.start, self.samples[0].t - lead))
 
     def predict(self, t: float) -> Box:
@@ -173,9 +187,15 @@ class _Open:
         return max(last, end_t) if end_t is not None else last
 
     def keep(self, settings: TrackingSettings) -> bool:
-        return len(self.samples) >= settings.min_samples and (
-            max(s.score for s in self.samples) >= settings.min_score
-        )
+        """Weak detections (under min_score) make a track only when confirmed: found
+        again, or strongly, within confirm_s of the first. Decided on those samples
+        alone, so a streaming render (which holds frames for coast_s) knows in time."""
+        return len(self.samples) >= settings.min_samples and self.confirmed(settings)
+
+    def confirmed(self, settings: TrackingSettings) -> bool:
+        first = self.samples[0].t
+        early = [s for s in self.samples if s.t <= first + settings.confirm_s + 1e-9]
+        return len(early) >= 2 or max(s.score for s in early) >= settings.min_score
 
 
 class Linker:
@@ -237,6 +257,10 @@ class Linker:
                 self._open.remove(track)
                 self._closed.append(track)
                 self._live_closed.append(track)
+        for track in tracks:  # unconfirmed weak tracks go once their chance has passed
+            if t > track.samples[0].t + settings.confirm_s and not track.confirmed(settings):
+                if track in self._open:
+                    self._open.remove(track)
         before = self.times[-2] if len(self.times) > 1 else None
         start = 0.0 if before is None else before + (t - before) * 0.01
         for di, (index, det) in enumerate(detections):
@@ -262,10 +286,10 @@ class Linker:
             return False
         return self.settings.coast_s <= 0 or self.times[-1] > t + self.settings.coast_s + 1e-9
 
-    def boxes_at(self, t: float) -> list[tuple[Box, str]]:
+    def boxes_at(self, t: float, camera: CameraMotion | None = None) -> list[tuple[Box, str]]:
         """Boxes at time t (ungrown), in a forward pass; call only when `ready(t)` (or
         after the last push). Matches the tracks `finish` returns, for the default
-        filters (min_samples=1, min_score=0)."""
+        filters (min_samples=1) and any min_score (see `_Open.keep`)."""
         settings = self.settings
         coast = settings.coast_s
         self._live_closed = [
@@ -280,7 +304,7 @@ class Linker:
             if item in self._open and item.after is None:
                 end = max(end, t)  # still being seen: its end is ahead
             if start - 1e-9 <= t <= end + 1e-9:
-                out.append((covering_box(item.samples, item.times, t), item.label))
+                out.append((covering_box(item.samples, item.times, t, camera), item.label))
         return out
 
     def finish(
@@ -291,12 +315,9 @@ class Linker:
         every = self._closed + self._open
         out: list[tuple[int, Track]] = []
         for item in sorted(every, key=lambda o: (o.samples[0].t, o.label, o.samples[0].box)):
-            samples = item.samples
-            if len(samples) < settings.min_samples:
+            if not item.keep(settings):
                 continue
-            if max(s.score for s in samples) < settings.min_score:
-                continue
-            track = Track(first_id + len(out), item.label, detector, list(samples))
+            track = Track(first_id + len(out), item.label, detector, list(item.samples))
             if settings.extend:
                 track.start_t = item.lead_start(settings)
                 track.end_t = item.end(end_t, settings.coast_s)
@@ -353,8 +374,19 @@ def _sample_box(samples: Sequence[Sample], times: Sequence[float], t: float) -> 
 SPEED_MARGIN_S = 0.12
 
 
-def covering_box(samples: Sequence[Sample], times: Sequence[float], t: float) -> Box:
-    """The box to mask at t: the track's box, grown with its speed."""
+def covering_box(
+    samples: Sequence[Sample],
+    times: Sequence[float],
+    t: float,
+    camera: CameraMotion | None = None,
+) -> Box:
+    """The box to mask at t: the track's box, grown with its speed; with the camera's
+    motion, also moved by its jolts since the samples (see overt.redaction.engine.camera)."""
+    box = _moving_cover(samples, times, t)
+    return camera.steady(box, times, t) if camera is not None else box
+
+
+def _moving_cover(samples: Sequence[Sample], times: Sequence[float], t: float) -> Box:
     x1, y1, x2, y2 = _sample_box(samples, times, t)
     if len(samples) < 2:
         return (x1, y1, x2, y2)
@@ -380,16 +412,22 @@ def interpolate(a: Sample, b: Sample, t: float) -> Box:
     return tuple(p + (q - p) * w for p, q in zip(a.box, b.box, strict=True))  # type: ignore[return-value]
 
 
-# Extrapolation trusts the last two samples' velocity only this far (seconds).
+# Extrapolation trusts the velocity at a track's end only this far (seconds).
 _MAX_EXTRAPOLATION_S = 1.0
+# ...and measures it between the end sample and the farthest one within this (seconds):
+# over several samples, a shaking camera's jitter averages out.
+VELOCITY_WINDOW_S = 0.35
 
 
 def _extrapolate(samples: Sequence[Sample], t: float, *, backwards: bool) -> Box:
-    """Constant velocity from the two samples at that end; size held, position moved."""
-    if backwards:
-        edge, other = samples[0], (samples[1] if len(samples) > 1 else None)
-    else:
-        edge, other = samples[-1], (samples[-2] if len(samples) > 1 else None)
+    """Constant velocity at that end of the track; size held, position moved."""
+    ordered = samples if backwards else samples[::-1]
+    edge = ordered[0]
+    other = ordered[1] if len(ordered) > 1 else None
+    for sample in ordered[2:]:
+        if abs(sample.t - edge.t) > VELOCITY_WINDOW_S + 1e-9:
+            break
+        other = sample
     if other is None or other.t == edge.t:
         return edge.box
     dt = max(-_MAX_EXTRAPOLATION_S, min(_MAX_EXTRAPOLATION_S, t - edge.t))
@@ -443,11 +481,13 @@ def manual_track(track_id: int, keyframes: Iterable[Sample], *, label: str = "ma
     return Track(track_id, label, "manual", samples, samples[0].t, samples[-1].t)
 
 
-def boxes_at(tracks: Iterable[Track], t: float, margin: float) -> list[tuple[Box, str]]:
+def boxes_at(
+    tracks: Iterable[Track], t: float, margin: float, camera: CameraMotion | None = None
+) -> list[tuple[Box, str]]:
     """Every included box at time t, grown by `margin` and clipped to the picture."""
     out = []
     for track in tracks:
-        box = track.cover_at(t)
+        box = track.cover_at(t, camera)
         if box is None:
             continue
         clipped = clip(grow_mask(box, margin, track.label))
@@ -462,6 +502,7 @@ class Timeline:
     def __init__(self, tracks: Iterable[Track], margin: float) -> None:
         self.tracks = sorted(tracks, key=lambda tr: tr.start_t)
         self.margin = margin
+        self.camera: CameraMotion | None = None  # set by a render that measures it
         self._next = 0
         self._live: list[Track] = []
 
@@ -470,4 +511,4 @@ class Timeline:
             self._live.append(self.tracks[self._next])
             self._next += 1
         self._live = [tr for tr in self._live if tr.end_t >= t - 1e-9]
-        return boxes_at(self._live, t, self.margin)
+        return boxes_at(self._live, t, self.margin, self.camera)
