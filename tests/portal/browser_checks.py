@@ -69,10 +69,10 @@ def axe_violations(page: Any) -> list[str]:
     ]
 
 
-def sign_in(page, base: str, username: str, device) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, base: str, username: str, device, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base}/login/")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
     if "/login/totp/" in page.url:

@@ -16,7 +16,7 @@ from review_support import ingest
 from overt.access.matrix import Role
 from overt.evidence.models import Recording
 from overt.testing.access import totp_device
-from support_browser import screenshot
+from support_browser import ARTIFACTS, screenshot
 
 START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 HORSEFERRY = (51.4964, -0.1314)
@@ -84,6 +84,8 @@ def test_the_map_draws_on_the_offline_base_map_and_filters_by_a_drawn_area(
     assert "Crown copyright" in attribution and "OpenStreetMap contributors" in attribution
     assert overflow(page) == [] and axe_violations(page) == []
     screenshot(page, "library-map")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("section.map-panel").screenshot(path=str(ARTIFACTS / "library-map-panel.png"))
     # Press "Draw an area" and drag around the Horseferry Road track.
     page.get_by_role("button", name="Draw an area").click()
     page.locator("#track-map").scroll_into_view_if_needed()
@@ -160,20 +162,33 @@ def test_a_forces_own_area_file_is_the_base_map(live_server, page, tmp_path, set
             "coordinates": [[-0.1360, 51.4956], [-0.1314, 51.4964], [-0.1270, 51.4968]],
         },
     }
+    # Names are text, never markup: a force's file cannot put HTML into the page.
+    square = {
+        "type": "Feature",
+        "properties": {"kind": "area", "name": "<b>Smith Square</b>"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[-0.1290, 51.4960], [-0.1280, 51.4960], [-0.1280, 51.4966], [-0.1290, 51.4960]]
+            ],
+        },
+    }
     area = tmp_path / "westminster.geojson"
     area.write_text(
         json.dumps(
             {
                 "type": "FeatureCollection",
                 "name": "Westminster streets",
-                "attribution": "Test streets of the force",
-                "features": [street],
+                "attribution": "Test streets of the force <img src=x>",
+                "features": [street, square],
             }
         )
     )
     settings_env(map_area_file=str(area))
     _two_recordings(tmp_path)
     _open_library(page, live_server.url)
-    assert page.locator("#track-map").get_attribute("data-basemap-features") == "1"
+    assert page.locator("#track-map").get_attribute("data-basemap-features") == "2"
     attribution = page.locator("#track-map .leaflet-control-attribution").inner_text()
-    assert "Test streets of the force" in attribution and "Crown" not in attribution
+    assert "Test streets of the force <img src=x>" in attribution and "Crown" not in attribution
+    assert page.locator("#track-map .basemap-label").inner_text() == "<b>Smith Square</b>"
+    assert page.locator("#track-map img, #track-map b").count() == 0

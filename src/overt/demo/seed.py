@@ -10,7 +10,7 @@ import json
 import random
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,30 @@ def create_demo(
     return results
 
 
+def create_light_demo(
+    seed: int = 7,
+    *,
+    picks: tuple[int, ...] = (0, 3, 4),
+    duration_s: float = PRE_EVENT_S + 2.0,  # the clip holds the pre-event buffer
+    size: tuple[int, int] = (160, 96),
+) -> list[IngestResult]:
+    """The demo's people, users, grants and retention data with a few short recordings of
+    its plan (by default one armed deployment, one stop and search, one domestic), through
+    the same code as create_demo: for tests that walk as the demo's users in seconds."""
+    from overt.retention.demo import seed_retention
+
+    _people()
+    planned = plan(seed)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="overt-demo-") as tmp:
+        for n in picks:
+            short = replace(planned[n], duration_s=duration_s, clips=1, markers=())
+            results.extend(_record(Path(tmp), n, short, seed, size))
+    _demo_grants()
+    seed_retention()
+    return results
+
+
 @transaction.atomic
 def _people() -> None:
     for number, name, team in OFFICERS:
@@ -352,9 +376,7 @@ def _record(
     return results
 
 
-def _gps_track(
-    rng: random.Random, start: datetime, duration_s: float
-) -> list[dict[str, Any]]:
+def _gps_track(rng: random.Random, start: datetime, duration_s: float) -> list[dict[str, Any]]:
     lat, lon = LONDON[0] + rng.uniform(-0.01, 0.01), LONDON[1] + rng.uniform(-0.01, 0.01)
     points = []
     for t in range(0, int(duration_s) + 1, 5):

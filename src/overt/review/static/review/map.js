@@ -2,6 +2,8 @@
 // offline base map (/map/base.geojson: the force's area, fetched a view at a time) or,
 // where one is configured, the force's own tile server. Nothing comes from elsewhere.
 const L = window.L;
+// Leaflet writes tooltips and attributions as HTML: titles and names are text.
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const PALETTE = ["#1d4f91", "#a4161a", "#1e6b3a", "#7a4b00", "#5b2a86", "#005f73", "#9b2226", "#3d405b"];
 
 // What a base-map feature is, from its own `kind` or the usual OpenStreetMap tags.
@@ -36,7 +38,20 @@ class BaseLayer {
       style: (f) => STYLES[kindOf(f.properties || {})] || STYLES.area,
       pointToLayer: (f, at) => L.circleMarker(at, { pane: "basemap", radius: 2, color: "#8a8f98", interactive: false }),
     }).addTo(map);
+    this.labels = L.layerGroup().addTo(map);
     map.on("moveend", () => this.refresh());
+  }
+
+  // Each named area (a borough, a park) labelled at the middle of its bounds.
+  label(features) {
+    this.labels.clearLayers();
+    for (const f of features) {
+      const name = (f.properties || {}).name;
+      if (!name || kindOf(f.properties) !== "area" || !/Polygon$/.test(f.geometry.type)) continue;
+      const centre = L.geoJSON(f).getBounds().getCenter();
+      L.tooltip({ permanent: true, direction: "center", className: "basemap-label", interactive: false })
+        .setLatLng(centre).setContent(escape(name)).addTo(this.labels);
+    }
   }
 
   refresh() {
@@ -52,11 +67,12 @@ class BaseLayer {
         if (!data || asked !== this.asked) return;
         this.layer.clearLayers();
         this.layer.addData(data.features);
+        this.label(data.features);
         this.have = data.truncated ? null : want;
-        if (data.attribution && data.attribution !== this.attribution) {
+        if (data.attribution && escape(data.attribution) !== this.attribution) {
           if (this.attribution) this.map.attributionControl.removeAttribution(this.attribution);
-          this.attribution = data.attribution;
-          this.map.attributionControl.addAttribution(data.attribution);
+          this.attribution = escape(data.attribution);
+          this.map.attributionControl.addAttribution(this.attribution);
         }
         this.map.getContainer().dataset.basemapFeatures = String(data.features.length);
       })
@@ -72,7 +88,7 @@ export class TrackMap {
     this.map = L.map(element, { preferCanvas: true, boxZoom: false, zoomSnap: 0.5, keyboardPanDelta: 60 });
     this.map.attributionControl.setPrefix("Leaflet");
     this.map.createPane("basemap").style.zIndex = 350;
-    if (tiles) L.tileLayer(tiles, { attribution, maxZoom: 19 }).addTo(this.map);
+    if (tiles) L.tileLayer(tiles, { attribution: escape(attribution), maxZoom: 19 }).addTo(this.map);
     else if (base) this.base = new BaseLayer(this.map, base);
     this.tracks = tracks.map((t, i) => {
       const colour = PALETTE[i % PALETTE.length];
@@ -80,7 +96,7 @@ export class TrackMap {
       track.line = L.polyline(t.points, { color: colour, weight: 3.5, opacity: 0.9 }).addTo(this.map);
       track.start = L.circleMarker(t.points[0], { radius: 4, color: colour, fillColor: colour, fillOpacity: 1 }).addTo(this.map);
       for (const part of [track.line, track.start]) {
-        part.bindTooltip(t.title || "", { sticky: true });
+        part.bindTooltip(escape(t.title || ""), { sticky: true });
         part.on("mouseover", () => this.setHighlight(t.id));
         part.on("mouseout", () => this.setHighlight(null));
         part.on("click", () => { if (this.onPick) this.onPick(track); });
