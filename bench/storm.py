@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import queue
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -106,12 +109,17 @@ class Sampler(threading.Thread):
         self.home = home
         self.stop = threading.Event()
         self.samples: list[tuple[float, float, float, int]] = []
+        self.loads: list[float] = []  # the machine's 1-minute load average
 
     def run(self) -> None:
+        pids: list[int] = []
+        found_at = 0.0
         while not self.stop.is_set():
-            pids = processes(self.home)
+            if time.monotonic() - found_at > 5:  # scanning /proc is not free: every 5 s
+                pids, found_at = processes(self.home), time.monotonic()
             cpu, rss = cpu_rss(pids)
             self.samples.append((time.monotonic(), cpu, rss, disk_written_bytes()))
+            self.loads.append(os.getloadavg()[0])
             self.stop.wait(0.5)
 
     def summary(self) -> dict[str, float]:
@@ -123,20 +131,46 @@ class Sampler(threading.Thread):
             "cpu_cores_mean": round((c1 - c0) / span, 2),
             "rss_mb_peak": round(max(s[2] for s in self.samples), 1),
             "disk_write_mb_s_machine": round((d1 - d0) / span / 1e6, 1),
+            "cpu_seconds": round(c1 - c0, 1),
             "seconds": round(span, 1),
+            "load1_min_mean_max": [
+                round(min(self.loads), 1),
+                round(statistics.mean(self.loads), 1),
+                round(max(self.loads), 1),
+            ],
         }
 
 
-class Reviewer(threading.Thread):
-    """Signs in with a password and loads the library and a player page, timing each."""
+class Reviewer:
+    """Signs in with a password and loads the library and a player page, timing each: a
+    process of its own, so that this bench's sampler thread does not share its GIL (that
+    showed as reviewer latency that the server never caused)."""
 
     def __init__(self, base: str, username: str, password: str, recording: int) -> None:
-        super().__init__(daemon=True)
         self.base, self.recording = base, recording
         self.username, self.password = username, password
-        self.stop = threading.Event()
+        context = multiprocessing.get_context("fork")
+        self.stop = context.Event()
+        self._results = context.Queue()
+        self._process = context.Process(target=self._main, daemon=True)
         self.times: dict[str, list[float]] = {"library": [], "player": []}
         self.failures: list[str] = []
+
+    def start(self) -> None:
+        self._process.start()
+
+    def join(self, timeout: float) -> None:
+        try:
+            self.times, self.failures = self._results.get(timeout=timeout)
+        except queue.Empty:
+            self.failures.append("the reviewer process did not report")
+        self._process.join(timeout=10)
+
+    def _main(self) -> None:
+        try:
+            self.run()
+        finally:
+            self._results.put((self.times, self.failures))
 
     def run(self) -> None:
         session = requests.Session()
@@ -260,6 +294,7 @@ def storm(args: argparse.Namespace, env: dict[str, str], base: str, work: Path) 
     reviewer.start()
     time.sleep(3)  # a reviewer baseline before the storm
     began = time.monotonic()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sim = subprocess.run(
         [
             sys.executable,
@@ -287,6 +322,10 @@ def storm(args: argparse.Namespace, env: dict[str, str], base: str, work: Path) 
         check=False,
     )
     wall = time.monotonic() - began
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = (children.ru_utime + children.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
     reviewer.stop.set()
     sampler.stop.set()
     reviewer.join(timeout=60)
@@ -296,6 +335,7 @@ def storm(args: argparse.Namespace, env: dict[str, str], base: str, work: Path) 
         "simulator": summary,
         "simulator_stderr_tail": sim.stderr[-2000:],
         "wall_s": round(wall, 1),
+        "simulator_cpu_s": round(client_cpu, 1),
         "throughput_mb_s": round(summary.get("bytes", 0) / wall / 1e6, 2),
         "uploads_per_s": round(summary.get("uploads", 0) / wall, 2),
         "mismatched_after_rehash": _rehash_or_why(env, sent),

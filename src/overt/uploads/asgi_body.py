@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -20,7 +21,28 @@ from .services import RETRY_AFTER_S
 BATCH_BYTES = 1 << 20  # body chunks are gathered to this size before a write
 IDLE_TIMEOUT_S = 30.0  # the tus protocol's recommended network timeout
 
-IO_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="overt-upload-io")
+# Upload bytes and their completion (hash, write, fsync, probe, catalogue) are bulk work:
+# their threads run at a lower CPU priority than the threads that answer pages, so a
+# reviewer's library and player stay quick while cameras offload (issue 18's storm). On
+# Linux a nice value is per thread; it is set once in each thread these pools start.
+BULK_NICE = 10
+
+
+def _bulk_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BULK_NICE)
+    except (OSError, AttributeError):  # not Linux, or not allowed: same priority as pages
+        pass
+
+
+IO_POOL = ThreadPoolExecutor(
+    max_workers=32, thread_name_prefix="overt-upload-io", initializer=_bulk_priority
+)
+FINISH_POOL = ThreadPoolExecutor(  # as many threads as asyncio's default executor had
+    max_workers=min(32, (os.cpu_count() or 1) + 4),
+    thread_name_prefix="overt-upload-finish",
+    initializer=_bulk_priority,
+)
 
 # Tests serialise all database work onto one thread (SQLite in memory); the server
 # gives the long completion step (ingest) a thread of its own.
@@ -59,10 +81,10 @@ def db(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, 
     return sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
 
 
-def db_long(
-    fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-) -> Coroutine[Any, Any, T]:
-    return sync_to_async(fn, thread_sensitive=not FINISH_IN_OWN_THREAD)(*args, **kwargs)
+def db_long(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, T]:
+    if not FINISH_IN_OWN_THREAD:
+        return sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
+    return sync_to_async(fn, thread_sensitive=False, executor=FINISH_POOL)(*args, **kwargs)
 
 
 def io(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
