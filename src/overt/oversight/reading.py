@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +23,8 @@ CHUNK = 5000
 
 
 def when(value: Any) -> datetime:
-    """A database time as an aware UTC datetime (SQLite gives text, with the offset that
-    `_time` appends; PostgreSQL gives datetimes)."""
+    """A database time (text as `_time` writes it, or a datetime) as an aware UTC
+    datetime."""
     moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is UTC:
         return moment
@@ -60,10 +60,18 @@ def places(lat: float | None, lon: float | None, track: Any) -> tuple[tuple[floa
 
 
 def _time(column: str) -> str:
-    """A time column as SQLite's own text (naive UTC) with its offset appended, parsed
-    here by datetime.fromisoformat: the driver's converter (a regular expression per
-    value) and a replace(tzinfo=) each cost more than the rules."""
-    return f"(CAST({column} AS TEXT) || '+00:00')" if connection.vendor == "sqlite" else column
+    """A time column as text, parsed here by datetime.fromisoformat: the drivers' own
+    conversions (a regular expression per value on SQLite; Django's Python loader on
+    PostgreSQL) and a replace(tzinfo=) each cost more than the rules. SQLite stores naive
+    UTC, so its offset is appended; PostgreSQL writes the offset of the session's zone."""
+    if connection.vendor == "sqlite":
+        return f"(CAST({column} AS TEXT) || '+00:00')"
+    return f"CAST({column} AS TEXT)"
+
+
+def _parser() -> Callable[[Any], datetime]:
+    """SQLite's text is always UTC (`_time`): the plain parse is enough."""
+    return datetime.fromisoformat if connection.vendor == "sqlite" else when
 
 
 def _text(column: str) -> str:
@@ -104,6 +112,7 @@ def recordings(
         )
     }
     out: dict[int, list[RecordingFacts]] = defaultdict(list)
+    parse = _parser()
     for pk, officer, on, off, pre, lat, lon, track, offset in _rows(
         _RECORDINGS.format(
             officers=officers,
@@ -118,8 +127,8 @@ def recordings(
         out[officer].append(
             RecordingFacts(
                 id=pk,
-                trigger_on_at=when(on),
-                trigger_off_at=None if off is None else when(off),
+                trigger_on_at=parse(on),
+                trigger_off_at=None if off is None else parse(off),
                 pre_event_seconds=pre or 0.0,
                 clock_offset_s=offset,
                 places=places(lat, lon, track),
@@ -164,6 +173,7 @@ def attendances(lo: datetime, hi: datetime, borough: str | None) -> list[Attenda
     sql = _ATTENDANCES.format(
         borough=extra, arrived=_time("a.arrived_at"), departed=_time("a.departed_at")
     )
+    parse = _parser()
     for row in _rows(sql, params):
         pk, officer, number, arrived, departed, reference, kind, name, team, lat, lon = row
         place = None if lat is None or lon is None else (lat, lon)
@@ -172,8 +182,8 @@ def attendances(lo: datetime, hi: datetime, borough: str | None) -> list[Attenda
                 pk,
                 officer,
                 number,
-                when(arrived),
-                when(departed),
+                parse(arrived),
+                parse(departed),
                 reference,
                 kind,
                 name,
@@ -201,6 +211,11 @@ _DELETE = (
 )
 
 
+def _ids_json(ids: list[int]) -> str:
+    """The same text as json.dumps for a list of ints, at a fraction of its cost."""
+    return "[" + ", ".join(map(str, ids)) + "]"
+
+
 def store_verdicts(
     lo: datetime, hi: datetime, borough: str | None, rows: list[tuple[Any, ...]], now: datetime
 ) -> None:
@@ -213,16 +228,8 @@ def store_verdicts(
         extra = " AND LOWER(d.borough) = LOWER(%s)"
         params.append(borough)
     stamp = param(now)
-    empty = "[]"
     prepared = [
-        (
-            *r[:4],
-            json.dumps(r[4]) if r[4] else empty,
-            json.dumps(r[5]) if r[5] else empty,
-            *r[6:10],
-            stamp,
-        )
-        for r in rows
+        (*r[:4], _ids_json(r[4]), json.dumps(r[5]) if r[5] else "[]", *r[6:10], stamp) for r in rows
     ]
     with connection.cursor() as cursor:
         cursor.execute(_DELETE.format(borough=extra), params)

@@ -14,9 +14,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
 
 STATUSES = ("recorded", "late", "early-stop", "gaps", "no-footage")
 EARTH_RADIUS_M = 6_371_000.0
@@ -40,18 +39,20 @@ class RecordingFacts:
     clock_offset_s: float | None = None
     places: tuple[tuple[float, float], ...] = ()  # (lat, lon): its start and its track
     muted: bool = False  # no audio track, or the camera reported audio muted
+    _span: tuple[datetime, datetime] = field(init=False, repr=False, compare=False)
 
-    def span(self) -> tuple[datetime, datetime]:
-        """When it covers, in server time: from the start of its buffer to trigger off."""
-        return self._span
-
-    @cached_property
-    def _span(self) -> tuple[datetime, datetime]:
+    def __post_init__(self) -> None:
+        # Computed once here: a month's run asks each recording for it several times, and
+        # a cached_property costs more than this on every access.
         skew = timedelta(seconds=self.clock_offset_s or 0.0)
         start = self.trigger_on_at - skew - timedelta(seconds=max(self.pre_event_seconds, 0.0))
         # No trigger-off yet (still uploading): it covers only its start, never more.
         end = (self.trigger_off_at or self.trigger_on_at) - skew
-        return start, max(start, end)
+        object.__setattr__(self, "_span", (start, max(start, end)))
+
+    def span(self) -> tuple[datetime, datetime]:
+        """When it covers, in server time: from the start of its buffer to trigger off."""
+        return self._span
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,11 @@ def matches(
     found = []
     for rec in recordings:
         rec_start, rec_end = rec.span()
-        if rec_end >= lo and rec_start <= hi and near(place, rec, limits.place_radius_m):
+        if (
+            rec_end >= lo
+            and rec_start <= hi
+            and (place is None or not rec.places or near(place, rec, limits.place_radius_m))
+        ):
             found.append(rec)
     found.sort(key=lambda r: (r.span()[0], r.id))
     return found
