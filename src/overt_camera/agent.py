@@ -33,6 +33,7 @@ from .peer import PeerEvent, PeerLink
 from .recorder import Context, Recording
 from .recovery import recover
 from .ring import Ring
+from .sealed import load_server_key
 from .sources import Source, SourceError, open_source
 from .triggers import (
     GpioButton,
@@ -77,17 +78,16 @@ class Agent:
         self.server_reachable: bool | None = None
         self.last_offload: OffloadReport | None = None
         self.location = Location(self.config.location)
-        c = self.config
-        self.ring = Ring(c.buffer_seconds, c.ring_max_bytes, c.audio_in_buffer, home.spool)
+        self.server_key = load_server_key(home.server_key_path) if config.encrypt_at_rest else None
+        self.ring = Ring.of(self.config, home.spool)
         self.source: Source = open_source(source_spec, self.config)
         self.peer: PeerLink | None = None
         self.transports: list[TriggerTransport] = []
         self.warnings: list[str] = []
 
     def _with_override(self, config: AgentConfig) -> AgentConfig:
-        if self.buffer_override is None:
-            return config
-        return config.replace(buffer_seconds=self.buffer_override)
+        seconds = self.buffer_override
+        return config if seconds is None else config.replace(buffer_seconds=seconds)
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -257,6 +257,7 @@ class Agent:
             copied=self.source.copied,
             segment_seconds=config.segment_seconds,
             audio_in_buffer=config.audio_in_buffer,
+            server_key=self.server_key,
             clock_offset=lambda: clock_offset(self.home),
             fixes=self.location.fixes,
         )
@@ -316,8 +317,7 @@ class Agent:
             self.last_error = str(exc)
             return
         if config != self.config:
-            self.ring.seconds = config.buffer_seconds
-            self.ring.keep_audio = config.audio_in_buffer
+            self.ring.seconds, self.ring.keep_audio = config.buffer_seconds, config.audio_in_buffer
             self.config = config
 
     # --- status and offload ------------------------------------------------------------

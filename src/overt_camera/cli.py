@@ -22,6 +22,7 @@ from .enrol import EnrolError, enrol
 from .home import Home, HomeError
 from .http import ServerRefused, ServerUnreachable
 from .keys import DeviceKeyError
+from .sealed import SealError
 from .sources import SourceError
 
 # Commands other modules add to `overt-camera` (each module: register(subparsers)).
@@ -32,6 +33,7 @@ FAILURES = (
     HomeError,
     DeviceKeyError,
     SourceError,
+    SealError,
     ServerRefused,
     ServerUnreachable,
     OSError,

@@ -44,6 +44,12 @@ class AgentConfig:
     audio_in_buffer: bool = _f(
         False, "Audio in buffer", "Keep audio in the pre-event buffer too (video only when off)."
     )
+    encrypt_at_rest: bool = _f(
+        False,
+        "Encryption at rest",
+        "Seal segments (and the pre-event ring) with AES-256-GCM so that only the server "
+        "can read them (needs the server's key from enrolment).",
+    )
     ring_max_bytes: int = _f(
         160 * MIB,
         "Buffer byte cap",

@@ -8,6 +8,7 @@ manifests it signed and not yet offloaded stay verifiable on the device too.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from . import __version__, keys
+from . import __version__, keys, sealed
 from .device import save_clock_offset
 from .home import Home, HomeError, write_atomic
 from .http import Client, ServerRefused, ServerUnreachable, clock_offset
@@ -87,9 +88,17 @@ def enrol(home: Home, server: str, code: str, serial: str | None = None) -> Enro
     if answer.get("key_id") not in (None, keys.key_id(public)):
         raise EnrolError("the server names another key_id than this device's key")
     server_time = _server_time(answer.get("server_time"))
+    sealing = None
+    if answer.get("encryption_key") is not None:  # the server's key for encryption at rest
+        try:
+            sealing = sealed.ServerKey.from_json(answer["encryption_key"])
+        except sealed.SealError as exc:
+            raise EnrolError(f"the server's answer: {exc}") from exc
     _retire_old_key(home)
     _save_key(home.key_path, key)
     home.save_token(answer["device_token"])
+    if sealing is not None:
+        write_atomic(home.server_key_path, json.dumps(sealing.as_json()).encode("utf-8"))
     home.save_config(config.replace(serial=answer.get("serial") or serial, server=server))
     client.token = answer["device_token"]
     peers = fetch_peers(home, client)

@@ -5,6 +5,8 @@
     DIR/config.json       settings (config.AgentConfig; unknown keys refused)
     DIR/state.json        the manifest chain: last device_sequence, last manifest's hash
     DIR/peers.json        keys of the force's devices, for peer start
+    DIR/peer-seen.json    peer-start events accepted within the window (replays refused)
+    DIR/server-key.json   the server's X25519 public key, for encryption at rest
     DIR/spool/            segments and their manifests, until the server confirms them
     DIR/log/              peer.jsonl (accepted and refused peer starts), offloaded.jsonl
 
@@ -76,6 +78,7 @@ class Home:
         self.config_path = self.root / "config.json"
         self.state_path = self.root / "state.json"
         self.peers_path = self.root / "peers.json"
+        self.server_key_path = self.root / "server-key.json"
         self.spool = self.root / "spool"
         self.logs = self.root / "log"
         self._lock = threading.RLock()

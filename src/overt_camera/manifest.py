@@ -96,6 +96,7 @@ class SegmentFacts:
     audio_in_buffer: bool
     triggers: list[Trigger] = field(default_factory=list)
     gps: list[Fix] = field(default_factory=list)
+    encryption: dict[str, object] | None = None  # sealed at rest (sealed.py): how
 
 
 def manifest_path(segment: Path) -> Path:
@@ -128,6 +129,10 @@ def build(facts: SegmentFacts, sha256: str, size: int, previous: str | None) -> 
         "agent_version": facts.agent_version,
         "audio_in_buffer": facts.audio_in_buffer,
     }
+    if facts.encryption is not None:
+        # sha256 and size are the plaintext's (what the server stores as the original);
+        # the sealed file's own hash and size are bound here too.
+        record["encryption"] = facts.encryption
     text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 
@@ -146,7 +151,10 @@ def write(
     by `repair_chain`.
     """
     size = facts.path.stat().st_size
-    if digest is None or digest[1] != size:
+    if facts.encryption is not None:
+        assert digest is not None, "a sealed segment's plaintext hash comes from its writer"
+        sha256, size = digest
+    elif digest is None or digest[1] != size:
         sha256 = sha256_file(facts.path)
     else:
         sha256 = digest[0]

@@ -29,6 +29,7 @@ from . import __version__, manifest
 from .home import Home, fsync_dir
 from .manifest import Fix, SegmentFacts, Trigger
 from .packets import AUDIO, VIDEO, Packet
+from .sealed import Sealer, ServerKey
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 
@@ -41,18 +42,60 @@ def segment_path(home: Home, serial: str, sequence: int, segment: int) -> Path:
     return home.spool / f"{serial}-{sequence:06d}-{segment:04d}.mp4"
 
 
-class SegmentWriter:
-    """One fragmented MP4 file, opened at a video keyframe."""
+class _Sink:
+    """Where the muxer writes a sealed segment: bytes wait here until the fragment closes."""
 
-    def __init__(self, path: Path, video: Any, audio: Any, copied: bool, first: Packet) -> None:
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.data += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def seekable(self) -> bool:
+        return False  # fragmented MP4 needs no seeking; nothing is rewritten
+
+    def take(self) -> bytes:
+        data = bytes(self.data)
+        self.data.clear()
+        return data
+
+
+class SegmentWriter:
+    """One fragmented MP4 file, opened at a video keyframe; sealed when `sealer` is given
+    (sealed.py: each fragment's bytes become one AES-256-GCM record, written and fsynced)."""
+
+    def __init__(
+        self,
+        path: Path,
+        video: Any,
+        audio: Any,
+        copied: bool,
+        first: Packet,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.path = path
+        self.sealer = sealer
+        self._sink: _Sink | None = None
+        self._fd: int | None = None
+        self._sealed = hashlib.sha256()
+        self._sealed_size = 0
+        target: Any = str(path)
+        if sealer is not None:
+            self._sink = target = _Sink()
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            self._append(sealer.header)
+            fsync_dir(path.parent)
         # max_interleave_delta: the muxer otherwise holds video back (up to 10 s) until the
         # audio stream has a packet too, and the pre-event video (no audio unless
         # audio_in_buffer) would sit in memory, not on disk, until sound arrived.
         options = {"movflags": MOVFLAGS, "flush_packets": "1", "max_interleave_delta": "100000"}
         if copied:
             options["frag_duration"] = "1000000"  # microseconds: a fragment at least each second
-        self._container = av.open(str(path), "w", format="mp4", options=options)
+        self._container = av.open(target, "w", format="mp4", options=options)
         self._streams = {VIDEO: self._container.add_stream_from_template(video)}
         if audio is not None:
             self._streams[AUDIO] = self._container.add_stream_from_template(audio)
@@ -61,7 +104,6 @@ class SegmentWriter:
         self.media_end = 0.0  # media seconds covered so far, from the origin
         self._last_dts: dict[int, int] = {}
         self._synced = 0
-        self._fd: int | None = None
         self._hasher = hashlib.sha256()
         self._hashed = 0
 
@@ -84,7 +126,45 @@ class SegmentWriter:
         self.media_end = max(self.media_end, packet.end_seconds - float(self.origin))
         return self._sync()
 
+    def _append(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        os.fsync(self._fd)
+        self._sealed.update(data)
+        self._sealed_size += len(data)
+
+    def _seal(self) -> bool:
+        assert self._sink is not None and self.sealer is not None
+        data = self._sink.take()
+        if not data:
+            return False
+        self._hasher.update(data)  # the plaintext's hash: what the server will store
+        self._hashed += len(data)
+        self._append(self.sealer.seal(data))
+        return True
+
+    def progress(self) -> dict[str, Any]:
+        """For the journal: what recovery needs to sign a sealed segment it cannot read."""
+        if self.sealer is None:
+            return {}
+        return {
+            "plain_sha256": self._hasher.copy().hexdigest(),
+            "plain_size": self._hashed,
+            "sealed_size": self._sealed_size,
+        }
+
+    @property
+    def encryption(self) -> dict[str, object] | None:
+        """The manifest's `encryption` member (None for a plain segment)."""
+        if self.sealer is None:
+            return None
+        return self.sealer.describe(self._sealed.hexdigest(), self._sealed_size)
+
     def _sync(self) -> bool:
+        if self._sink is not None:
+            return self._seal()
         size = self.path.stat().st_size if self.path.exists() else 0
         if size == self._synced:
             return False
@@ -106,7 +186,7 @@ class SegmentWriter:
 
     @property
     def digest(self) -> tuple[str, int]:
-        """SHA-256 and size of the closed file."""
+        """SHA-256 and size of the closed file (of its plaintext, when sealed)."""
         return self._hasher.hexdigest(), self._hashed
 
     def close(self) -> None:
@@ -132,6 +212,7 @@ class Context:
     copied: bool
     segment_seconds: float
     audio_in_buffer: bool
+    server_key: ServerKey | None = None  # seal segments to it (encrypt_at_rest)
     clock_offset: Callable[[], float | None] = lambda: None
     fixes: Callable[[float, float], list[Fix]] = lambda start, end: []
 
@@ -183,7 +264,7 @@ class Recording:
             self.close_segment(final=False, interrupted=False)
             writer = self._open(packet)
         if writer.write(packet):
-            self._journal({"synced_at": packet.wall})
+            self._journal({"synced_at": packet.wall, **writer.progress()})
 
     def _open(self, first: Packet) -> SegmentWriter:
         self.segment += 1
@@ -200,7 +281,10 @@ class Recording:
         }
         journal = journal_path(path)
         journal.write_text(json.dumps(header, sort_keys=True) + "\n", "utf-8")
-        self.writer = SegmentWriter(path, ctx.video_template, ctx.audio_template, ctx.copied, first)
+        sealer = Sealer(ctx.server_key) if ctx.server_key is not None else None
+        self.writer = SegmentWriter(
+            path, ctx.video_template, ctx.audio_template, ctx.copied, first, sealer
+        )
         return self.writer
 
     def _journal(self, record: dict[str, Any]) -> None:
@@ -237,6 +321,7 @@ class Recording:
             audio_in_buffer=ctx.audio_in_buffer,
             triggers=list(self.triggers),
             gps=ctx.fixes(writer.started_at, ended),
+            encryption=writer.encryption,
         )
         digest = manifest.write(ctx.home, ctx.key, facts, writer.digest)
         journal_path(writer.path).unlink(missing_ok=True)

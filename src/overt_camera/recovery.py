@@ -1,9 +1,12 @@
 """Recovery on start: a segment a killed run left without a manifest is cut back to its
 last complete fragment, closed, and given a signed manifest with interrupted=true and
-final=true. Nothing else is removed: a file with no complete header is kept whole."""
+final=true. Nothing else is removed: a file with no complete header is kept whole. A
+sealed segment is cut back to its last fsynced record, as its journal says (the device
+holds no key to read it)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -13,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from . import __version__, fmp4, manifest
+from . import __version__, fmp4, manifest, sealed
 from .home import Home, fsync_dir
 from .manifest import SegmentFacts, Trigger, parse_rfc3339
 from .recorder import journal_path
@@ -39,30 +42,49 @@ def recover(home: Home, key: Ed25519PrivateKey, serial: str, key_id: str) -> lis
     return done
 
 
+def _cut(path: Path, size: int, keep: int) -> None:
+    with path.open("r+b") as handle:
+        handle.truncate(keep)
+        handle.flush()
+        os.fsync(handle.fileno())
+    fsync_dir(path.parent)
+    log.warning(
+        "%s: cut from %d to %d bytes (the fragment being written when the agent stopped)",
+        path.name,
+        size,
+        keep,
+    )
+
+
 def recover_segment(
     home: Home, key: Ed25519PrivateKey, serial: str, key_id: str, path: Path
 ) -> str:
-    scan = fmp4.scan(path)
     size = path.stat().st_size
-    if scan.has_header and scan.complete_bytes < size:
-        with path.open("r+b") as handle:
-            handle.truncate(scan.complete_bytes)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fsync_dir(path.parent)
-        log.warning(
-            "%s: cut from %d to %d bytes (the fragment being written when the agent stopped)",
-            path.name,
-            size,
-            scan.complete_bytes,
-        )
-    header, triggers = _journal(path)
+    header, triggers, progress = _journal(path)
+    digest: tuple[str, int] | None = None
+    encryption: dict[str, object] | None = None
+    if size and sealed.is_sealed(path) and header is not None:
+        # Sealed: the device cannot read it (no key). The journal says how far the
+        # records were fsynced and what their plaintext hashes to.
+        keep = int(progress.get("sealed_size", sealed.HEADER_BYTES))
+        if keep < size:
+            _cut(path, size, keep)
+        digest = (str(progress.get("plain_sha256", hashlib.sha256().hexdigest())),
+                  int(progress.get("plain_size", 0)))  # fmt: skip
+        encryption = sealed.describe_file(path)
+        last = float(progress.get("synced_at", header["started_at"]))
+        media_seconds = max(0.0, last - float(header["started_at"]))
+    else:
+        scan = fmp4.scan(path)
+        if scan.has_header and scan.complete_bytes < size:
+            _cut(path, size, scan.complete_bytes)
+        media_seconds = scan.media_seconds
     if header is None:  # no journal: the segment is kept and chained all the same
         header = {
             "recording_id": uuid.uuid4().hex,
             "segment": 0,
             "device_sequence": home.next_sequence(),
-            "started_at": path.stat().st_mtime - scan.media_seconds,
+            "started_at": path.stat().st_mtime - media_seconds,
             "pre_event_seconds": 0.0,
             "audio_in_buffer": False,
         }
@@ -75,7 +97,7 @@ def recover_segment(
         segment=int(header["segment"]),
         device_sequence=int(header["device_sequence"]),
         started_at=started,
-        ended_at=started + scan.media_seconds,
+        ended_at=started + media_seconds,
         pre_event_seconds=float(header.get("pre_event_seconds") or 0.0),
         final=True,
         interrupted=True,
@@ -83,18 +105,21 @@ def recover_segment(
         agent_version=__version__,
         audio_in_buffer=bool(header.get("audio_in_buffer")),
         triggers=triggers,
+        encryption=encryption,
     )
-    digest = manifest.write(home, key, facts)
+    manifest_sha256 = manifest.write(home, key, facts, digest)
     journal_path(path).unlink(missing_ok=True)
-    return digest
+    return manifest_sha256
 
 
-def _journal(path: Path) -> tuple[dict[str, Any] | None, list[Trigger]]:
+def _journal(path: Path) -> tuple[dict[str, Any] | None, list[Trigger], dict[str, Any]]:
+    """The segment's header, its triggers, and the last fsynced record's progress."""
     journal = journal_path(path)
     if not journal.exists():
-        return None, []
+        return None, [], {}
     header: dict[str, Any] | None = None
     triggers: list[Trigger] = []
+    progress: dict[str, Any] = {}
     for line in journal.read_text("utf-8").splitlines():
         try:
             record = json.loads(line)
@@ -107,7 +132,9 @@ def _journal(path: Path) -> tuple[dict[str, Any] | None, list[Trigger]]:
             header["pre_event_seconds"] = record["pre_event_seconds"]
         elif "trigger" in record:
             triggers.append(_trigger(record["trigger"]))
-    return header, triggers
+        elif "synced_at" in record:
+            progress = record
+    return header, triggers, progress
 
 
 def _trigger(record: dict[str, Any]) -> Trigger:

@@ -30,6 +30,7 @@ from typing import BinaryIO
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .config import AgentConfig
 from .packets import AUDIO, VIDEO, Packet
 
 TAG = 16  # AES-GCM tag bytes added to each sealed packet
@@ -81,6 +82,17 @@ class Ring:
         self._lock = threading.Lock()
         self._file: BinaryIO = tempfile.TemporaryFile(dir=folder)  # closed in close()
         self._aead = AESGCM(AESGCM.generate_key(256)) if sealed else None
+
+    @classmethod
+    def of(cls, config: AgentConfig, folder: Path) -> Ring:
+        """The ring an agent's settings ask for, its file in `folder` (the spool)."""
+        return cls(
+            config.buffer_seconds,
+            config.ring_max_bytes,
+            config.audio_in_buffer,
+            folder,
+            config.encrypt_at_rest,
+        )
 
     @property
     def bytes(self) -> int:

@@ -23,7 +23,9 @@ def _overt_app() -> Iterator[_Server]:
     from overt.uploads import asgi_body
 
     asgi_body.FINISH_IN_OWN_THREAD = False  # one thread for database work (SQLite in memory)
-    server = _Server()
+    from overt.project.asgi import application
+
+    server = _Server(application)
     server.start()
     yield server
     server.stop()

@@ -51,7 +51,9 @@ def test_a_code_enrols_once_and_the_token_works(server: str, people: tuple) -> N
     answer = _enrol(server, camera, issued.code.lower().replace("-", " "))
     assert answer.status_code == 201, answer.text
     body = answer.json()
-    assert set(body) == {"serial", "device_token", "tus_url", "server_time", "key_id"}
+    assert set(body) == {
+        "serial", "device_token", "tus_url", "server_time", "key_id", "encryption_key"
+    }  # fmt: skip
     assert body["key_id"] == camera.key_id and body["tus_url"] == "/files/"
     assert body["server_time"].endswith("Z")
     key = DeviceKey.objects.get()

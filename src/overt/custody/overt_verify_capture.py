@@ -224,12 +224,17 @@ def verify_recording(
         why = signature_problem(body, seg.manifest, seg.signature, keys)
         if why:
             flag(BROKEN, i, f"{name}: {why}")
-        if body["sha256"] != seg.sha256 or body["size"] != seg.size:
+        sealed = body.get("encryption") if isinstance(body.get("encryption"), dict) else None
+        if sealed and seg.sha256 == sealed.get("sealed_sha256"):  # intact, but not opened
+            flag(BROKEN, i, f"{name}: stored as sealed on the device; this server could not "
+                 f"open it (key {sealed.get('server_key_id')!r} is not its key?)")  # fmt: skip
+        elif body["sha256"] != seg.sha256 or body["size"] != seg.size:
             flag(
                 BROKEN,
                 i,
                 f"{name}: the stored file (SHA-256 {seg.sha256}) is not the one "
-                f"signed ({body['sha256']}): altered after capture",
+                f"signed ({body['sha256']}): altered after capture"
+                + (" (sealed at rest: it did not decrypt; kept as received)" if sealed else ""),
             )
         if body["_ended"] < body["_started"]:
             flag(BROKEN, i, f"{name} ends before it starts")

@@ -101,7 +101,7 @@ def _json_body(request: HttpRequest, limit: int) -> Any:
         raise Invalid(f"the body is not JSON: {exc}") from exc
 
 
-def _fields(**fields: serializers.Field) -> dict[str, serializers.Field]:
+def _fields(**fields: Any) -> dict[str, Any]:
     return fields
 
 
@@ -120,6 +120,9 @@ EnrolBody = inline_serializer("DeviceEnrolment", _fields(
 Enrolled = inline_serializer("DeviceEnrolled", _fields(
     serial=_text(), device_token=_text("The device's upload token (shown once)."),
     tus_url=_text(), server_time=serializers.DateTimeField(), key_id=_text(),
+    encryption_key=inline_serializer("ServerEncryptionKey", _fields(
+        scheme=_text(), key_id=_text(), public_key=_text("Base64 of the raw X25519 key."),
+    )),
 ))  # fmt: skip
 ManifestBody = inline_serializer("CaptureManifestUpload", _fields(
     manifest=_text("Base64 of the manifest's exact JSON bytes."),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,9 +20,10 @@ from overt.custody.services import Actor, Subject, record
 from overt.errors import DomainError, NoSpace
 from overt.evidence.models import Original
 from overt.evidence.store import HashMismatch, InsufficientSpace, StoreError
+from overt.ingest.models import CaptureManifest
 from overt.ingest.services import IngestError, IngestRequest, ingest
 
-from . import storage
+from . import storage, unseal
 from .errors import ChecksumMismatch, CompletionFailed, NotCatalogued, StoreUnavailable
 from .models import Quarantined, Upload
 from .services import RETRY_AFTER_S, release
@@ -67,12 +70,23 @@ def finish(upload_id: str, owner: str, sha256: str | None, offset: int | None = 
     if offset is not None:
         upload.offset = offset
     path = storage.tus_path(upload_id)
+    opened: unseal.Opened | None = None
     try:
         if sha256 is None:
             sha256 = storage.hash_file(path, upload.length).hexdigest()
         if upload.declared_sha256 and sha256 != upload.declared_sha256:
             return _quarantine_upload(upload, sha256)
-        result = ingest(_request(upload, sha256))
+        request = _request(upload, sha256)
+        opened = _unsealed(upload, path)
+        if opened is not None:  # a camera segment sealed at rest: its plaintext is the original
+            request = replace(
+                request,
+                path=opened.path,
+                size=opened.size,
+                declared_sha256=opened.sha256,
+                received_sha256=opened.sha256,
+            )
+        result = ingest(request)
     except HashMismatch as exc:
         # The file changed between arrival and storing: keep what is on disk, flagged.
         return _quarantine_upload(upload, exc.actual)
@@ -105,12 +119,32 @@ def finish(upload_id: str, owner: str, sha256: str | None, offset: int | None = 
             retry_after=RETRY_AFTER_S,
             upload=upload_id,
         ) from exc
+    finally:
+        if opened is not None:  # the store adopted (linked) or copied it; this name goes
+            storage.remove(opened.path)
     upload.status = result.status  # "stored" or "duplicate"
     upload.original_id = result.id
     upload.sha256 = result.sha256
     _close(upload)
     storage.remove(path)
     return upload
+
+
+def _unsealed(upload: Upload, path: Path) -> unseal.Opened | None:
+    """The plaintext of a camera segment sealed at rest, decrypted next to the upload; None
+    when the upload is not one, or when it does not open (it is then stored as received,
+    and the capture rules flag it against its signed manifest)."""
+    manifest_sha256 = upload.metadata.get("capture-manifest")
+    if not manifest_sha256:
+        return None
+    row = CaptureManifest.objects.filter(sha256=manifest_sha256).only("body").first()
+    if row is None or unseal.encryption_of(bytes(row.body)) is None:
+        return None
+    try:
+        return unseal.open_upload(path, path.with_suffix(".plain"))
+    except unseal.SealError as exc:
+        log.warning("upload %s: sealed segment stored as received: %s", upload.id, exc)
+        return None
 
 
 def _close(upload: Upload) -> None:

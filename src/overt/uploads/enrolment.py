@@ -31,6 +31,7 @@ from overt.errors import DomainError, Gone, Invalid, NotFound, Refused
 from overt.evidence.models import Device
 from overt.ingest.models import DeviceKey, EnrolmentAttempt, EnrolmentCode
 
+from . import unseal
 from .tokens import issue_token, revoke_tokens
 
 CODE_LIFETIME = timedelta(minutes=15)
@@ -64,13 +65,15 @@ class Enrolled:
     key_id: str
     server_time: datetime
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "serial": self.serial,
             "device_token": self.device_token,
             "tus_url": TUS_URL,
             "server_time": rfc3339(self.server_time),
             "key_id": self.key_id,
+            # The server's public key for segments encrypted at rest (unseal.py).
+            "encryption_key": unseal.public_key_json(),
         }
 
 
