@@ -90,6 +90,34 @@ def test_an_altered_sealed_segment_is_stored_as_received_and_flagged(
     assert Original.objects.filter(sha256=hashlib.sha256(bytes(data)).hexdigest()).exists()
 
 
+def test_kill_9_while_sealing_recovers_from_the_journal_and_verifies(
+    overt_url: str, tmp_path: Path
+) -> None:
+    """The device cannot read its sealed segment back: recovery cuts it to the last fsynced
+    record and signs the plaintext hash its journal kept; overt opens and verifies it."""
+    import time
+
+    home = _sealed_home(tmp_path, overt_url, "SEAL-3")
+    agent = AgentProcess(home, args=("--offload", "manual")).start()
+    agent.wait_buffered(2)
+    agent.trigger("start", "holster")
+    time.sleep(4)
+    agent.kill()
+    (segment,) = home.spool.glob("*.mp4")
+    with segment.open("ab") as handle:  # the record being written when power went
+        handle.write(b"\x00\x00\x10\x00 half a record")
+    code, report = _offload(home)  # no agent runs: the offload recovers the segment first
+    assert code == 0, report
+    (offloaded,) = report["offloaded"]
+    row = _recording("SEAL-3")
+    assert row["capture_signature"] == "verified", row
+    assert any("interrupted" in problem for problem in row["capture_problems"])
+    from overt.evidence.store import get_store
+
+    with get_store().local_copy(offloaded["sha256"]) as path, av.open(str(path)) as container:
+        assert sum(1 for _ in container.decode(video=0)) >= 2 * 10
+
+
 def test_encrypt_at_rest_without_a_server_key_is_a_clear_error(tmp_path: Path) -> None:
     from .support_camera import offline_home
 
