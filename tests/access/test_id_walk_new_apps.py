@@ -86,6 +86,10 @@ WALK_NEW_APPS: dict[str, list[Probe]] = {
         Probe("post", "/api/cases/{id}/documents/", "case", {"file": b"%PDF-1.4\n%%EOF\n"},
               capability=Capability.MANAGE_ACCESS),
     ],
+    "api-case-close": [
+        Probe("post", "/api/cases/{id}/close/", "case", {"reason": "walk"}, json=True,
+              capability=Capability.MANAGE_ACCESS),
+    ],
     "api-case-members": [
         Probe(
             "post",

@@ -1,6 +1,7 @@
-"""The API for cases and shares. The views read the request and shape the answer; the
-rules, the checks and the custody entries are the services' (overt.cases.services, items,
-sharing, receipts, bundle), whose domain errors become problem+json by the one mapping."""
+"""The API for cases (outside shares: overt.cases.share_api). The views read the request
+and shape the answer; the rules, the checks and the custody entries are the services'
+(overt.cases.services, items, bundle), whose domain errors become problem+json by the one
+mapping."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from overt import errors
 from overt.web.client_address import client_of
 from overt.web.problems import ProblemSerializer
 
-from . import bundle, items, receipts, services, sharing
-from .models import Case, CaseDocument, CaseItem, CaseMember, ExternalShare
+from . import bundle, items, services
+from .models import Case, CaseDocument, CaseItem, CaseMember
 from .web import zip_response
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
@@ -210,6 +211,26 @@ def _refuse_oversized(request: Request) -> None:
         raise errors.TooLarge(f"a document may be at most {items.MAX_DOCUMENT_BYTES} bytes")
 
 
+class CaseCloseSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseClose(APIView):
+    @extend_schema(
+        tags=["cases"], request=CaseCloseSerializer, responses={200: CaseSerializer, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Close a case, with a reason: its holds are released (retention applies again),
+        access stays (custody action `case-change`, `case-closed`)."""
+        case = services.case_for(request.user, pk)
+        body = CaseCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        closed = services.close_case(
+            request.user, case, reason=body.validated_data["reason"], client=client_of(request)
+        )
+        return Response(CaseSerializer(closed, context={"request": request}).data)
+
+
 class ItemEditSerializer(serializers.Serializer[Any]):
     do_not_disclose = serializers.BooleanField(required=False)
     remove = serializers.BooleanField(required=False, default=False)
@@ -299,86 +320,3 @@ class CaseBundle(APIView):
             client=client_of(request),
         )
         return zip_response(request, made.filename, made.chunks, made.custody_indices)
-
-
-class ShareInSerializer(serializers.Serializer[Any]):
-    case = serializers.IntegerField(required=False)
-    recording = serializers.IntegerField(required=False)
-    recipient_name = serializers.CharField(max_length=200)
-    recipient_email = serializers.EmailField()
-    recipient_organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    expires_at = serializers.DateTimeField(help_text="At most 90 days ahead.")
-    allow_download = serializers.BooleanField(default=False)
-    items = serializers.ListField(child=serializers.IntegerField(), required=False)
-    send_email = serializers.BooleanField(default=False, help_text="Mail the link and code.")
-
-
-class ShareOutSerializer(serializers.Serializer[Any]):
-    id = serializers.CharField()
-    url = serializers.CharField()
-    code = serializers.CharField(help_text="Shown once: only its hash is kept.")
-    expires_at = serializers.DateTimeField()
-    withheld = serializers.ListField(child=serializers.CharField())
-    emailed = serializers.BooleanField()
-    mail_problem = serializers.CharField()
-
-
-class ShareList(APIView):
-    @extend_schema(
-        tags=["shares"], request=ShareInSerializer, responses={201: ShareOutSerializer, **ERRORS}
-    )
-    def post(self, request: Request) -> Response:
-        """Share a case or a recording with someone outside overt (custody action `share`)."""
-        body = ShareInSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        d = body.validated_data
-        made = sharing.create_share(
-            request.user,
-            case=d.get("case"),
-            recording=d.get("recording"),
-            recipient_name=d["recipient_name"],
-            recipient_email=d["recipient_email"],
-            recipient_organisation=d.get("recipient_organisation", ""),
-            expires_at=d["expires_at"],
-            allow_download=d["allow_download"],
-            items=d.get("items"),
-            send_mail=d["send_email"],
-            client=client_of(request),
-        )
-        return Response(
-            {
-                "id": made.share.pk,
-                "url": made.url,
-                "code": made.code,
-                "expires_at": made.share.expires_at,
-                "withheld": made.withheld,
-                "emailed": made.share.emailed,
-                "mail_problem": made.mail_problem,
-            },
-            status=201,
-        )
-
-
-class RevokeSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-
-class ShareRevoke(APIView):
-    @extend_schema(
-        tags=["shares"], request=RevokeSerializer, responses={200: OpenApiTypes.OBJECT, **ERRORS}
-    )
-    def post(self, request: Request, pk: str) -> Response:
-        """Revoke a share: its link answers 410 at once."""
-        body = request.data if isinstance(request.data, dict) else {}
-        share = sharing.revoke_share(
-            request.user, pk, reason=str(body.get("reason") or ""), client=client_of(request)
-        )
-        return Response({"id": share.pk, "revoked_at": share.revoked_at})
-
-
-class ShareReceipt(APIView):
-    @extend_schema(tags=["shares"], responses={200: OpenApiTypes.OBJECT, **ERRORS})
-    def get(self, request: Request, pk: str) -> Response:
-        """The share's receipt (JSON): what, with whom, by whom, what they did, with proofs."""
-        share: ExternalShare = sharing.share_for(request.user, pk)
-        return Response(receipts.receipt(share, request.user))

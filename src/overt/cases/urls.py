@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import api
+from . import api, share_api
 from .views import cases, recipient, shares
 
 urlpatterns = [
@@ -37,9 +37,12 @@ urlpatterns = [
         "api/cases/<int:pk>/items/<int:item>/", api.CaseItemDetail.as_view(), name="api-case-item"
     ),
     path("api/cases/<int:pk>/documents/", api.CaseDocuments.as_view(), name="api-case-documents"),
+    path("api/cases/<int:pk>/close/", api.CaseClose.as_view(), name="api-case-close"),
     path("api/cases/<int:pk>/members/", api.CaseMembers.as_view(), name="api-case-members"),
     path("api/cases/<int:pk>/bundle/", api.CaseBundle.as_view(), name="api-case-bundle"),
-    path("api/shares/", api.ShareList.as_view(), name="api-shares"),
-    path("api/shares/<str:pk>/revoke/", api.ShareRevoke.as_view(), name="api-share-revoke"),
-    path("api/shares/<str:pk>/receipt/", api.ShareReceipt.as_view(), name="api-share-receipt"),
+    path("api/shares/", share_api.ShareList.as_view(), name="api-shares"),
+    path("api/shares/<str:pk>/revoke/", share_api.ShareRevoke.as_view(), name="api-share-revoke"),
+    path(
+        "api/shares/<str:pk>/receipt/", share_api.ShareReceipt.as_view(), name="api-share-receipt"
+    ),
 ]
