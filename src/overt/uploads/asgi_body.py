@@ -29,8 +29,11 @@ BULK_NICE = 10
 
 
 def _bulk_priority() -> None:
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BULK_NICE)
+    try:  # relative: a process started niced stays at least as nice
+        me = threading.get_native_id()
+        os.setpriority(
+            os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + BULK_NICE)
+        )
     except (OSError, AttributeError):  # not Linux, or not allowed: same priority as pages
         pass
 
