@@ -36,7 +36,6 @@ MAGIC = b"OVERTSEAL1\n"
 SCHEME = "x25519-hkdf-sha256-aes-256-gcm/1"
 INFO = b"overt capture segment at rest/1"
 HEADER_BYTES = len(MAGIC) + 16 + 32
-MAX_RECORD = 1 << 30
 
 
 class SealError(ValueError):

@@ -38,6 +38,7 @@ SCHEME = "x25519-hkdf-sha256-aes-256-gcm/1"
 INFO = b"overt capture segment at rest/1"
 HEADER_BYTES = len(MAGIC) + 16 + 32
 KEY_FILE = "capture-at-rest.key"
+MAX_RECORD = 256 << 20  # one fragment's bytes (a second of video); more is not the agent's
 _lock = threading.Lock()
 
 
@@ -141,6 +142,8 @@ def _open(source: Path, target: Path) -> Opened:
             if len(prefix) != 4:
                 raise SealError(f"record {index} is cut short")
             (length,) = struct.unpack(">I", prefix)
+            if length > MAX_RECORD:
+                raise SealError(f"record {index} claims {length} bytes: not a segment's")
             record = sealed.read(length)
             if length < 16 or len(record) != length:
                 raise SealError(f"record {index} is cut short")
