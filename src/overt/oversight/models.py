@@ -81,6 +81,13 @@ class Verdict(models.Model):
     month = models.CharField(max_length=7, db_index=True)
     computed_at = models.DateTimeField()
 
+    class Meta:
+        # The drill-downs filter by borough and/or month, then status (a bar's link).
+        indexes = [
+            models.Index(fields=["borough", "month", "status"], name="verdict_borough_month"),
+            models.Index(fields=["month", "status"], name="verdict_month_status"),
+        ]
+
 
 class Complaint(models.Model):
     reference = models.CharField(max_length=64, unique=True)

@@ -80,11 +80,13 @@ def _text(column: str) -> str:
     return f"CAST({column} AS TEXT)" if connection.vendor == "postgresql" else column
 
 
+# Ordered by the qualified columns: an unqualified name would sort by the output column
+# of the same name (the text of the time), in the database's collation.
 _RECORDINGS = (
-    "SELECT id, officer_id, {on}, {off}, pre_event_seconds, start_latitude, "
-    "start_longitude, {track}, clock_offset_s FROM evidence_recording "
-    "WHERE trigger_on_at >= %s AND trigger_on_at <= %s{officers} "
-    "ORDER BY officer_id, trigger_on_at, id"
+    "SELECT r.id, r.officer_id, {on} AS on_text, {off} AS off_text, r.pre_event_seconds, "
+    "r.start_latitude, r.start_longitude, {track} AS track_text, r.clock_offset_s "
+    "FROM evidence_recording r WHERE r.trigger_on_at >= %s AND r.trigger_on_at <= %s{officers} "
+    "ORDER BY r.officer_id, r.trigger_on_at, r.id"
 )
 # Recordings whose originals carry no audio track at all (muted, or the microphone off).
 _MUTED = (
@@ -115,10 +117,10 @@ def recordings(
     parse = _parser()
     for pk, officer, on, off, pre, lat, lon, track, offset in _rows(
         _RECORDINGS.format(
-            officers=officers,
-            on=_time("trigger_on_at"),
-            off=_time("trigger_off_at"),
-            track=_text("gps_track"),
+            officers=officers.replace("officer_id", "r.officer_id"),
+            on=_time("r.trigger_on_at"),
+            off=_time("r.trigger_off_at"),
+            track=_text("r.gps_track"),
         ),
         params,
     ):
@@ -154,8 +156,8 @@ class AttendanceRow:
 
 # An attendance imported before its officer was registered is matched by number now.
 _ATTENDANCES = (
-    "SELECT a.id, COALESCE(a.officer_id, o.id), a.officer_number, {arrived}, {departed}, "
-    "d.reference, d.type, d.borough, d.team, d.latitude, d.longitude "
+    "SELECT a.id, COALESCE(a.officer_id, o.id), a.officer_number, {arrived} AS arrived_text, "
+    "{departed} AS departed_text, d.reference, d.type, d.borough, d.team, d.latitude, d.longitude "
     "FROM oversight_attendance a JOIN oversight_deployment d ON d.id = a.deployment_id "
     "LEFT JOIN evidence_officer o ON a.officer_id IS NULL AND o.number = a.officer_number "
     "WHERE a.arrived_at >= %s AND a.arrived_at < %s{borough} "
