@@ -95,7 +95,11 @@ TEMPLATES = [
 
 def _database() -> dj_database_url.DBConfig:
     if OVERT.database_url:
-        db = dj_database_url.parse(OVERT.database_url, conn_max_age=60)
+        # No persistent connections: under ASGI every request runs in a thread of its own,
+        # so a kept connection is never reused and stays open until its thread is
+        # collected; three app processes held ~100 idle PostgreSQL connections in the
+        # storm (issue 18) and new ones were refused ("too many clients").
+        db = dj_database_url.parse(OVERT.database_url, conn_max_age=0)
         if db["ENGINE"].endswith("sqlite3"):
             db["OPTIONS"] = _sqlite_options()
         return db
