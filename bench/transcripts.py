@@ -9,10 +9,12 @@
    mixed in at 10 dB SNR. Target: WER <= 10 % clean.
 3. Memory: peak RSS of a process transcribing the 10-minute file, and a 3-hour one.
 4. Search: p95 of the API's search (count, page, snippets) at N recordings, each with a
-   300-word transcript, on SQLite and on PostgreSQL. Target: p95 < 100 ms.
+   300-word transcript, on SQLite and on PostgreSQL, wall and CPU, against the bare
+   full-text index and the API without q (bench/transcripts_search.py). Target: p95 < 100 ms.
 
 Both models (tiny.en, base) are measured; the figures decide the default.
 Run: .venv/bin/python bench/transcripts.py [--quick] [--recordings 100000] [--skip-3h]
+     [--only search] [--seed-cache DIR]
 Writes docs/benchmarks.md "## Transcripts" unless --quick.
 (400 lines: one script for one issue's four measurements and their table.)
 """
@@ -228,87 +230,6 @@ def three_hours(scratch: Path) -> Path:
 # ---------------------------------------------------------------- 4: search
 
 
-def search_child(engine: str, recordings: int, requests: int) -> dict[str, object]:
-    """Runs in its own process (settings are per process): seed, then time the API."""
-    import tempfile
-
-    home = Path(tempfile.mkdtemp(prefix="overt-bench-search-"))
-    for name in ("OVERT_DATABASE_URL", "OVERT_STORE_URL", "OVERT_REDIS_URL", "OVERT_CONFIG"):
-        os.environ.pop(name, None)
-    os.environ.update(OVERT_HOME=str(home), OVERT_MIN_FREE_BYTES="0")
-    if engine == "postgresql":
-        db = f"overt_bench_transcripts_{os.getpid()}"
-        made = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"CREATE DATABASE {db}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if made.returncode:
-            raise SystemExit(f"cannot create {db}: {made.stderr}")
-        os.environ["OVERT_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{db}"
-        subprocess.run(
-            [sys.executable, "-m", "overt", "migrate"], check=True, capture_output=True, cwd=ROOT
-        )
-    from overt.cli.bootstrap import setup
-
-    setup()
-    from transcripts_seed import VOCABULARY, seed_transcripts
-
-    t0 = time.perf_counter()
-    seeded = seed_transcripts(recordings)
-    seed_s = time.perf_counter() - t0
-    from django.test import Client
-
-    from overt.testing.access import make_user, sign_in
-
-    client = sign_in(Client(HTTP_HOST="127.0.0.1"), make_user("bench", "evidence-manager"))
-    officer = sign_in(
-        Client(HTTP_HOST="127.0.0.1"), make_user("bench-pc", "officer", officer=seeded["officer"])
-    )
-    rng = random.Random(4)
-    kinds = {
-        "common word": lambda: rng.choice(VOCABULARY[:20]),
-        "rare word": lambda: rng.choice(VOCABULARY[-500:]),
-        "two words": lambda: f"{rng.choice(VOCABULARY[:300])} {rng.choice(VOCABULARY[:300])}",
-        "phrase": lambda: f'"{rng.choice(seeded["phrases"])}"',
-        "collar number": lambda: rng.choice(seeded["numbers"]),
-        "CAD reference": lambda: rng.choice(seeded["incidents"]),
-        "no match": lambda: "zzyzxquokka",
-    }
-    timings: dict[str, list[float]] = {k: [] for k in kinds}
-    officer_ms: list[float] = []
-    client.get("/api/recordings/", {"q": "warm"})
-    for _ in range(requests):
-        for kind, make in kinds.items():
-            q = make()
-            t0 = time.perf_counter()
-            response = client.get("/api/recordings/", {"q": q})
-            timings[kind].append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200, (q, response.status_code, response.content[:300])
-        t0 = time.perf_counter()
-        assert (
-            officer.get("/api/recordings/", {"q": rng.choice(VOCABULARY[:300])}).status_code == 200
-        )
-        officer_ms.append((time.perf_counter() - t0) * 1000)
-    if engine == "postgresql":
-        from django.db import connections
-
-        connections.close_all()
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE {db}"],
-            capture_output=True,
-        )
-    return {
-        "engine": engine,
-        "recordings": recordings,
-        "seed_s": seed_s,
-        "timings": timings,
-        "officer": officer_ms,
-        "load": load(),
-    }
-
-
 def p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -327,23 +248,34 @@ def _speed_row(m: dict) -> str:
 
 
 def _search_rows(s: dict) -> list[str]:
-    allms = [v for vals in s["timings"].values() for v in vals]
+    """One table per engine: wall and CPU p50/p95 of each kind, peers included."""
     rows = [
-        f"{s['engine']}: {s['recordings']:,} recordings with 300-word transcripts "
-        f"(seeded in {s['seed_s']:.0f} s), {s['load']}.",
+        f"**{s['engine']}**: {s['recordings']:,} recordings with 300-word transcripts"
+        + (
+            f" (seeded in {s['seed_s']:.0f} s)"
+            if s["seed_s"]
+            else " (restored from the seed cache)"
+        )
+        + f"; {s['load']}.",
         "",
-        "| query | p50 | p95 |",
-        "|---|---|---|",
+        "| request | matches | wall p50 | wall p95 | CPU p50 | CPU p95 |",
+        "|---|---|---|---|---|---|",
     ]
-    rows += [
-        f"| {kind} | {p(vals, 0.5):.0f} ms | {p(vals, 0.95):.0f} ms |"
-        for kind, vals in s["timings"].items()
-    ]
-    rows.append(f"| **all** | {p(allms, 0.5):.0f} ms | **{p(allms, 0.95):.0f} ms** |")
-    officer = s["officer"]
+    api: list[tuple[float, float]] = []
+    for kind, pairs in s["timings"].items():
+        walls, cpus = [w for w, _ in pairs], [c for _, c in pairs]
+        counts = s["counts"].get(kind)
+        matches = f"{min(counts):,} to {max(counts):,}" if counts else ""
+        if kind in s["counts"]:
+            api += pairs
+        rows.append(
+            f"| {kind} | {matches} | {p(walls, 0.5):.0f} ms | {p(walls, 0.95):.0f} ms "
+            f"| {p(cpus, 0.5):.0f} ms | {p(cpus, 0.95):.0f} ms |"
+        )
+    walls, cpus = [w for w, _ in api], [c for _, c in api]
     rows.append(
-        f"| an officer (own footage only), common word | {p(officer, 0.5):.0f} ms "
-        f"| {p(officer, 0.95):.0f} ms |"
+        f"| **all search requests** | | {p(walls, 0.5):.0f} ms | **{p(walls, 0.95):.0f} ms** "
+        f"| {p(cpus, 0.5):.0f} ms | **{p(cpus, 0.95):.0f} ms** |"
     )
     return [*rows, ""]
 
@@ -401,12 +333,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--skip-3h", action="store_true")
     parser.add_argument("--search-child", default="")
+    parser.add_argument("--seed-cache", default="", help="keep/reuse seeded databases here")
     parser.add_argument("--only", default="", help="speech, search or none")
     parser.add_argument("--save", default="", help="write the raw results here (JSON)")
     parser.add_argument("--render", nargs="*", default=[], help="add saved results, then write")
     args = parser.parse_args()
     if args.search_child:
-        print(json.dumps(search_child(args.search_child, args.recordings, args.requests)))
+        from transcripts_search import child
+
+        found = child(args.search_child, args.recordings, args.requests, args.seed_cache)
+        print(json.dumps(found))
         return
     import tempfile
 
@@ -441,6 +377,8 @@ def main() -> None:
                     str(n),
                     "--requests",
                     str(args.requests),
+                    "--seed-cache",
+                    args.seed_cache,
                 ],
                 capture_output=True,
                 text=True,
@@ -452,6 +390,9 @@ def main() -> None:
     for saved in args.render:
         m, r, found = json.loads(Path(saved).read_text("utf-8"))
         models, rss, searches = models + m, rss + r, searches + found
+    if searches and not models:  # search alone: print its tables (docs are edited by hand)
+        print("\n".join(line for s in searches for line in _search_rows(s)))
+        return
     if not (models and searches):
         return
     section = render(models, rss, searches)

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 
 from overt.access.matrix import Capability
 from overt.access.services import AccessDenied, Action, capability, check, visible_recordings
-from overt.evidence.catalogue import FilterError, RecordingFilter
+from overt.evidence.catalogue import FilterError, RecordingFilter, Search
 from overt.evidence.models import Original, Recording
 from overt.jobs.models import Job
 from overt.review.status import jobs_by_original
@@ -49,6 +49,18 @@ def _may_view(request: Request, recording: Recording) -> None:
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 500
+
+
+class SearchPagination(Pagination):
+    """The count from the view's search (its own query, which may start from the text
+    matches), not COUNT over the listing's query (shaped to walk the trigger-time index)."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        self.search: Search | None = getattr(view, "search", None)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_count(self, queryset: Any) -> int:
+        return self.search.count() if self.search is not None else super().get_count(queryset)
 
 
 RECORDING_FILTERS = [
@@ -98,8 +110,9 @@ class RecordingList(generics.ListAPIView):
     """Recordings, most recent trigger first (the library's one search)."""
 
     serializer_class = RecordingFoundSerializer
-    pagination_class = Pagination
+    pagination_class = SearchPagination
     _snippets: dict[int, Any]
+    search: Search
 
     def get_queryset(self) -> QuerySet[Recording]:
         try:
@@ -107,9 +120,9 @@ class RecordingList(generics.ListAPIView):
         except FilterError as exc:
             raise BadFilter(str(exc)) from exc
         clips = Original.objects.only("id", "recording_id", "duration_s", "playable")
+        self.search = search_for(self.request.user, self.recording_filter)
         return (
-            search_for(self.request.user, self.recording_filter)
-            .results()
+            self.search.results()
             .defer("gps_track")
             .prefetch_related(Prefetch("originals", queryset=clips))
         )

@@ -18,7 +18,7 @@ facets and the search share one vocabulary, and split they would import each oth
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -125,8 +125,24 @@ def filter_recordings(f: RecordingFilter, sort: str = DEFAULT_SORT) -> QuerySet[
 
 
 Restrict = Callable[[QuerySet[Recording]], QuerySet[Recording]]
-# Somewhere else one search term may be found: a condition on recordings, or None.
-TextSource = Callable[[str], Q | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Where one search term was found: a condition on recordings, and, where it holds
+    for few (at most SMALL_TEXT_SET), their ids, which a query may be driven from."""
+
+    condition: Q
+    ids: tuple[int, ...] | None = None
+
+    @classmethod
+    def among(cls, ids: Iterable[int]) -> Found:
+        listed = tuple(sorted(set(ids)))
+        return cls(Q(pk__in=listed), listed)
+
+
+# Somewhere else one search term may be found, or None where it is not.
+TextSource = Callable[[str], Found | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,39 +324,67 @@ def search_terms(q: str) -> list[str]:
 
 def _text_condition(q: str, sources: tuple[TextSource, ...] = ()) -> tuple[Q, bool]:
     """Recordings in which every term of `q` is found somewhere (see the module's
-    docstring), and whether the match is small enough to be a plain list of ids."""
+    docstring), and whether the match is driven by a short list of ids: where any one
+    term was found in few recordings, every match is among them."""
     if (problem := text_problem(q)) is not None:  # a filter not made by from_params
         raise FilterError("q", problem)
-    condition, small = Q(), True
+    condition, small = Q(), False
     for term in search_terms(q)[:MAX_TERMS]:
-        written, written_small = _written_condition(term)
-        people = _catalogue_condition(term)
-        extra = [c for c in (source(term) for source in sources) if c is not None]
-        for part in [people, *extra]:
-            if part is not None:
-                written |= part
-                written_small = False
-        condition &= written
-        small = small and written_small
+        places = (_written_condition(term), _catalogue_condition(term))
+        found = [f for f in (*places, *(source(term) for source in sources)) if f is not None]
+        if not found:  # this term is nowhere: nothing has every term
+            return Q(pk__in=[]), True
+        listed = [f.ids for f in found]
+        if all(ids is not None for ids in listed):  # short lists: one list, joined here
+            term_found = Found.among(pk for ids in listed for pk in ids or ())
+        else:
+            either = found[0].condition
+            for f in found[1:]:
+                either |= f.condition
+            term_found = Found(either)
+        condition &= term_found.condition
+        small = small or term_found.ids is not None
     return condition, small
 
 
-def _written_condition(term: str) -> tuple[Q, bool]:
+def _small_or_large(condition: Q, ids: Callable[[int], list[int]]) -> Found | None:
+    """None if `condition` holds for no recording; a list of its ids if it holds for at
+    most SMALL_TEXT_SET (`ids(limit)` gives at most `limit` of them); else itself."""
+    first = ids(SMALL_TEXT_SET + 1)
+    if not first:
+        return None
+    if len(first) <= SMALL_TEXT_SET:
+        return Found.among(first)
+    return Found(condition)
+
+
+def _written_condition(term: str) -> Found | None:
     """Recordings whose title, notes or marker text contain `term` (any case)."""
     if connection.vendor == "sqlite":
         sql, params = _fts_query([term])
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} LIMIT {SMALL_TEXT_SET + 1}", params)
-            ids = [row[0] for row in cursor.fetchall()]
-        if len(ids) <= SMALL_TEXT_SET:
-            return Q(pk__in=ids), True
-        return Q(pk__in=RawSQL(sql, params)), False  # noqa: S611 (bound parameters)
+
+        def fts_ids(limit: int) -> list[int]:
+            with connection.cursor() as cursor:
+                cursor.execute(f"{sql} LIMIT {limit}", params)
+                return [row[0] for row in cursor.fetchall()]
+
+        return _small_or_large(Q(pk__in=RawSQL(sql, params)), fts_ids)  # noqa: S611 (bound)
     in_text = Recording.objects.filter(Q(title__icontains=term) | Q(notes__icontains=term))
     in_markers = Marker.objects.filter(text__icontains=term).values("recording_id")
-    return Q(pk__in=in_text.values("pk")) | Q(pk__in=in_markers), False
+    condition = Q(pk__in=in_text.values("pk")) | Q(pk__in=in_markers)
+    return _small_or_large(condition, _ids_of(condition))
 
 
-def _catalogue_condition(term: str) -> Q | None:
+def _ids_of(condition: Q) -> Callable[[int], list[int]]:
+    def ids(limit: int) -> list[int]:
+        return list(
+            Recording.objects.filter(condition).order_by().values_list("pk", flat=True)[:limit]
+        )
+
+    return ids
+
+
+def _catalogue_condition(term: str) -> Found | None:
     """Recordings whose officer (name, number, team), device (serial), incident
     (reference, title) or a category's name contains `term`: each a small table, looked
     up first, so the recordings are found through their indexed foreign keys."""
@@ -357,9 +401,13 @@ def _catalogue_condition(term: str) -> Q | None:
             "incident__in",
         ),
     )
-    parts = [Q(**{key: rows.values("pk")}) for rows, key in found if rows.exists()]
-    categories = Category.objects.filter(name__icontains=term)
-    if categories.exists():
+    parts = [
+        Q(**{key: pks})
+        for rows, key in found
+        if (pks := list(rows.order_by().values_list("pk", flat=True)))
+    ]
+    categories = list(Category.objects.filter(name__icontains=term).values_list("pk", flat=True))
+    if categories:
         links = Recording.categories.through.objects.filter(category__in=categories)
         parts.append(Q(pk__in=links.values("recording_id")))
     if not parts:
@@ -367,7 +415,7 @@ def _catalogue_condition(term: str) -> Q | None:
     condition = parts[0]
     for part in parts[1:]:
         condition |= part
-    return condition
+    return _small_or_large(condition, _ids_of(condition))
 
 
 def _fts_query(terms: list[str]) -> tuple[str, list[str]]:

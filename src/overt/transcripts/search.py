@@ -20,13 +20,14 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from overt.access.services import Action, User, permitted, visible_recordings
-from overt.evidence.catalogue import RecordingFilter, Search, TextSource, search_terms
+from overt.evidence.catalogue import Found, RecordingFilter, Search, TextSource, search_terms
 from overt.evidence.models import Recording
 
 from . import words as wordlib
-from .models import SpeechIndex
+from .models import SpeechIndex, TranscriptVersion
 
 SMALL = 2000
+SPEECH_FTS = "transcripts_speech_match"  # migration 0003
 SNIPPET_WORDS = 8  # either side of the hit
 
 
@@ -37,48 +38,57 @@ def search_for(user: User | None, f: RecordingFilter) -> Search:
 
 
 def speech_source(user: User | None) -> TextSource:
-    def spoken(term: str) -> Q | None:
+    worked_out: list[Q | None] = []  # what `user` may play, worked out at the first term
+
+    def spoken(term: str) -> Found | None:
         term_words = tuple(wordlib.tokens(term))
         if not term_words:
             return None
+        if not worked_out:
+            worked_out.append(_playable(user))
+        may_play = worked_out[0]
         sql, params = speech_query(wordlib.Term(term_words))
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} LIMIT {SMALL + 1}", params)
-            ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return None
-        if len(ids) <= SMALL:
-            return _playable(user, Q(pk__in=ids))
-        return _playable(user, Q(pk__in=RawSQL(sql, params)))  # noqa: S611 (bound parameters)
+            rows = cursor.fetchall()
+        if len(rows) <= SMALL:  # all of them: a list the planner may drive from
+            ids = {row[0] for row in rows}
+            if ids and may_play is not None:
+                listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
+                ids = set(listed.values_list("pk", flat=True))
+            return Found.among(ids) if ids else None
+        found = Q(pk__in=RawSQL(sql, params))  # noqa: S611 (bound parameters)
+        return Found(found if may_play is None else found & may_play)
 
     return spoken
 
 
-def _playable(user: User | None, found: Q) -> Q:
-    """`found`, narrowed to recordings `user` may play (nothing more when they may play
-    everything, so the planner is not handed a needless subquery)."""
+def _playable(user: User | None) -> Q | None:
+    """The recordings `user` may play, or None for all of them (so the planner is not
+    handed a needless subquery)."""
     playable = permitted(user, Action.STREAM, Recording.objects.all())
     if not playable.query.where:
-        return found
-    return found & Q(pk__in=playable.values("pk"))
+        return None
+    return Q(pk__in=playable.values("pk"))
 
 
 def speech_query(term: wordlib.Term) -> tuple[str, list[str]]:
-    """SELECT of recording ids whose current transcript has `term`: its words in order,
-    the last one as a prefix. The tokens are letters and digits only (words.tokens), so
-    nothing in them is FTS syntax; they still go in as bound parameters."""
-    table = SpeechIndex._meta.db_table
+    """SELECT of the ids of recordings whose current transcript has `term`: its words in
+    order, the last one as a prefix (a recording may come more than once). The tokens are
+    letters and digits only (words.tokens), so nothing in them is FTS syntax; they still
+    go in as bound parameters. Migration 0003 made both indexes give recording ids
+    straight from the index: SQLite's rowid is recording_id * 2^32 + original_id."""
     if connection.vendor == "sqlite":
         match = '"' + " ".join(term.words) + '"*'
         return (
-            f"SELECT DISTINCT recording_id FROM {table} WHERE original_id IN "  # noqa: S608
-            "(SELECT rowid FROM transcripts_speech_fts WHERE transcripts_speech_fts MATCH %s)",
+            f"SELECT rowid >> 32 FROM {SPEECH_FTS} WHERE {SPEECH_FTS} MATCH %s",  # noqa: S608
             [match],
         )
     query = " <-> ".join(f"'{w}'" for w in term.words) + ":*"
+    table = SpeechIndex._meta.db_table
     return (
-        f"SELECT DISTINCT recording_id FROM {table} "  # noqa: S608 (constants)
-        "WHERE to_tsvector('simple'::regconfig, tokens) @@ to_tsquery('simple'::regconfig, %s)",
+        f"SELECT recording_id FROM {table} "  # noqa: S608 (constants)
+        "WHERE tsv @@ to_tsquery('simple'::regconfig, %s)",
         [query],
     )
 
@@ -94,7 +104,10 @@ class Snippet:
 
 def snippets(user: User | None, recordings: Iterable[Recording], q: str) -> dict[int, Snippet]:
     """For each of `recordings` (already visible) whose current transcript has a term of
-    `q`, where: the first hit of the first term found. Only where `user` may play it."""
+    `q`, where: the first hit of the first term found. Only where `user` may play it.
+
+    The hit is looked for in the index's tokens first; only the transcripts with a hit
+    have their words (the long JSON) read, one per recording."""
     terms = [wordlib.Term(tuple(t)) for t in (wordlib.tokens(x) for x in search_terms(q)) if t]
     ids = [r.pk for r in recordings]
     if not terms or not ids:
@@ -104,53 +117,67 @@ def snippets(user: User | None, recordings: Iterable[Recording], q: str) -> dict
             "pk", flat=True
         )
     )
-    rows = SpeechIndex.objects.filter(recording_id__in=playable).select_related("version")
+    rows = (
+        SpeechIndex.objects.filter(recording_id__in=playable)
+        .order_by("recording_id", "original_id")
+        .values_list("recording_id", "original_id", "version_id", "tokens")
+    )
+    hits: dict[int, tuple[int, int, tuple[int, int]]] = {}  # recording: original, version, hit
+    for recording_id, original_id, version_id, tokens in rows:
+        if recording_id not in hits and (at := _first_token_hit(tokens, terms)) is not None:
+            hits[recording_id] = (original_id, version_id, at)
+    versions = dict(
+        TranscriptVersion.objects.filter(pk__in=[v for _, v, _ in hits.values()]).values_list(
+            "pk", "words"
+        )
+    )
     out: dict[int, Snippet] = {}
     recording_url = reverse("recording", args=[0]).replace("/0/", "/{}/")
-    for row in rows.order_by("recording_id", "original_id"):
-        if row.recording_id in out:
-            continue
-        found = _first_hit(row, terms)
+    for recording_id, (original_id, version_id, at) in hits.items():
+        words = versions.get(version_id) or []
+        found = _word_span(words, at)
         if found is None:
             continue
         start, end = found
-        words = row.version.words
         lo, hi = max(0, start - SNIPPET_WORDS), min(len(words), end + SNIPPET_WORDS)
         before = " ".join(str(w[0]) for w in words[lo:start])
         hit = " ".join(str(w[0]) for w in words[start:end])
         after = " ".join(str(w[0]) for w in words[end:hi])
         lead, tail = ("… " if lo else ""), (" …" if hi < len(words) else "")
-        at = float(words[start][1])
-        out[row.recording_id] = Snippet(
-            row.original_id,
-            at,
+        seconds = float(words[start][1])
+        out[recording_id] = Snippet(
+            original_id,
+            seconds,
             f"{lead}{before} {hit} {after}{tail}".strip(),
             SafeString(
                 f"{lead}{escape(before)} <mark>{escape(hit)}</mark> {escape(after)}{tail}".strip()
             ),
-            recording_url.format(row.recording_id) + f"?clip={row.original_id}&t={at:.2f}",
+            recording_url.format(recording_id) + f"?clip={original_id}&t={seconds:.2f}",
         )
     return out
 
 
-def _first_hit(index: SpeechIndex, terms: list[wordlib.Term]) -> tuple[int, int] | None:
-    """(first word, one past the last word) of the earliest hit of any term. The index row
-    holds the version's tokens already: the words are walked only up to the hit."""
-    flat = index.tokens.split()
+def _first_token_hit(tokens: str, terms: list[wordlib.Term]) -> tuple[int, int] | None:
+    """(first token, one past the last token) of the earliest hit of any term."""
+    flat = tokens.split()
     best: tuple[int, int] | None = None
     for term in terms:
         at = wordlib.find(flat, term)
         if at >= 0 and (best is None or at < best[0]):
             best = (at, at + len(term.words))
-    if best is None:
-        return None
+    return best
+
+
+def _word_span(words: list[list[object]], hit: tuple[int, int]) -> tuple[int, int] | None:
+    """The words (first, one past the last) that hold tokens hit[0] to hit[1] - 1: the
+    words are walked only up to the hit."""
     first = last = -1
     seen = 0
-    for number, row in enumerate(index.version.words):
+    for number, row in enumerate(words):
         seen += wordlib.count(str(row[0]))
-        if first < 0 and seen > best[0]:
+        if first < 0 and seen > hit[0]:
             first = number
-        if seen >= best[1]:
+        if seen >= hit[1]:
             last = number
             break
     return (first, last + 1) if first >= 0 and last >= 0 else None
