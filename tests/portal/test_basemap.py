@@ -134,3 +134,29 @@ def test_the_map_needs_a_signed_in_user() -> None:
 
     response = Client().get("/map/base.geojson")
     assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_the_grid_finds_exactly_what_reading_every_feature_finds() -> None:
+    """The per-view answer uses a grid of cells; it must match the plain scan, for small
+    features, ones across many cells and one larger than the grid's limit."""
+    import random
+
+    rng = random.Random(4)
+    features = []
+    for i in range(400):
+        lon, lat = -0.6 + rng.random(), 51.2 + rng.random() * 0.6
+        size = rng.choice([0.0005, 0.03, 0.2])
+        features.append(street(f"s{i}", [[lon, lat], [lon + size, lat + size / 2]]))
+    features.append(street("coast", [[-10.0, 49.0], [2.0, 59.0]]))
+    area = basemap.parse(json.dumps(collection(*features)))
+    assert area.big  # the coast is checked on every answer
+    for _ in range(200):
+        w, s = -0.7 + rng.random(), 51.1 + rng.random() * 0.7
+        box = (w, s, w + rng.random() * 0.3, s + rng.random() * 0.2)
+        expected = [
+            f["properties"]["name"]
+            for f, (fw, fs, fe, fn) in zip(area.features, area.boxes, strict=True)
+            if fw <= box[2] and fe >= box[0] and fs <= box[3] and fn >= box[1]
+        ]
+        got = [f["properties"]["name"] for f in basemap.within(area, box)["features"]]
+        assert got == expected

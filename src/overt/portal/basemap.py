@@ -11,8 +11,10 @@ a time, not whole."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from functools import lru_cache
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +32,50 @@ MAX_BYTES = 512 * 1024 * 1024
 Box = tuple[float, float, float, float]  # west, south, east, north
 
 
+CELL = 0.02  # degrees: the grid that finds a view's features without reading them all
+BIG = 256  # a feature over more cells than this (a coastline) is checked on every answer
+
+
+def _cells(box: Box) -> Iterator[tuple[int, int]]:
+    for x in range(math.floor(box[0] / CELL), math.floor(box[2] / CELL) + 1):
+        for y in range(math.floor(box[1] / CELL), math.floor(box[3] / CELL) + 1):
+            yield x, y
+
+
+def _span(box: Box) -> int:
+    return (math.floor(box[2] / CELL) - math.floor(box[0] / CELL) + 1) * (
+        math.floor(box[3] / CELL) - math.floor(box[1] / CELL) + 1
+    )
+
+
 @dataclass(frozen=True)
 class BaseMap:
     name: str
     attribution: str
     features: list[dict[str, Any]]
     boxes: list[Box]  # one per feature, same order
+    grid: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    big: list[int] = field(default_factory=list)
 
-    @property
+    def __post_init__(self) -> None:
+        for i, box in enumerate(self.boxes):
+            if _span(box) > BIG:
+                self.big.append(i)
+                continue
+            for cell in _cells(box):
+                self.grid.setdefault(cell, []).append(i)
+
+    def near(self, box: Box) -> list[int]:
+        """Indexes of the features that may touch the box (the grid's cells, and the big
+        ones), in file order."""
+        if _span(box) > 4 * len(self.grid) + BIG:
+            return list(range(len(self.features)))  # a view wider than the grid is useful
+        found = set(self.big)
+        for cell in _cells(box):
+            found.update(self.grid.get(cell, ()))
+        return sorted(found)
+
+    @cached_property  # read on every answer
     def bounds(self) -> Box:
         return (
             min(b[0] for b in self.boxes),
@@ -168,11 +206,14 @@ def parse_box(text: str) -> Box | None:
 def within(basemap: BaseMap, box: Box | None) -> dict[str, Any]:
     """The features whose bounds touch the box, as a FeatureCollection; `truncated` says
     the view held more than MAX_FEATURES (zoom in to see the rest)."""
-    chosen = [
-        feature
-        for feature, (w, s, e, n) in zip(basemap.features, basemap.boxes, strict=True)
-        if box is None or (w <= box[2] and e >= box[0] and s <= box[3] and n >= box[1])
-    ]
+    if box is None:
+        chosen = basemap.features
+    else:
+        chosen = []
+        for i in basemap.near(box):
+            w, s, e, n = basemap.boxes[i]
+            if w <= box[2] and e >= box[0] and s <= box[3] and n >= box[1]:
+                chosen.append(basemap.features[i])
     return {
         "type": "FeatureCollection",
         "name": basemap.name,
