@@ -112,8 +112,10 @@ def main() -> None:
         cpu += after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         frames += clip.frames
         found = 0
+        findings = []
         if outcome.leak_check is not None:
             found = len(outcome.leak_check.findings)
+            findings = outcome.leak_check.findings
         if scene == "noface":
             fp = len(changed_frames(clip.path, out))
             lines.append(f"{scene:10s} FP frames {fp}/{clip.frames} findings {found}")
@@ -162,6 +164,19 @@ def main() -> None:
             else:
                 cause = "gap"
             size = next(name for lo, hi, name in BANDS if lo <= v.height < hi)
+            if findings:
+                t = clip.times[v.frame]
+                x1, y1, x2, y2 = (
+                    b / d for b, d in zip(box, (clip.width, clip.height) * 2, strict=True)
+                )
+                totals["leaks the check flagged"] += any(
+                    f.start_s - 0.05 <= t <= f.end_s + 0.05
+                    and f.box[0] < x2
+                    and f.box[2] > x1
+                    and f.box[1] < y2
+                    and f.box[3] > y1
+                    for f in findings
+                )
             causes[f"{cause} [{size}]"] += 1
             totals[cause] += 1
         leak_frames += report.leak_frames

@@ -27,6 +27,7 @@ from .migrate import migrate
 from .oversight import deployments, oversight
 from .oversight_cases import complaint, review
 from .redact import redact
+from .redaction import redaction
 from .retention.deletion import deletion
 from .retention.holds import hold
 from .retention.recordings import recording
@@ -185,6 +186,7 @@ cli.add_command(hold)
 cli.add_command(retention)
 cli.add_command(deletion)
 cli.add_command(redact)
+cli.add_command(redaction)
 cli.add_command(case)
 cli.add_command(share)
 cli.add_command(deployments)
