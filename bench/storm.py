@@ -361,6 +361,12 @@ def main() -> None:
     parser.add_argument("--segment-mb", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--dock-window", type=float, default=0.0)
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=0,
+        help="deployed: balancer on this port, nodes from +1, Redis +50, S3 +60 (else 8080...)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
@@ -396,6 +402,14 @@ def main() -> None:
                 "DEPLOY_OVERT": str(BIN / "overt"),
                 "DEPLOY_PYTHON": sys.executable,
             }
+            port = 8080
+            if args.port_base:  # a second layout beside the first: ports of its own
+                port = args.port_base
+                env.update(
+                    DEPLOY_NODE_PORT=str(port + 1),
+                    DEPLOY_REDIS_PORT=str(port + 50),
+                    DEPLOY_S3_PORT=str(port + 60),
+                )
             subprocess.run(
                 [
                     str(ROOT / "deploy" / "start.sh"),
@@ -405,6 +419,8 @@ def main() -> None:
                     str(args.workers),
                     "--state",
                     str(state),
+                    "--port",
+                    str(port),
                 ],
                 env=env,
                 check=True,
@@ -414,7 +430,7 @@ def main() -> None:
             pairs = (line.split("=", 1) for line in settings if "=" in line)
             env.update({key: value.strip("'") for key, value in pairs})
             try:
-                result = storm(args, env, "http://127.0.0.1:8080", work)
+                result = storm(args, env, f"http://127.0.0.1:{port}", work)
             finally:
                 subprocess.run(
                     [str(ROOT / "deploy" / "start.sh"), "stop", "--state", str(state)],
