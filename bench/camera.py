@@ -1,10 +1,12 @@
 """Benchmark: the camera agent (`overt-camera`), against named peers in the same run.
 
-Run: .venv/bin/python bench/camera.py [--offload-mib 1024] [--quick]   (--quick: docs untouched)
+Run: .venv/bin/python bench/camera.py [--offload-mib 1024] [--quick] [--pass-only]
+(--quick: docs untouched; --pass-only: only the pass-through runs, their section rewritten)
 
 What is measured:
-- pass-through of a 1080p30 H.264 file (made here with PyAV, 6 Mbit/s, a keyframe a
-  second) by `overt-camera run --source file:... --buffer 120`: the agent's CPU (% of one
+- pass-through of 1080p30 H.264 files (made here with PyAV at 4, 6 and 10 Mbit/s, a
+  keyframe a second; 10 Mbit/s again with `encrypt_at_rest`) by `overt-camera run
+  --source file:... --buffer 120`: the agent's CPU (% of one
   core, user + system from /proc) while buffering with the 120 s ring full and while
   recording, and its RSS (VmRSS, and the peak VmHWM). Peer: the smallest PyAV loop that does
   the same copy (demux paced to real time, mux to fragmented MP4; what `ffmpeg -re -i F
