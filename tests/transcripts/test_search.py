@@ -117,11 +117,40 @@ def test_hostile_queries_never_fail(client: Client, catalogue, q: str) -> None:
     assert page.status_code in (200, 400)
 
 
-def test_ten_kilobytes_is_refused_plainly(client: Client, catalogue) -> None:
+@pytest.mark.parametrize(
+    "q",
+    [
+        "weapon " * 1500,
+        '"' * 10_240,  # 10 kB of quotes
+        "NEAR(a* OR b^) AND col:x " * 410,  # 10 kB of FTS5 syntax
+        "'weapon':* <-> & | ! " * 500,  # 10 kB of tsquery syntax
+        "警察" * 1707,  # 10 kB of UTF-8, three bytes a character
+        "🙂" * 2560,  # 10 kB of four-byte characters
+    ],
+    ids=["words", "quotes", "fts5", "tsquery", "cjk", "emoji"],
+)
+def test_ten_kilobytes_is_refused_plainly(client: Client, catalogue, q: str) -> None:
     sign_in(client, make_user("ev", "evidence-manager"))
-    response = client.get("/api/recordings/", {"q": "weapon " * 1500})
+    response = client.get("/api/recordings/", {"q": q})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
+    assert "q: longer than 200 characters" in response.json()["detail"]
+    page = client.get("/", {"q": q})
+    assert page.status_code == 400
+    assert "longer than 200 characters" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["(weapon)", "weapon*", "^hands:", '"drop the weapon!"', "-weapon+", "'weapon'", "wéapon"],
+)
+def test_syntax_around_a_word_is_only_punctuation(client: Client, catalogue, q: str) -> None:
+    """FTS5 and tsquery operators typed around a spoken word are separators: the word is
+    still found, on both engines, and nothing is read as an operator."""
+    sign_in(client, make_user("ev", "evidence-manager"))
+    body = client.get("/api/recordings/", {"q": q}).json()
+    assert [r["id"] for r in body["results"]] == [catalogue["armed"]]
+    assert body["results"][0]["transcript_hit"] is not None
 
 
 @pytest.mark.parametrize(

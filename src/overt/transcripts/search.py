@@ -28,6 +28,7 @@ from .models import SpeechIndex, TranscriptVersion
 
 SMALL = 2000
 SPEECH_FTS = "transcripts_speech_match"  # migration 0003
+PG_FUNCTION = "transcripts_speech_recordings"  # migration 0004
 SNIPPET_WORDS = 8  # either side of the hit
 
 
@@ -51,6 +52,7 @@ def speech_source(user: User | None) -> TextSource:
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} LIMIT {SMALL + 1}", params)
             rows = cursor.fetchall()
+        sql, params = speech_query(wordlib.Term(term_words), every=True)
         if len(rows) <= SMALL:  # all of them: a list the planner may drive from
             ids = {row[0] for row in rows}
             if ids and may_play is not None:
@@ -72,12 +74,15 @@ def _playable(user: User | None) -> Q | None:
     return Q(pk__in=playable.values("pk"))
 
 
-def speech_query(term: wordlib.Term) -> tuple[str, list[str]]:
+def speech_query(term: wordlib.Term, *, every: bool = False) -> tuple[str, list[str]]:
     """SELECT of the ids of recordings whose current transcript has `term`: its words in
     order, the last one as a prefix (a recording may come more than once). The tokens are
     letters and digits only (words.tokens), so nothing in them is FTS syntax; they still
     go in as bound parameters. Migration 0003 made both indexes give recording ids
-    straight from the index: SQLite's rowid is recording_id * 2^32 + original_id."""
+    straight from the index: SQLite's rowid is recording_id * 2^32 + original_id.
+
+    `every`: the query that reads all of them, not the first few; on PostgreSQL through
+    migration 0004's function, which always reads the index."""
     if connection.vendor == "sqlite":
         match = '"' + " ".join(term.words) + '"*'
         return (
@@ -85,6 +90,9 @@ def speech_query(term: wordlib.Term) -> tuple[str, list[str]]:
             [match],
         )
     query = " <-> ".join(f"'{w}'" for w in term.words) + ":*"
+    if every:
+        tsquery = "to_tsquery('simple'::regconfig, %s)"
+        return (f"SELECT r FROM {PG_FUNCTION}({tsquery}) AS r", [query])  # noqa: S608
     table = SpeechIndex._meta.db_table
     return (
         f"SELECT recording_id FROM {table} "  # noqa: S608 (constants)
