@@ -228,11 +228,12 @@ def child(engine: str, recordings: int, requests: int, cache: str) -> dict[str, 
     one, five, _ = os.getloadavg()
     found = measure(seeded, requests)
     one_after, five_after, _ = os.getloadavg()
-    if db:
-        from django.db import connections
+    from django.db import connections
 
-        connections.close_all()
+    connections.close_all()
+    if db:
         _psql(f"DROP DATABASE IF EXISTS {db}")
+    shutil.rmtree(os.environ["OVERT_HOME"], ignore_errors=True)  # a 2 GB copy on SQLite
     return {
         "engine": engine,
         "recordings": recordings,
