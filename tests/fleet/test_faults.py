@@ -37,6 +37,13 @@ class Node:
         self.proc = overt_process(
             home, url, "serve", "--no-worker", "--bind", f"127.0.0.1:{self.port}"
         )
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.stop()  # a node that never came up is not left running
+            raise
+
+    def _wait_until_up(self) -> None:
         deadline = time.monotonic() + 60
         while True:
             assert self.proc.poll() is None, self.proc.communicate()
