@@ -55,6 +55,7 @@ NO_OBJECT_ID = {
     "checkpoint-latest", "verify-latest", "retention", "retention-upcoming-json",
     "upload-new", "redaction-list", "library", "jobs", "save-search", "axis-auth",
     "cases", "library-bulk", "shares", "shared-with-me", "api-cases", "api-shares",
+    "api-shared-with-me",
     # Portal pages, lists and create forms; the custody log's own pages.
     "home", "api-docs", "map-base", "custody-browser", "custody-checkpoints", "custody-verifier",
     "access-users", "access-tokens", "device-tokens", "device-enrolment", "upload-source",

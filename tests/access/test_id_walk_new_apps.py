@@ -10,6 +10,7 @@ takes a device token, not a session: it is walked in tests/uploads/test_upload_i
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -22,6 +23,8 @@ from test_id_walk import MISSING, REASON, ROLES, TITLE, Probe, _actor, target, w
 from overt.access import grants
 from overt.access.matrix import Action, Capability, Role, has_capability
 from overt.access.services import allowed
+from overt.cases import items
+from overt.cases import services as cases
 from overt.custody.models import CustodyEntry
 from overt.custody.services import Actor
 from overt.evidence.models import Derivative
@@ -86,11 +89,28 @@ WALK_NEW_APPS: dict[str, list[Probe]] = {
         Probe("post", "/api/cases/{id}/documents/", "case", {"file": b"%PDF-1.4\n%%EOF\n"},
               capability=Capability.MANAGE_ACCESS),
     ],
+    "case-document": [
+        Probe("get", "/cases/{id}/documents/{item}", "case", capability=Capability.MANAGE_ACCESS),
+        Probe("get", "/cases/{case}/documents/{id}", "case-document",
+              capability=Capability.MANAGE_ACCESS),
+    ],
+    "api-case-document-content": [
+        Probe("get", "/api/cases/{id}/documents/{item}/content/", "case",
+              capability=Capability.MANAGE_ACCESS),
+        Probe("get", "/api/cases/{case}/documents/{id}/content/", "case-document",
+              capability=Capability.MANAGE_ACCESS),
+    ],
+    "api-case-member": [
+        Probe("delete", "/api/cases/{id}/members/1/", "case", capability=Capability.MANAGE_ACCESS),
+        Probe("delete", "/api/cases/{case}/members/{id}/", "case-member",
+              capability=Capability.MANAGE_ACCESS),
+    ],
     "api-case-close": [
         Probe("post", "/api/cases/{id}/close/", "case", {"reason": "walk"}, json=True,
               capability=Capability.MANAGE_ACCESS),
     ],
     "api-case-members": [
+        Probe("get", "/api/cases/{id}/members/", "case", capability=Capability.MANAGE_ACCESS),
         Probe(
             "post",
             "/api/cases/{id}/members/",
@@ -133,6 +153,9 @@ WALK_NEW_APPS: dict[str, list[Probe]] = {
     ],
     "api-share-receipt": [
         Probe("get", "/api/shares/{id}/receipt/", "share", capability=Capability.SHARE_OUTSIDE)
+    ],
+    "api-share-receipt-pdf": [
+        Probe("get", "/api/shares/{id}/receipt.pdf", "share", capability=Capability.SHARE_OUTSIDE)
     ],
     # Transcripts are the footage's words: they need what playing it needs.
     "transcript-vtt": [Probe("get", "/transcripts/originals/{id}.vtt", "original", action=Action.STREAM)],
@@ -293,11 +316,15 @@ def scene(target: dict) -> dict:
         drawn_by="keeper", drawn_at=START,
     )  # fmt: skip
     item = draw.items.create(recording=rec, weight=1.0)
+    case = cases.case_for(keeper, target["ids"]["case"])
+    paper = items.add_document(keeper, case, "walk.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"))
+    member = cases.add_member(keeper, case, "keeper", "member")
     entry = CustodyEntry.objects.filter(object_sha256=original.sha256).order_by("index")
     ids |= {
         "render": render.number, "finding": 1, "user": keeper.pk, "token": token.pk,
         "custody-entry": (entry.first() or CustodyEntry.objects.order_by("index").first()).index,
         "complaint": complaint.reference, "review-item": item.pk,
+        "case-document": paper.pk, "case-member": member.pk,
         "device": "CAM-ACCESS",  # the camera that filmed the walked recording (access_support)
     }  # fmt: skip
     return {**target, "ids": ids}

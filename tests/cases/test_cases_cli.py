@@ -88,3 +88,23 @@ def test_case_share_receipt_and_bundle_from_the_command_line(overt_cli, clips, t
     closed = overt_cli("case", "close", case_id, "--reason", "trial over", "--as", "eve")
     assert closed.returncode == 0, closed.stderr
     assert Path(out).stat().st_size > clips["good"].stat().st_size
+
+
+def test_someone_is_taken_off_a_case_from_the_command_line(overt_cli) -> None:
+    for name, role in (("eve", "evidence-manager"), ("crown", "prosecutor")):
+        made = overt_cli("user", "add", name, "--role", role, "--password-stdin", input=PASSWORD)
+        assert made.returncode == 0, made.stderr
+    case_id = overt_cli("case", "open", "URN-9", "Theft", "--as", "eve").stdout.split()[1]
+    case_id = case_id.rstrip(":")
+    put = overt_cli("case", "member", case_id, "crown", "--part", "prosecutor", "--as", "eve")
+    assert put.returncode == 0, put.stderr
+    assert overt_cli("case", "show", case_id, "--as", "crown").returncode == 0
+    refused = overt_cli("case", "end-member", case_id, "eve", "--as", "crown")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    ended = overt_cli("case", "end-member", case_id, "crown", "--as", "eve")
+    assert ended.returncode == 0, ended.stderr
+    assert ended.stdout.strip() == f"crown is off case {case_id}"
+    gone = overt_cli("case", "show", case_id, "--as", "crown")
+    assert gone.returncode == 2 and "no such case" in gone.stderr
+    again = overt_cli("case", "end-member", case_id, "crown", "--as", "eve")
+    assert again.returncode == 1 and "crown is not on case" in again.stderr

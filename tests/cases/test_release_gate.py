@@ -50,7 +50,9 @@ def test_a_redacted_copy_is_shared_and_bundled_only_once_its_leak_check_is_clear
     world = scene(clips, tmp_path)
     staff = sign_in(Client(), world.manager)
     case = staff.post(
-        "/api/cases/", {"reference": "URN-LEAK", "title": "Leak gate"}, content_type="application/json"
+        "/api/cases/",
+        {"reference": "URN-LEAK", "title": "Leak gate"},
+        content_type="application/json",
     ).json()
     copy = _redacted_copy(world.recordings[0].originals.get().pk, findings)
     added = staff.post(

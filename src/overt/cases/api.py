@@ -20,9 +20,9 @@ from overt import errors
 from overt.web.client_address import client_of
 from overt.web.problems import ProblemSerializer
 
-from . import bundle, items, services
+from . import bundle, documents, items, services
 from .models import Case, CaseDocument, CaseItem, CaseMember
-from .web import zip_response
+from .web import file_response, zip_response
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
 ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
@@ -211,6 +211,29 @@ def _refuse_oversized(request: Request) -> None:
         raise errors.TooLarge(f"a document may be at most {items.MAX_DOCUMENT_BYTES} bytes")
 
 
+class CaseDocumentContent(APIView):
+    @extend_schema(
+        tags=["cases"],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: PROBLEM,
+            410: PROBLEM,
+        },
+    )
+    def get(self, request: Request, pk: int, item: int) -> HttpResponseBase:
+        """A document item's stored bytes, byte for byte (custody action `download`, logged
+        before the first byte; its index is in `X-Overt-Custody-Entries`)."""
+        got = documents.download_document(request.user, pk, item, client=client_of(request))
+        return file_response(
+            request,
+            got.chunks,
+            got.content_type,
+            filename=got.filename,
+            size=got.size,
+            index=got.custody_index,
+        )
+
+
 class CaseCloseSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000)
 
@@ -269,7 +292,24 @@ class MemberInSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class MemberSerializer(serializers.ModelSerializer[CaseMember]):
+    user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = CaseMember
+        fields = ["id", "user", "part", "added_by", "added_at", "expires_at"]
+
+
 class CaseMembers(APIView):
+    @extend_schema(tags=["cases"], responses={200: MemberSerializer(many=True), **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        """The people on a case you may see, with the membership ids that end them."""
+        case = services.case_for(request.user, pk)
+        rows = CaseMember.active().filter(case=case).select_related("user").order_by("added_at")
+        return Response(MemberSerializer(rows, many=True).data)
+
     @extend_schema(
         tags=["cases"], request=MemberInSerializer, responses={201: OpenApiTypes.OBJECT, **ERRORS}
     )
@@ -295,6 +335,23 @@ class CaseMembers(APIView):
                 "expires_at": member.expires_at,
             },
             status=201,
+        )
+
+
+class CaseMemberEnd(APIView):
+    @extend_schema(tags=["cases"], request=None, responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    def delete(self, request: Request, pk: int, member: int) -> Response:
+        """Take someone off the case (custody action `permission-change`,
+        `case-member-ended`); the membership's id is in the case's member list."""
+        case = services.case_for(request.user, pk)
+        ended = services.end_member(request.user, case, member, client=client_of(request))
+        return Response(
+            {
+                "id": ended.pk,
+                "user": ended.user.get_username(),
+                "part": ended.part,
+                "ended_at": ended.ended_at,
+            }
         )
 
 

@@ -10,12 +10,15 @@ receipt.json`) that the log holds exactly these entries.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from overt import errors
 from overt.access.services import User
 from overt.custody.checkpoints import issue_checkpoint
 from overt.custody.keys import verifier_key_text
@@ -23,7 +26,7 @@ from overt.custody.models import CustodyEntry
 from overt.custody.proofs import inclusion_json
 
 from .models import ExternalShare, ShareEvent
-from .sharing import mark_of, share_url
+from .sharing import mark_of, share_for, share_url
 
 RECEIPT_FORMAT = "overt-share-receipt/1"
 
@@ -112,3 +115,25 @@ def receipt_pdf(data: dict[str, Any]) -> bytes:
 
     html = render_to_string("cases/receipt.html", {"r": data})
     return bytes(HTML(string=html).write_pdf())
+
+
+@dataclass(frozen=True)
+class ReceiptFile:
+    filename: str
+    content_type: str
+    body: bytes
+
+
+def receipt_file(user: User, share_id: object, fmt: str) -> ReceiptFile:
+    """The receipt as a file (`json` or `pdf`), for the share page's links, the API and the
+    CLI alike. Reading a receipt is not logged: it holds no evidence, and what it cites is
+    already in the log, proved against the checkpoint it signs."""
+    if fmt not in ("json", "pdf"):
+        raise errors.Invalid("a receipt is json or pdf", field="format")
+    share = share_for(user, share_id)
+    data = receipt(share, user)
+    name = f"receipt-{mark_of(share)}.{fmt}"
+    if fmt == "pdf":
+        return ReceiptFile(name, "application/pdf", receipt_pdf(data))
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return ReceiptFile(name, "application/json", text.encode())

@@ -269,8 +269,16 @@ def add_member(
 def end_member(
     user: User, case: Case, member_id: object, *, client: Client | None = None
 ) -> CaseMember:
-    _require_change(user, case)
-    member = CaseMember.active().filter(case=case, pk=int(str(member_id))).first()
+    """Take someone off the case. A closed case may lose people too: taking access away is
+    how a closed case's team is wound down, so only the right to change it is asked."""
+    require(user, Capability.MANAGE_CASES)
+    if not may_change(user, case):
+        _require_change(user, case)  # its refusal, worded once
+    try:
+        pk = int(str(member_id))
+    except ValueError:
+        raise errors.NotFound("no such person on this case") from None
+    member = CaseMember.active().filter(case=case, pk=pk).select_related("user").first()
     if member is None:
         raise errors.NotFound("no such person on this case")
     actor = actor_of(user)
@@ -290,3 +298,10 @@ def end_member(
         )
         _log(case, [entry], f"{member.user.get_username()} taken off the case")
     return member
+
+
+def members_named(case: Case, username: str) -> list[CaseMember]:
+    """The case's live memberships of one person (the CLI names people, not membership ids)."""
+    return list(
+        CaseMember.active().filter(case=case, user__username=username).select_related("user")
+    )

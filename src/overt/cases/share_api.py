@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 
 from overt.web.client_address import client_of
 
-from . import receipts, sharing
+from . import inbox, receipts, sharing
 from .api import ERRORS, PROBLEM
 from .models import ExternalShare
 
@@ -127,3 +128,75 @@ class ShareReceipt(APIView):
         """The share's receipt (JSON): what, with whom, by whom, what they did, with proofs."""
         share: ExternalShare = sharing.share_for(request.user, pk)
         return Response(receipts.receipt(share, request.user))
+
+
+class ShareReceiptPdf(APIView):
+    @extend_schema(
+        tags=["shares"],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 403: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        """The share's receipt as a PDF: the JSON receipt's content, for people."""
+        made = receipts.receipt_file(request.user, pk, "pdf")
+        response = HttpResponse(made.body, content_type=made.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class SharedCaseSerializer(serializers.Serializer[Any]):
+    case = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    part = serializers.CharField(help_text="What the person is on the case as.")
+    shared_by = serializers.CharField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(allow_null=True, help_text="null: no expiry.")
+    first_time = serializers.BooleanField(help_text="Never opened since it was shared.")
+    new_items = serializers.IntegerField(help_text="Items added since last opened.")
+
+
+class SharedRecordingSerializer(serializers.Serializer[Any]):
+    recording = serializers.IntegerField()
+    shared_by = serializers.CharField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+class SharedWithMeSerializer(serializers.Serializer[Any]):
+    cases = SharedCaseSerializer(many=True)
+    recordings = SharedRecordingSerializer(many=True)
+
+
+class SharedWithMe(APIView):
+    @extend_schema(tags=["shares"], responses={200: SharedWithMeSerializer, 403: PROBLEM})
+    def get(self, request: Request) -> Response:
+        """What is shared with you: the cases you are on and the recordings shared with your
+        account, by whom, until when and what is new (as the "Shared with me" page)."""
+        found = inbox.shared_with(request.user)
+        cases = [
+            {
+                "case": row.member.case.pk,
+                "reference": row.member.case.reference,
+                "title": row.member.case.title,
+                "part": row.member.part,
+                "shared_by": row.member.added_by,
+                "since": row.member.added_at,
+                "until": row.member.expires_at,
+                "first_time": row.first_time,
+                "new_items": row.new,
+            }
+            for row in found.cases
+        ]
+        recordings = [
+            {
+                "recording": s.recording_id,
+                "shared_by": s.created_by,
+                "since": s.created_at,
+                "until": s.expires_at,
+                "reason": s.reason,
+            }
+            for s in found.recordings
+        ]
+        return Response(SharedWithMeSerializer({"cases": cases, "recordings": recordings}).data)

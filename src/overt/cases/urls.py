@@ -7,6 +7,11 @@ urlpatterns = [
     path("cases/", cases.case_list, name="cases"),
     path("cases/<int:case_id>/", cases.case_page, name="case"),
     path("cases/<int:case_id>/share", shares.case_share, name="case-share"),
+    path(
+        "cases/<int:case_id>/documents/<int:item_id>",
+        cases.case_document,
+        name="case-document",
+    ),
     path("cases/<int:case_id>/bundle", cases.case_bundle, name="case-bundle"),
     path("library/bulk", cases.library_bulk, name="library-bulk"),
     path("shares/", shares.share_list, name="shares"),
@@ -37,12 +42,28 @@ urlpatterns = [
         "api/cases/<int:pk>/items/<int:item>/", api.CaseItemDetail.as_view(), name="api-case-item"
     ),
     path("api/cases/<int:pk>/documents/", api.CaseDocuments.as_view(), name="api-case-documents"),
+    path(
+        "api/cases/<int:pk>/documents/<int:item>/content/",
+        api.CaseDocumentContent.as_view(),
+        name="api-case-document-content",
+    ),
     path("api/cases/<int:pk>/close/", api.CaseClose.as_view(), name="api-case-close"),
     path("api/cases/<int:pk>/members/", api.CaseMembers.as_view(), name="api-case-members"),
+    path(
+        "api/cases/<int:pk>/members/<int:member>/",
+        api.CaseMemberEnd.as_view(),
+        name="api-case-member",
+    ),
     path("api/cases/<int:pk>/bundle/", api.CaseBundle.as_view(), name="api-case-bundle"),
     path("api/shares/", share_api.ShareList.as_view(), name="api-shares"),
     path("api/shares/<str:pk>/revoke/", share_api.ShareRevoke.as_view(), name="api-share-revoke"),
     path(
         "api/shares/<str:pk>/receipt/", share_api.ShareReceipt.as_view(), name="api-share-receipt"
     ),
+    path(
+        "api/shares/<str:pk>/receipt.pdf",
+        share_api.ShareReceiptPdf.as_view(),
+        name="api-share-receipt-pdf",
+    ),
+    path("api/shared-with-me/", share_api.SharedWithMe.as_view(), name="api-shared-with-me"),
 ]

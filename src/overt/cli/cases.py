@@ -90,6 +90,24 @@ def case_member(case_id: str, username: str, part: str, days: int | None, as_use
     click.echo(f"{username} is on case {case_id} as {part}")
 
 
+@case.command("end-member")
+@click.argument("case_id")
+@click.argument("username")
+@click.option("--as", "as_user", required=True, help=AS)
+def case_end_member(case_id: str, username: str, as_user: str) -> None:
+    """Take someone off the case (each membership ended is a custody entry)."""
+    user = _user(as_user)
+    from overt.cases import services
+
+    the_case = services.case_for(user, case_id)
+    found = services.members_named(the_case, username)
+    if not found:
+        raise click.ClickException(f"{username} is not on case {case_id}")
+    for member in found:
+        services.end_member(user, the_case, member.pk)
+    click.echo(f"{username} is off case {case_id}")
+
+
 @case.command("mark")
 @click.argument("case_id")
 @click.argument("item_id")

@@ -20,9 +20,9 @@ from overt.custody.models import CustodyEntry
 from overt.evidence.models import Derivative
 from overt.web.client_address import client_of
 
-from .. import bulk, bundle, items, services
+from .. import bulk, bundle, documents, items, services
 from ..models import CaseMember
-from ..web import zip_response
+from ..web import file_response, zip_response
 
 
 @login_required
@@ -62,7 +62,9 @@ def _poster(item: Any) -> int | None:
     return poster.values_list("pk", flat=True).first()
 
 
-POST_ACTIONS = {"add", "add-derivative", "document", "remove", "dnd", "undnd", "member", "close"}
+POST_ACTIONS = {
+    "add", "add-derivative", "document", "remove", "dnd", "undnd", "member", "end-member", "close"
+}  # fmt: skip
 
 
 @login_required
@@ -143,6 +145,9 @@ def _act(request: HttpRequest, case: Any) -> str | HttpResponseBase:
     if op == "member":
         services.add_member(user, case, post.get("user", ""), post.get("part", ""), client=client)
         return f"{post.get('user')} is on the case"
+    if op == "end-member":
+        ended = services.end_member(user, case, post.get("member", ""), client=client)
+        return f"{ended.user.get_username()} is off the case"
     if op == "close":
         services.close_case(user, case, reason=reason, client=client)
         return "case closed; its holds are released"
@@ -160,6 +165,21 @@ def case_bundle(request: HttpRequest, case_id: int) -> HttpResponseBase:
         client=client_of(request),
     )
     return zip_response(request, made.filename, made.chunks, made.custody_indices)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def case_document(request: HttpRequest, case_id: int, item_id: int) -> HttpResponseBase:
+    """A document's bytes, as held (custody action `download`), from the case page's link."""
+    got = documents.download_document(request.user, case_id, item_id, client=client_of(request))
+    return file_response(
+        request,
+        got.chunks,
+        got.content_type,
+        filename=got.filename,
+        size=got.size,
+        index=got.custody_index,
+    )
 
 
 @login_required

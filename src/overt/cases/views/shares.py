@@ -4,25 +4,21 @@ prosecutors and investigators."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from overt import errors
-from overt.access.models import Share
 from overt.access.services import Capability, require, visible_recordings
 from overt.web.client_address import client_of
 
-from .. import receipts, services, sharing
+from .. import inbox, receipts, services, sharing
 from ..mail import mail_configured
-from ..models import CaseMember
 
 
 def _share_form(request: HttpRequest, context: dict[str, Any]) -> HttpResponseBase:
@@ -118,16 +114,13 @@ def share_page(request: HttpRequest, share_id: str) -> HttpResponseBase:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def share_receipt(request: HttpRequest, share_id: str, fmt: str) -> HttpResponse:
-    share = sharing.share_for(request.user, share_id)
-    data = receipts.receipt(share, request.user)
-    name = f"receipt-{sharing.mark_of(share)}"
-    if fmt == "pdf":
-        response = HttpResponse(receipts.receipt_pdf(data), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    else:
-        body = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        response = HttpResponse(body, content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return receipt_response(receipts.receipt_file(request.user, share_id, fmt))
+
+
+def receipt_response(made: receipts.ReceiptFile) -> HttpResponse:
+    """The receipt as a download: the page's and the API's answer alike."""
+    response = HttpResponse(made.body, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     response["Cache-Control"] = "no-store"
     return response
 
@@ -136,30 +129,11 @@ def share_receipt(request: HttpRequest, share_id: str, fmt: str) -> HttpResponse
 @require_http_methods(["GET", "HEAD"])
 def shared_with_me(request: HttpRequest) -> HttpResponse:
     """Cases and recordings shared with this user: by whom, until when, what is new."""
-    now = timezone.now()
-    memberships = list(
-        CaseMember.active(now)
-        .filter(user_id=int(request.user.pk or 0))
-        .select_related("case")
-        .order_by("-added_at")
-    )
-    rows = []
-    for member in memberships:
-        since = member.seen_at or member.added_at
-        new_items = member.case.items.filter(removed_at__isnull=True, added_at__gt=since).count()
-        rows.append({"member": member, "new": new_items, "first_time": member.seen_at is None})
-    direct = Share.objects.filter(
-        Q(grantee_id=request.user.pk), Q(revoked_at__isnull=True), Q(expires_at__gt=now)
-    ).select_related("recording")
-    visible = set(
-        visible_recordings(request.user)
-        .filter(pk__in=[s.recording_id for s in direct])
-        .values_list("pk", flat=True)
-    )
+    found = inbox.shared_with(request.user)
     context = {
-        "cases": rows,
-        "recordings": [s for s in direct if s.recording_id in visible],
-        "now": now,
+        "cases": found.cases,
+        "recordings": found.recordings,
+        "now": found.now,
         "nav": "shared-with-me",
     }
     return render(request, "cases/shared_with_me.html", context)
