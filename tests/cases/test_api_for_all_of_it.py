@@ -163,6 +163,8 @@ def test_a_document_downloads_byte_for_byte_after_a_custody_entry(staff: dict) -
     # An unknown item or case is 404, as is a case not theirs; none is logged.
     _problem(manager.get(f"/api/cases/{case['id']}/documents/987654/content/"), 404)
     _problem(manager.get(f"/api/cases/987654/documents/{doc['id']}/content/"), 404)
+    _problem(manager.head(url), 405)  # a HEAD would log a download that sent nothing
+    assert manager.head(link).status_code == 405
     outsider = sign_in(Client(), make_user("inv2", Role.INVESTIGATOR))
     _problem(outsider.get(url), 404)
     assert outsider.get(link).status_code == 404
@@ -205,6 +207,7 @@ def test_someone_is_taken_off_a_case_from_api_and_page(staff: dict) -> None:
     _problem(crown.get(f"/api/cases/{case['id']}/"), 404)  # access ends at once
     _problem(manager.delete(f"{base}{ids['crown']}/"), 404)  # already off
     _problem(manager.delete(f"{base}987654/"), 404)
+    _problem(manager.delete(f"{base}not-a-number/"), 404)
     # The page's button does the same, on a closed case too (winding the team down).
     manager.post(f"/api/cases/{case['id']}/close/", {"reason": "NFA"}, content_type=JSON)
     page = manager.get(f"/cases/{case['id']}/").content.decode()

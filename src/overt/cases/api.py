@@ -212,6 +212,9 @@ def _refuse_oversized(request: Request) -> None:
 
 
 class CaseDocumentContent(APIView):
+    # No HEAD: each GET is a logged download, and a HEAD would log one that sent nothing.
+    http_method_names = ["get", "options"]
+
     @extend_schema(
         tags=["cases"],
         responses={

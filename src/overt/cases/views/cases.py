@@ -168,7 +168,7 @@ def case_bundle(request: HttpRequest, case_id: int) -> HttpResponseBase:
 
 
 @login_required
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET"])  # no HEAD: each GET is a logged download
 def case_document(request: HttpRequest, case_id: int, item_id: int) -> HttpResponseBase:
     """A document's bytes, as held (custody action `download`), from the case page's link."""
     got = documents.download_document(request.user, case_id, item_id, client=client_of(request))
