@@ -1,6 +1,6 @@
 """The case page in Debian's Chromium: an evidence officer downloads a case document from
 its link (the bytes as stored) and takes someone off the case with the button by their
-name; each is a custody entry."""
+name; each is a custody entry, and the page stays clean under axe-core."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from browser_checks import axe_violations
 from review_support import reviewer, sign_in_page
 
 from overt.access.matrix import Role
@@ -32,6 +33,7 @@ def test_case_page_downloads_a_document_and_ends_a_membership(
 
     sign_in_page(page, live_server.url, "evidence-officer", device)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
+    assert axe_violations(page) == []  # the new link and buttons keep the page WCAG-clean
     with page.expect_download() as caught:
         page.get_by_role("link", name=paper.label).click()
     saved = tmp_path / "got.pdf"
