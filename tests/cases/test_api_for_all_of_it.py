@@ -127,6 +127,17 @@ def test_a_receipt_comes_as_pdf_from_the_api_as_from_the_page(staff: dict) -> No
     as_json = manager.get(f"/api/shares/{made['id']}/receipt/").json()
     page_json = json.loads(manager.get(f"/shares/{made['id']}/receipt.json").content)
     assert as_json["share"] == page_json["share"] and as_json["items"] == page_json["items"]
+    # Each receipt handed out is an export of the share, logged; the later receipt's
+    # checkpoint covers the earlier entries.
+    exports = [
+        (e.index, json.loads(e.entry))
+        for e in CustodyEntry.objects.filter(action="export").order_by("index")
+    ]
+    exports = [(i, e) for i, e in exports if e["details"].get("what") == "share receipt"]
+    assert [e["details"]["format"] for _, e in exports] == ["pdf", "pdf", "json", "json"]
+    assert all(e["object"]["ids"] == {"share": as_json["share"]["mark"]} for _, e in exports)
+    assert as_json["checkpoint"]["size"] > exports[2][0]
+    assert manager.head(f"/shares/{made['id']}/receipt.pdf").status_code == 405
     _problem(manager.get(f"/api/shares/{'0' * 32}/receipt.pdf"), 404)
     _problem(manager.get("/api/shares/not-hex/receipt.pdf"), 404)
     crown = sign_in(Client(), make_user("crown3", Role.PROSECUTOR))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from overt.custody.checkpoints import issue_checkpoint
 from overt.custody.keys import verifier_key_text
 from overt.custody.models import CustodyEntry
 from overt.custody.proofs import inclusion_json
+from overt.custody.services import Actor, Client, Subject, record
 
 from .models import ExternalShare, ShareEvent
 from .sharing import mark_of, share_for, share_url
@@ -124,14 +126,33 @@ class ReceiptFile:
     body: bytes
 
 
-def receipt_file(user: User, share_id: object, fmt: str) -> ReceiptFile:
+def issue_receipt(
+    user: User, share_id: object, *, fmt: str = "json", client: Client | None = None
+) -> dict[str, Any]:
+    """The receipt handed out as a document (API, download, CLI): an `export` entry names
+    the share, and the receipt's checkpoint already covers that entry. (Showing the share's
+    own page to its sharer is not logged, as a case page is not.)"""
+    with transaction.atomic():
+        share = share_for(user, share_id)
+        record(
+            "export",
+            Actor("user", user.get_username()),
+            Subject("", {"share": mark_of(share)}),
+            client=client,
+            details={"what": "share receipt", "format": fmt},
+        )
+        return receipt(share, user)
+
+
+def receipt_file(
+    user: User, share_id: object, fmt: str, client: Client | None = None
+) -> ReceiptFile:
     """The receipt as a file (`json` or `pdf`), for the share page's links, the API and the
-    CLI alike. Reading a receipt is not logged: it holds no evidence, and what it cites is
-    already in the log, proved against the checkpoint it signs."""
+    CLI alike, each time with its `export` custody entry."""
     if fmt not in ("json", "pdf"):
         raise errors.Invalid("a receipt is json or pdf", field="format")
     share = share_for(user, share_id)
-    data = receipt(share, user)
+    data = issue_receipt(user, share.pk, fmt=fmt, client=client)
     name = f"receipt-{mark_of(share)}.{fmt}"
     if fmt == "pdf":
         return ReceiptFile(name, "application/pdf", receipt_pdf(data))

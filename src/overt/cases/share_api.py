@@ -126,8 +126,8 @@ class ShareReceipt(APIView):
     @extend_schema(tags=["shares"], responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request: Request, pk: str) -> Response:
         """The share's receipt (JSON): what, with whom, by whom, what they did, with proofs."""
-        share: ExternalShare = sharing.share_for(request.user, pk)
-        return Response(receipts.receipt(share, request.user))
+        made = receipts.issue_receipt(request.user, pk, client=client_of(request))
+        return Response(made)
 
 
 class ShareReceiptPdf(APIView):
@@ -137,7 +137,7 @@ class ShareReceiptPdf(APIView):
     )
     def get(self, request: Request, pk: str) -> HttpResponse:
         """The share's receipt as a PDF: the JSON receipt's content, for people."""
-        made = receipts.receipt_file(request.user, pk, "pdf")
+        made = receipts.receipt_file(request.user, pk, "pdf", client_of(request))
         response = HttpResponse(made.body, content_type=made.content_type)
         response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
         response["Cache-Control"] = "no-store"

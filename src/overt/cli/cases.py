@@ -223,10 +223,9 @@ def share_revoke(share_id: str, reason: str, as_user: str) -> None:
 def share_receipt(share_id: str, pdf: str | None, as_user: str) -> None:
     """The share's receipt as JSON (or a PDF with --pdf), proved against a checkpoint."""
     user = _user(as_user)
-    from overt.cases.receipts import receipt, receipt_pdf
-    from overt.cases.sharing import share_for
+    from overt.cases.receipts import issue_receipt, receipt_pdf
 
-    data = receipt(share_for(user, share_id), user)
+    data = issue_receipt(user, share_id, fmt="pdf" if pdf else "json")
     if pdf:
         Path(pdf).write_bytes(receipt_pdf(data))
         click.echo(f"wrote {pdf}")

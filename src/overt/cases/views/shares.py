@@ -112,9 +112,9 @@ def share_page(request: HttpRequest, share_id: str) -> HttpResponseBase:
 
 
 @login_required
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET"])  # a HEAD would log an export that sent nothing
 def share_receipt(request: HttpRequest, share_id: str, fmt: str) -> HttpResponse:
-    return receipt_response(receipts.receipt_file(request.user, share_id, fmt))
+    return receipt_response(receipts.receipt_file(request.user, share_id, fmt, client_of(request)))
 
 
 def receipt_response(made: receipts.ReceiptFile) -> HttpResponse:
