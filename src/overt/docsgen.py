@@ -49,7 +49,15 @@ def cli_markdown() -> str:
 
 
 def _describe(command: click.Command, path: str, lines: list[str]) -> None:
-    ctx = click.Context(command, info_name=path, terminal_width=100, max_content_width=100)
+    from overt.cli.main import HELP_OPTIONS
+
+    ctx = click.Context(
+        command,
+        info_name=path,
+        terminal_width=100,
+        max_content_width=100,
+        help_option_names=HELP_OPTIONS,
+    )
     if path != "overt":
         lines.append(f"### `{path}`\n")
         lines.append("```text")

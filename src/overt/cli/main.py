@@ -56,7 +56,10 @@ class OvertGroup(click.Group):
             raise DomainErrorExit(exc) from exc
 
 
-@click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
+HELP_OPTIONS = ["-h", "--help"]
+
+
+@click.group(cls=OvertGroup, context_settings={"help_option_names": HELP_OPTIONS})
 @click.version_option(package_name="overt")
 def cli() -> None:
     """overt: evidence platform for body-worn video."""
@@ -198,6 +201,19 @@ cli.add_command(map_group)
 cli.add_command(user)
 cli.add_command(token)
 cli.add_command(access)
+
+
+def _same_help_options(command: click.Command) -> None:
+    """Every command answers -h as well as --help, even when invoked on its own (as tests
+    do): click caches a command's help option the first time it is built, so without this
+    the names, and the generated docs/cli.md, depended on which context came first."""
+    command.context_settings.setdefault("help_option_names", HELP_OPTIONS)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _same_help_options(sub)
+
+
+_same_help_options(cli)
 
 
 def main() -> None:
