@@ -36,6 +36,13 @@ async function post(url, fields) {
 
 async function load() {
   const response = await fetch(endpoints.data, { headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    // A busy database answers 503 with Retry-After: keep what is shown and ask again.
+    const wait = Number(response.headers.get("Retry-After")) || 2;
+    jobLine.textContent = `The server is busy; trying again in ${wait} s.`;
+    setTimeout(load, wait * 1000);
+    return;
+  }
   data = await response.json();
   showJobs();
   paint();
