@@ -151,9 +151,8 @@ def receipt_file(
     CLI alike, each time with its `export` custody entry."""
     if fmt not in ("json", "pdf"):
         raise errors.Invalid("a receipt is json or pdf", field="format")
-    share = share_for(user, share_id)
-    data = issue_receipt(user, share.pk, fmt=fmt, client=client)
-    name = f"receipt-{mark_of(share)}.{fmt}"
+    data = issue_receipt(user, share_id, fmt=fmt, client=client)
+    name = f"receipt-{data['share']['mark']}.{fmt}"
     if fmt == "pdf":
         return ReceiptFile(name, "application/pdf", receipt_pdf(data))
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
