@@ -446,8 +446,13 @@ def section(results: list[dict[str, Any]], load: tuple[float, float, float]) -> 
         f"{datetime.now(UTC):%Y-%m-%d}, "
         f"{os.cpu_count()} CPUs, load average at start "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-        "(other engineers' tests and benchmarks were running on the same machine: compare "
-        "the CPU times, and each figure with its peer in the same column).",
+        + (
+            "(the machine was otherwise idle; compare each figure with its peer in the same "
+            "column)."
+            if load[0] < 2
+            else "(other work was running on the same machine: compare the CPU times, and "
+            "each figure with its peer in the same column)."
+        ),
         "",
         "| | " + " | ".join(f"{r['engine']}, S = {r['scale']}" for r in results) + " |",
         "|---|" + "---|" * len(results),
