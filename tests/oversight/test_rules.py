@@ -86,6 +86,18 @@ def test_muted_audio_is_reported() -> None:
     assert judge(ATTEND, [rec(1, 0, 1800, muted=True)], LIMITS).muted_audio
 
 
+def test_footage_outside_the_attendance_does_not_hide_a_late_start_or_early_stop() -> None:
+    # Hostile: an earlier clip that ended before arrival (within the match window) once
+    # made a camera switched on 5 minutes late count as on from the outset; a later
+    # clip after departure hid a camera switched off 10 minutes early.
+    late = judge(ATTEND, [rec(1, -600, -300), rec(2, 300, 1800)], LIMITS)
+    assert (late.status, late.activation_delay_s, late.recordings) == ("late", 300, (1, 2))
+    early = judge(ATTEND, [rec(1, 0, 1200), rec(2, 2100, 2400)], LIMITS)
+    assert (early.status, early.early_stop_s) == ("early-stop", 600)
+    margins_only = judge(AttendanceFacts(s(0), s(0)), [rec(1, -600, -300)], LIMITS)
+    assert margins_only.status == "no-footage"
+
+
 def test_the_rules_import_no_django() -> None:
     for name in ("rules.py", "rates.py", "contract.py", "sampling.py"):
         tree = ast.parse((Path(rules.__file__).parent / name).read_text())
@@ -120,6 +132,10 @@ def test_properties_of_every_verdict(items: list[tuple[int, int, int]]) -> None:
     assert v.activation_delay_s is not None and v.early_stop_s is not None
     assert v.activation_delay_s >= 0 and v.early_stop_s >= 0
     assert (v.status == "late") == (v.activation_delay_s > LIMITS.activation_grace_s)
+    # The delay and early stop are those of the footage inside the attendance.
+    inside = rules.covered([r.span() for r in build(items) if r.id in v.recordings], s(0), s(1800))
+    assert v.activation_delay_s == round((inside[0][0] - s(0)).total_seconds(), 3)
+    assert v.early_stop_s == round((s(1800) - inside[-1][1]).total_seconds(), 3)
     if v.status == "recorded":
         assert v.early_stop_s <= LIMITS.early_stop_grace_s and not v.gaps
     for a, b in v.gaps:

@@ -137,13 +137,16 @@ def judge(
     ids = tuple(r.id for r in found)
     spans = [r.span() for r in found]
     inside = covered(spans, arrived, departed)
-    if not found or (not inside and departed > arrived):
-        # Matched only in the margins around the attendance: nothing of it was filmed.
+    if not inside:
+        # Nothing matched, or matched only in the margins around the attendance: nothing
+        # of it was filmed.
         return Verdict("no-footage", None, None, ids, muted_audio=any(r.muted for r in found))
-    first = min(a for a, _ in spans)
-    last = max(b for _, b in spans)
-    delay = max(0.0, (first - arrived).total_seconds())
-    early = max(0.0, (departed - last).total_seconds())
+    # Measured on the footage inside the attendance: a recording that ended before the
+    # arrival (or began after the departure) is matched and listed, but it does not make
+    # a camera switched on late count as on from the outset, nor one switched off early
+    # as on to the end.
+    delay = (inside[0][0] - arrived).total_seconds()
+    early = (departed - inside[-1][1]).total_seconds()
     gaps = []
     for (_, b), (a, _) in itertools.pairwise(inside):
         if (a - b).total_seconds() > limits.gap_tolerance_s:
