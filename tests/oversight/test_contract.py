@@ -140,3 +140,99 @@ def test_malformed_files_are_refused_not_crashed(text: str) -> None:
 def test_offsets_are_converted_to_utc() -> None:
     [dep] = parse_json(json.dumps([{**GOOD, "arrived_at": "2026-11-20T15:00:00+01:00"}]))
     assert dep.arrived_at.isoformat() == "2026-11-20T14:00:00+00:00"
+
+
+# Hostile input an outside client can send: each is refused by row and field (or read as
+# the contract says), never a crash and never a value silently dropped.
+@pytest.mark.parametrize(
+    "when",
+    [
+        "2026-W47-5T14:00:00+00:00",  # ISO 8601 week date: not RFC 3339
+        "2026-11-20T14:00:00+0000",  # offset without a colon
+        "2026-11-20T14:00:00+01",  # offset of hours only
+        "2026-11-20T14:00:00+01:00:30",  # offset with seconds
+        "2026-11-20T14:00:00,5Z",  # comma before the fraction
+        "2026-11-20T14:00Z",  # no seconds
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC: once an OverflowError
+        "2026-02-30T14:00:00Z",
+        "2026-11-20T23:59:60Z",
+    ],
+)
+def test_times_that_are_not_rfc3339_are_refused(when: str) -> None:
+    bad = {**GOOD, "authorised_at": None, "arrived_at": when}
+    assert errors_of(json.dumps([bad])) == [("deployment 1", "arrived_at")]
+
+
+@pytest.mark.parametrize(
+    "when", ["2026-11-20t14:00:00z", "2026-11-20 14:00:00Z", "2026-11-20T14:00:00.123456789Z"]
+)
+def test_rfc3339_forms_are_read(when: str) -> None:
+    [dep] = parse_json(json.dumps([{**GOOD, "authorised_at": None, "arrived_at": when}]))
+    assert dep.arrived_at.replace(microsecond=0).isoformat() == "2026-11-20T14:00:00+00:00"
+
+
+def test_a_number_sent_as_a_string_is_the_wrong_type_in_json() -> None:
+    bad = {**GOOD, "location": {"lat": "51.4977", "lon": "-0.1415"}}
+    assert errors_of(json.dumps([bad])) == [
+        ("deployment 1", "location.lat"),
+        ("deployment 1", "location.lon"),
+    ]
+
+
+def test_a_key_given_twice_is_refused_not_last_wins() -> None:
+    text = json.dumps([GOOD])
+    twice = text.replace('"team": "SCO19"', '"team": "SCO19", "team": "TSG"')
+    assert errors_of(twice) == [("deployment 1", "team")]
+    nested = text.replace('"lat": 51.4977', '"lat": 51.4977, "lat": 0')
+    assert errors_of(nested) == [("deployment 1", "location.lat")]
+    officer = text.replace('"number": "MP4121"', '"number": "MP4121", "number": "MP1"')
+    assert errors_of(officer) == [("deployment 1", "officers[0].number")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # once a RecursionError
+        '[{"reference": "X", "location": {"lat": ' + "9" * 5000 + ', "lon": 0}}]',  # ValueError
+    ],
+)
+def test_pathological_json_is_refused_not_crashed(text: str) -> None:
+    with pytest.raises(ContractError):
+        parse_json(text)
+
+
+@pytest.mark.parametrize("char", ["\ud800", "\u202e", "\u2028", "\x85"])
+def test_unprintable_characters_are_refused(char: str) -> None:
+    bad = {**GOOD, "reference": f"CAD{char}1"}
+    assert errors_of(json.dumps([bad])) == [("deployment 1", "reference")]
+
+
+def _csv(*rows: str, header: str = ",".join(CSV_COLUMNS)) -> str:
+    return "\r\n".join([header, *rows]) + "\r\n"
+
+
+ROW = (
+    'C1,cad-incident,"Camden, North",TSG,,2026-11-20T14:00:00Z,2026-11-20T14:30:00Z,'
+    "51.5,-0.14,MP1,,"
+)
+
+
+def test_csv_with_bom_crlf_and_quoted_commas_is_read() -> None:
+    [dep] = parse_csv("\ufeff" + _csv(ROW))
+    assert (dep.borough, dep.lat, [o.number for o in dep.officers]) == (
+        "Camden, North",
+        51.5,
+        ["MP1"],
+    )
+
+
+def test_csv_column_given_twice_is_refused_not_last_wins() -> None:
+    header = ",".join(CSV_COLUMNS) + ",reference"
+    assert errors_of(_csv(ROW + ",C2", header=header), csv=True) == [("row 1", "reference")]
+
+
+def test_csv_cells_too_large_for_the_reader_are_refused_by_row() -> None:
+    huge = ROW.replace("C1", '"' + "x" * 200_000 + '"')
+    assert errors_of(_csv(ROW.replace("C1", "C0"), huge), csv=True) == [("row 3", "")]
+    long = ROW.replace("C1", "x" * 5000)
+    assert errors_of(_csv(long), csv=True) == [("row 2", "")]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +55,17 @@ CSV_COLUMNS = (
 )
 DEPLOYMENT_COLUMNS = CSV_COLUMNS[:9]
 MAX_ERRORS = 200  # enough to fix a file by; the count says how many there were
+MAX_FIELD = 4096  # a CSV cell longer than this is refused (no contract field comes near it)
+# RFC 3339 section 5.6 date-time: full-date "T" full-time, where the offset is "Z" or
+# +hh:mm. Python's fromisoformat alone also takes ISO 8601 forms that are not RFC 3339
+# (week dates, "+0000", "+01", a comma before the fraction), which an outside tool's
+# contract check would refuse: they are refused here too.
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
+)
+# Bidirectional overrides and isolates: a reference that reorders itself on screen.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -129,8 +142,8 @@ def iso(value: datetime | None) -> str | None:
 class _Row:
     """Collects the errors of one deployment while its fields are read."""
 
-    def __init__(self, label: str, errors: list[RowError]) -> None:
-        self.label, self.errors = label, errors
+    def __init__(self, label: str, errors: list[RowError], *, csv: bool = False) -> None:
+        self.label, self.errors, self.csv = label, errors, csv
 
     def fail(self, name: str, message: str) -> None:
         self.errors.append(RowError(self.label, name, message))
@@ -148,7 +161,7 @@ class _Row:
             self.fail(name, f"longer than {limit} characters")
         elif required and not value:
             self.fail(name, "required")
-        elif any(c < " " for c in value):
+        elif any(_unprintable(c) for c in value):
             self.fail(name, "holds a control character")
         return value
 
@@ -165,8 +178,12 @@ class _Row:
             self.fail(name, f"{value[:40]!r} is not an RFC 3339 time with a UTC offset")
         return parsed
 
-    def number(self, name: str, value: object, low: float, high: float) -> float | None:
-        if isinstance(value, str):
+    def number(
+        self, name: str, value: object, low: float, high: float, *, text: bool = False
+    ) -> float | None:
+        """A number in [low, high]; a string only where `text` (CSV cells are text; in
+        JSON a quoted number is the wrong type)."""
+        if isinstance(value, str) and text:
             try:
                 value = float(value)
             except ValueError:
@@ -182,20 +199,23 @@ class _Row:
         return number
 
 
+def _unprintable(c: str) -> bool:
+    """Control characters, lone surrogates, line separators and bidi overrides."""
+    return c < " " or c in _BIDI or unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")
+
+
 def parse_time(text: str) -> datetime | None:
-    """An RFC 3339 date-time with an offset ('Z' or ±hh:mm), in UTC; None if it is not one."""
+    """An RFC 3339 date-time with an offset ('Z' or ±hh:mm), in UTC; None if it is not one
+    (a local time without an offset is ambiguous: refused)."""
     text = text.strip()
-    if len(text) < 20 or text[10] not in "Tt ":
+    if RFC3339.fullmatch(text) is None:
         return None
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except (ValueError, OverflowError):  # 2026-02-30; year 1 with a positive offset
         return None
-    if parsed.tzinfo is None:
-        return None  # a local time without an offset is ambiguous: refused
-    return parsed.astimezone(UTC)
 
 
 def _deployment(row: _Row, data: dict[str, Any], officers: list[OfficerIn]) -> DeploymentIn:
@@ -214,8 +234,8 @@ def _deployment(row: _Row, data: dict[str, Any], officers: list[OfficerIn]) -> D
         row.fail("location", "needs both lat and lon, or neither")
         lat = lon = None
     if lat is not None and lat != "":
-        lat = row.number("location.lat", lat, -90, 90)
-        lon = row.number("location.lon", lon, -180, 180)
+        lat = row.number("location.lat", lat, -90, 90, text=row.csv)
+        lon = row.number("location.lon", lon, -180, 180, text=row.csv)
     else:
         lat = lon = None
     seen: set[str] = set()
@@ -246,6 +266,7 @@ def _officer(row: _Row, prefix: str, data: object) -> OfficerIn | None:
     if not isinstance(data, dict):
         row.fail(prefix, "must be an object with number, arrived_at and departed_at")
         return None
+    _duplicates(row, prefix + ".", data)
     for key in sorted(set(data) - OFFICER_KEYS):
         row.fail(f"{prefix}.{key}", "unknown field")
     return OfficerIn(
@@ -255,11 +276,39 @@ def _officer(row: _Row, prefix: str, data: object) -> OfficerIn | None:
     )
 
 
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once (json.loads
+    keeps only the last value, which would drop the others silently)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    out = _Object(pairs)
+    if len(out) != len(pairs):
+        keys = [k for k, _ in pairs]
+        out.duplicates = tuple(sorted({k for k in keys if keys.count(k) > 1}))
+    return out
+
+
+def _duplicates(row: _Row, prefix: str, data: object) -> None:
+    for key in getattr(data, "duplicates", ()):
+        row.fail(f"{prefix}{key}", "given more than once in the object")
+
+
+def _integer(text: str) -> int | float:
+    """A JSON integer; one too long for int() (thousands of digits) becomes a float
+    (infinite), which the range checks then refuse."""
+    return int(text) if len(text) <= 100 else float(text)
+
+
 def parse_json(text: str) -> list[DeploymentIn]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
     except json.JSONDecodeError as exc:
         raise ContractError([RowError("file", "", f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise ContractError([RowError("file", "", "not valid JSON: nested too deeply")]) from None
     if not isinstance(data, list):
         raise ContractError([RowError("file", "", "must be a JSON list of deployments")])
     errors: list[RowError] = []
@@ -269,11 +318,13 @@ def parse_json(text: str) -> list[DeploymentIn]:
         if not isinstance(item, dict):
             row.fail("", "must be a JSON object")
             continue
+        _duplicates(row, "", item)
         for key in sorted(set(item) - DEPLOYMENT_KEYS):
             row.fail(key, "unknown field")
         flat = dict(item)
         location = item.get("location")
         if isinstance(location, dict):
+            _duplicates(row, "location.", location)
             for key in sorted(set(location) - {"lat", "lon"}):
                 row.fail(f"location.{key}", "unknown field")
             flat["lat"], flat["lon"] = location.get("lat"), location.get("lon")
@@ -292,25 +343,47 @@ def parse_json(text: str) -> list[DeploymentIn]:
     return _checked(out, errors)
 
 
+def _records(reader: Any) -> Any:
+    """The reader's records, each with its row number; a record the csv module cannot
+    read (a cell over its size limit, a stray quote in strict mode) is refused by row."""
+    line = 0
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problem = RowError(f"row {line + 1}", "", f"not readable as CSV: {exc}")
+            raise ContractError([problem]) from None
+        line += 1
+        yield line, values
+
+
 def parse_csv(text: str) -> list[DeploymentIn]:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = next(reader, None)
-    if header is None:
+    records = _records(reader)
+    first_record = next(records, None)
+    if first_record is None:
         raise ContractError([RowError("row 1", "", "the file is empty: a header row is needed")])
-    header = [h.strip() for h in header]
+    header = [h.strip() for h in first_record[1]]
     missing = [c for c in CSV_COLUMNS if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
-    if missing or unknown:
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if missing or unknown or twice:
         header_errors = [RowError("row 1", c, "missing column") for c in missing]
         header_errors += [RowError("row 1", c, "unknown column") for c in unknown]
+        header_errors += [RowError("row 1", c, "column given more than once") for c in twice]
         raise ContractError(header_errors)
     errors: list[RowError] = []
     groups: dict[str, tuple[str, dict[str, str], list[OfficerIn]]] = {}
-    for line, values in enumerate(reader, start=2):
+    for line, values in records:
         if not any(v.strip() for v in values):
             continue  # a blank line is layout, not a row
         label = f"row {line}"
-        row = _Row(label, errors)
+        row = _Row(label, errors, csv=True)
+        if any(len(v) > MAX_FIELD for v in values):
+            row.fail("", f"has a cell longer than {MAX_FIELD} characters")
+            continue
         if len(values) != len(header):
             row.fail("", f"has {len(values)} fields; the header has {len(header)}")
             continue
@@ -339,7 +412,7 @@ def parse_csv(text: str) -> list[DeploymentIn]:
         elif cells["officer_arrived_at"] or cells["officer_departed_at"]:
             row.fail("officer_number", "required when officer times are given")
     out = [
-        _deployment(_Row(label, errors), cells, officers)
+        _deployment(_Row(label, errors, csv=True), cells, officers)
         for label, cells, officers in groups.values()
     ]
     return _checked(out, errors)
