@@ -112,3 +112,38 @@ def test_the_cli_imports_and_refuses_with_exit_status_2(tmp_path) -> None:
     refused = CliRunner().invoke(cli, ["deployments", "import", str(bad)])
     assert refused.exit_code == 2 and "row 1, officer_number: missing column" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_a_file_over_the_import_limit_is_refused_whole(client, tmp_path, monkeypatch) -> None:
+    from overt.access.matrix import Role
+    from overt.cli.main import cli
+    from overt.oversight import api, deployments
+    from overt.testing.access import make_user, sign_in
+
+    monkeypatch.setattr(deployments, "MAX_IMPORT_BYTES", 100)
+    monkeypatch.setattr(api, "MAX_IMPORT_BYTES", 100)
+    body = as_file([deployment("CAD 1", [attending("A1")])])
+    assert len(body) > 100
+    sign_in(client, make_user("em", Role.EVIDENCE_MANAGER))
+    big = client.post("/api/deployments/", body, content_type="application/json")
+    assert big.status_code == 413 and big["Content-Type"] == "application/problem+json"
+    path = tmp_path / "big.json"
+    path.write_bytes(body)
+    refused = CliRunner().invoke(cli, ["deployments", "import", str(path)])
+    assert refused.exit_code == 1 and "at most 100" in refused.output
+    assert not Deployment.objects.exists()
+
+
+def test_the_api_tells_json_from_csv_by_the_body_when_the_type_says_neither(client) -> None:
+    from overt.access.matrix import Role
+    from overt.oversight.contract import CSV_COLUMNS
+    from overt.testing.access import make_user, sign_in
+
+    sign_in(client, make_user("em", Role.EVIDENCE_MANAGER))
+    csv = ",".join(CSV_COLUMNS) + "\nR1,use-of-force,Camden,TSG,,2026-11-20T14:00:00Z,"
+    csv += "2026-11-20T14:10:00Z,,,A1,,\n"
+    made = client.post("/api/deployments/", csv.encode(), content_type="application/octet-stream")
+    assert made.status_code == 200 and made.json()["created"] == 1
+    body = as_file([deployment("CAD 1", [attending("A1")])])
+    made = client.post("/api/deployments/", body, content_type="text/plain")
+    assert made.status_code == 200 and made.json()["created"] == 1

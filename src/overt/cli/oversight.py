@@ -28,8 +28,15 @@ def deployments_import(file: Path, username: str | None, as_json: bool) -> None:
     its field and nothing is imported (exit 2). Importing the same reference again is a
     no-op; changed content corrects it."""
     setup()
-    from overt.oversight.deployments import ImportRefused, import_deployments
+    from overt.oversight.deployments import (
+        MAX_IMPORT_BYTES,
+        ImportRefused,
+        import_deployments,
+        too_large,
+    )
 
+    if file.stat().st_size > MAX_IMPORT_BYTES:  # refused before it is read into memory
+        raise too_large(file.stat().st_size)
     try:
         result = import_deployments(file.read_bytes(), name=file.name, actor=actor_for(username))
     except ImportRefused as exc:

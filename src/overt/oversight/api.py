@@ -31,7 +31,7 @@ from overt.custody.services import Actor
 from overt.web.problems import ProblemSerializer
 
 from . import complaints, compliance, supervision
-from .deployments import import_deployments
+from .deployments import MAX_IMPORT_BYTES, import_deployments, too_large
 from .models import ReviewItem
 from .report import report_zip
 
@@ -92,10 +92,24 @@ def _actor(request: Request) -> Actor:
     return Actor("user", request.user.get_username())
 
 
+class BoundedBody(RawBody):
+    """The body as bytes, read no further than the import limit (413 beyond it)."""
+
+    def parse(  # type: ignore[override]  # DRF's parsers may return any body
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> bytes:
+        if stream is None:
+            return b""
+        body = bytes(stream.read(MAX_IMPORT_BYTES + 1))
+        if len(body) > MAX_IMPORT_BYTES:
+            raise too_large(len(body))
+        return body
+
+
 class DeploymentImport(APIView):
     # Form bodies parse as forms first: the session CSRF check reads request.POST, which
     # must be a form, not bytes (a form POST without a token was a 500, not a 403).
-    parser_classes = [FormParser, MultiPartParser, RawBody]
+    parser_classes = [FormParser, MultiPartParser, BoundedBody]
 
     @extend_schema(
         tags=["oversight"],
@@ -113,7 +127,8 @@ class DeploymentImport(APIView):
         require(request.user, Capability.IMPORT_DEPLOYMENTS)
         body = request.data if isinstance(request.data, bytes) else b""
         kind = (request.content_type or "").split(";")[0].strip().lower()
-        name = "upload.csv" if kind == "text/csv" else "upload.json"
+        # Any other type (or none): told apart by the body's first character.
+        name = {"text/csv": "upload.csv", "application/json": "upload.json"}.get(kind, "")
         result = import_deployments(body, name=name, actor=_actor(request))
         return Response(result.as_json())
 

@@ -29,6 +29,10 @@ from .freshness import mark_stale
 from .models import Attendance, Deployment
 
 BATCH = 2000
+# The largest file one import takes: a month of a force the Met's size is about 40 MB of
+# JSON. A bigger file is refused whole (413 from the API) before it is read into memory;
+# split it by month.
+MAX_IMPORT_BYTES = 128 * 1024 * 1024
 
 
 class ImportRefused(errors.Invalid):
@@ -61,7 +65,17 @@ def content_sha256(dep: DeploymentIn) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def too_large(size: int) -> errors.TooLarge:
+    return errors.TooLarge(
+        f"the file is {size} bytes; one import takes at most {MAX_IMPORT_BYTES} "
+        "(split it, e.g. by month)",
+        errors=[{"row": "file", "field": "", "detail": "too large"}],
+    )
+
+
 def parse_file(data: bytes, name: str = "") -> list[DeploymentIn]:
+    if len(data) > MAX_IMPORT_BYTES:
+        raise too_large(len(data))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
