@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oversight_support import ACTOR, as_file, at, attending, deployment, officer, recording
 
 from overt.custody.models import CustodyEntry
@@ -62,7 +64,10 @@ def test_the_report_is_published_signed_and_verifies_offline(tmp_path: Path) -> 
     } <= names
     report = json.loads((folder / "report.json").read_text())
     westminster = report["figures"]["by_borough"][1]
-    assert westminster["borough"] == "Westminster" and westminster["attendances"] == 8
+    # Westminster's 8 attendances are hidden as Camden's partner: the force's 9 minus a
+    # published 8 would give Camden's 1.
+    assert westminster["borough"] == "Westminster" and westminster["attendances"] is None
+    assert report["figures"]["force"]["attendances"] == 9
     assert westminster["recorded"] == 6 and westminster["late"] is None  # 1 late, 1 no footage
     assert westminster["no_footage"] is None and westminster["compliance_rate"] is None
     camden = report["figures"]["by_borough"][0]
@@ -118,3 +123,70 @@ def test_complementary_suppression() -> None:
     out = suppress(row, 5, ["attendances", "recorded", "late", "no_footage"])
     assert out["late"] is None and out["no_footage"] is None and out["compliance_rate"] is None
     assert out["recorded"] == 90 and out["attendances"] == 100
+
+
+STATUS = ["recorded", "late", "early_stop", "gaps", "no_footage"]
+
+
+def _row(borough: str, **counts: int) -> dict:
+    row = {"borough": borough, **{s: 0 for s in STATUS}, "muted_audio": 0, **counts}
+    row["attendances"] = sum(row[s] for s in STATUS)
+    row["compliance_rate"] = round(row["recorded"] / row["attendances"], 4)
+    return row
+
+
+def _force(rows: list[dict]) -> dict:
+    names = ["attendances", *STATUS, "muted_audio"]
+    return {n: sum(r[n] for r in rows) for n in names} | {"compliance_rate": 0.5}
+
+
+def _table(rows: list[dict]) -> tuple[list[dict], dict]:
+    from overt.oversight.rates import suppress_table
+
+    return suppress_table(
+        rows, _force(rows), 5, whole="attendances", parts=STATUS, others=["muted_audio"]
+    )
+
+
+def test_a_borough_count_cannot_be_had_as_the_force_minus_the_others() -> None:
+    # Hostile: once suppressed row by row, Camden's 2 late activations were the force's
+    # 15 minus Hackney's 6 and Westminster's 7, all published.
+    rows = [
+        _row("Camden", recorded=40, late=2, early_stop=8),
+        _row("Hackney", recorded=50, late=6, early_stop=9),
+        _row("Westminster", recorded=60, late=7, early_stop=10),
+    ]
+    shown, force = _table(rows)
+    assert shown[0]["late"] is None and force["late"] == 15
+    assert [r["late"] for r in shown[1:]].count(None) >= 1  # a partner hidden down the column
+
+
+def test_a_hidden_status_cannot_be_had_beside_hidden_muted_audio() -> None:
+    # Hostile: muted audio is not a part of the attendances; with late (3) and muted (2)
+    # the only hidden counts, late was the attendances minus the recorded.
+    rows = [_row("Camden", recorded=17, late=3, muted_audio=2), _row("Hackney", recorded=30)]
+    rows.append(_row("Westminster", recorded=40))
+    shown, _ = _table(rows)
+    assert shown[0]["late"] is None and shown[0]["recorded"] is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), min_size=6, max_size=6), min_size=1, max_size=4))
+def test_no_published_sum_has_exactly_one_hidden_term(counts: list[list[int]]) -> None:
+    rows = [
+        _row(f"B{i}", **dict(zip(STATUS, c[:5], strict=True)), muted_audio=c[5])
+        for i, c in enumerate(counts)
+        if sum(c[:5])
+    ]
+    if not rows:
+        return
+    shown, force = _table(rows)
+    table = [*shown, force]
+    for row in table:  # the attendances are the statuses' sum
+        terms = [row["attendances"], *(row[s] for s in STATUS)]
+        assert terms.count(None) != 1, row
+    for name in ["attendances", *STATUS, "muted_audio"]:  # the force is the boroughs' sum
+        assert [r[name] for r in table].count(None) != 1, name
+    for original, row in zip([*rows, _force(rows)], table, strict=True):
+        for name in ["attendances", *STATUS, "muted_audio"]:
+            assert not 0 < original[name] < 5 or row[name] is None  # small counts hidden

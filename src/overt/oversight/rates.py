@@ -110,3 +110,65 @@ def suppress(counts: dict[str, Any], threshold: int, fields: Iterable[str]) -> d
             if name.endswith("_rate") or name.startswith("median_"):
                 out[name] = SUPPRESSED
     return out
+
+
+def _protect(cells: list[tuple[dict[str, Any], set[str], str]]) -> bool:
+    """`cells` are the terms of one published sum (row, its hidden names, the name): if
+    exactly one is hidden it could be had by subtraction, so hide the smallest positive
+    count among the others (a rule with an unpublished or zero term needs no partner).
+    True if something was hidden."""
+    if sum(1 for _, gone, name in cells if name in gone) != 1:
+        return False
+    shown = [
+        (row[name], n)
+        for n, (row, gone, name) in enumerate(cells)
+        if name not in gone and isinstance(row.get(name), int) and row[name] > 0
+    ]
+    if not shown:
+        return False
+    _, picked = min(shown)
+    cells[picked][1].add(cells[picked][2])
+    return True
+
+
+def suppress_table(
+    rows: list[dict[str, Any]],
+    total: dict[str, Any],
+    threshold: int,
+    *,
+    whole: str,
+    parts: Iterable[str],
+    others: Iterable[str] = (),
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Suppress a table of rows (boroughs) whose columns add up to a `total` row (the
+    force), and whose `parts` add up to each row's `whole` (the statuses to the
+    attendances); `others` are counts that add up down the columns only (muted audio).
+
+    A count from 1 to threshold - 1 is hidden. Then, until nothing changes, a hidden
+    count that could be had by subtraction is protected by hiding the next smallest
+    count in the same sum: along a row (whole = parts) and down a column (force =
+    boroughs), so no published sum has exactly one hidden term. Rates and medians of a
+    row with anything hidden, or with a whole under the threshold, are hidden too."""
+    parts, others = list(parts), list(others)
+    columns = [whole, *parts, *others]
+    table = [*rows, total]
+    hidden: list[set[str]] = [
+        {n for n in columns if isinstance(r.get(n), int) and 0 < r[n] < threshold} for r in table
+    ]
+    changed = True
+    while changed:
+        changed = False
+        for row, gone in zip(table, hidden, strict=True):
+            changed |= _protect([(row, gone, n) for n in (whole, *parts)])
+        pairs = list(zip(table, hidden, strict=True))
+        for name in columns:
+            changed |= _protect([(row, gone, name) for row, gone in pairs])
+    out = []
+    for row, gone in zip(table, hidden, strict=True):
+        shown = {k: (SUPPRESSED if k in gone else v) for k, v in row.items()}
+        if gone or (isinstance(row.get(whole), int) and row[whole] < threshold):
+            for name in shown:
+                if name.endswith("_rate") or name.startswith("median_"):
+                    shown[name] = SUPPRESSED
+        out.append(shown)
+    return out[:-1], out[-1]

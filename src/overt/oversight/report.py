@@ -34,11 +34,12 @@ from overt.custody.services import Actor, Subject, record
 
 from . import compliance
 from .models import Complaint, PublishedReport
-from .rates import summarise, suppress
+from .rates import summarise, suppress, suppress_table
 
 REPORT_FORMAT = "overt-transparency-report/1"
 VERIFIER = VERIFIER_SOURCE.with_name("overt_verify_report.py")
-COUNTS = ("attendances", "recorded", "late", "early_stop", "gaps", "no_footage", "muted_audio")
+STATUS_COUNTS = ("recorded", "late", "early_stop", "gaps", "no_footage")  # add up to attendances
+COUNTS = ("attendances", *STATUS_COUNTS, "muted_audio")
 COMPLAINT_COUNTS = ("complaints", "with_footage", "closed")
 CSV_FIELDS = ("borough", *COUNTS, "compliance_rate", "footage_rate", "median_late_delay_s")
 
@@ -84,18 +85,21 @@ def figures(month: str) -> dict[str, Any]:
     threshold = get_settings().oversight_report_min_count
     judged = compliance.run(first, last).judged
     boroughs = sorted({j.borough for j in judged})
-    rows = [
-        {
-            "borough": b,
-            **suppress(summarise(j for j in judged if j.borough == b), threshold, COUNTS),
-        }
-        for b in boroughs
-    ]
+    # Suppressed as one table: the boroughs add up to the force, so a count hidden in one
+    # borough alone could be had as the force's minus the others' (rates.suppress_table).
+    rows, force = suppress_table(
+        [{"borough": b, **summarise(j for j in judged if j.borough == b)} for b in boroughs],
+        summarise(judged),
+        threshold,
+        whole="attendances",
+        parts=STATUS_COUNTS,
+        others=("muted_audio",),
+    )
     return {
         "month": month,
         "suppression_threshold": threshold,
         "by_borough": rows,
-        "force": suppress(summarise(judged), threshold, COUNTS),
+        "force": force,
         "complaints_by_borough": _complaints(month, threshold),
     }
 
