@@ -107,3 +107,35 @@ def test_a_kind_without_a_handler_stops_startup() -> None:
             registry.check_handlers()
     finally:
         del registry.JOB_KINDS["test.orphan"]
+
+
+def test_the_kinds_the_stages_enqueue_are_the_kinds_handled() -> None:
+    """The handler modules name their kinds literally (they import their stage's heavy
+    modules only when a job runs); the constants the stages enqueue with must match."""
+    from overt.cases import prerender
+    from overt.jobs.registry import handler_for
+    from overt.review import derive, offsets
+    from overt.transcripts.jobs import TRANSCRIBE_JOB
+
+    for kind in (derive.CLIP_JOB, derive.STILL_JOB, offsets.SYNC_JOB, prerender.JOB_KIND):
+        assert handler_for(kind).__module__.endswith(".jobs")
+    assert handler_for(TRANSCRIBE_JOB)
+
+
+def test_django_startup_registers_every_handler_without_the_media_stack() -> None:
+    """Every `overt` command starts Django, which imports each stage's job handlers to
+    check that every kind has one; PyAV, NumPy and OpenCV wait until a job runs."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, django; django.setup()\n"
+        "from overt.jobs.registry import missing_handlers\n"
+        "assert missing_handlers() == [], missing_handlers()\n"
+        "print(sorted(m for m in ('av', 'numpy', 'cv2', 'onnxruntime') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

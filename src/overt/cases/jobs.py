@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from overt.jobs.registry import JobContext, handles
 
-from . import prerender
 
-
-@handles(prerender.JOB_KIND)
+@handles("cases.watermark")  # prerender.JOB_KIND; prerender (PyAV) is imported on a run only
 def watermark(ctx: JobContext) -> None:
+    from . import prerender
+
     prerender.render_copy(int(ctx.params["item"]), int(ctx.params["part"]))
     ctx.progress(1.0)
