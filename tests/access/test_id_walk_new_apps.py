@@ -1,5 +1,6 @@
 """The ID walk's second half: the routes of the apps that landed this session (cases and
-sharing, oversight, fleet, transcripts, the portal's pages, redaction's leak findings).
+sharing, oversight, fleet, transcripts, the portal's pages, redaction's leak findings and
+their API).
 
 The scene, the probes and the walk are test_id_walk's; here the scene gains one object of
 each new kind, tied to the walked recording where the object has a recording, and each
@@ -176,6 +177,15 @@ WALK_NEW_APPS: dict[str, list[Probe]] = {
         Probe("post", "/redaction/{id}/renders/{render}/findings/{finding}/decide", "project",
               {"decision": "not-a-face"}),
     ],
+    # ... and their API (the same service and access rules as the page).
+    "api-redaction-findings": [
+        Probe("get", "/api/redaction/{id}/renders/{render}/findings/", "project"),
+    ],
+    "api-redaction-finding-decision": [
+        Probe("post", "/api/redaction/{id}/renders/{render}/findings/{finding}/decision/",
+              "project", {"decision": "not-a-face"}, json=True),
+    ],
+    "api-redaction-unmasked": [Probe("get", "/api/redaction/{id}/unmasked/", "project")],
     # The portal's people pages and the custody browser: capabilities, not recordings.
     "access-user-action": [
         Probe("post", "/access/users/{id}/disable", "user", capability=MANAGE_USERS)

@@ -5,7 +5,7 @@ the copy's manifest, as on the page."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -51,22 +51,6 @@ def _allow(username: str, project: RedactionProject) -> None:
         raise click.ClickException(f"{username} may not redact this recording: {exc}") from exc
 
 
-def _finding_json(finding: Any) -> dict[str, Any]:
-    return {
-        "number": finding.number,
-        "start_s": round(finding.start_s, 3),
-        "end_s": round(finding.end_s, 3),
-        "box": [round(v, 4) for v in (finding.x1, finding.y1, finding.x2, finding.y2)],
-        "score": round(finding.score, 3),
-        "frames": finding.frames,
-        "status": finding.status,
-        "decided_by": finding.decided_by or None,
-        "decided_at": finding.decided_at.isoformat() if finding.decided_at else None,
-        "note": finding.note,
-        "fixed_by_track": finding.fixed_by_track,
-    }
-
-
 @click.group("redaction")
 def redaction() -> None:
     """A redaction project's leak check: findings, decisions, unmasked moments."""
@@ -87,18 +71,8 @@ def findings(project_id: int, number: int | None, username: str, as_json: bool) 
     project = _project(project_id)
     _allow(username, project)
     render = _render(project, number)
-    rows = [_finding_json(f) for f in render.leak_findings.order_by("number")]
-    blockers = leaks.blockers(render)
-    data = {
-        "project": project.pk,
-        "render": render.number,
-        "derivative": render.derivative_id,
-        "detector": (render.leak_check or {}).get("detector"),
-        "checked_frames": (render.leak_check or {}).get("checked_frames"),
-        "releasable": not blockers,
-        "blockers": blockers,
-        "findings": rows,
-    }
+    data = leaks.findings_report(render)  # the API's answer too
+    rows, blockers = data["findings"], data["blockers"]
 
     def text() -> None:
         click.echo(
@@ -156,7 +130,7 @@ def decide(
         decided = leaks.decide(finding, decision, username, note=note)
     except RedactionProblem as exc:
         raise click.ClickException(str(exc)) from exc
-    data = {**_finding_json(decided), "releasable": not leaks.blockers(decided.render)}
+    data = {**leaks.describe_finding(decided), "releasable": not leaks.blockers(decided.render)}
 
     def text() -> None:
         click.echo(f"finding {decided.number} of copy {render.number}: {decided.status}")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("overt.fleet.urls")),
     path("api/", include("overt.api.urls")),
     path("api/", include("overt.uploads.capture_urls")),
+    path("api/", include("overt.redaction.api_urls")),
     path("", include("overt.access.urls")),
     path("", include("overt.api.custody_urls")),
     path("", include("overt.retention.urls")),

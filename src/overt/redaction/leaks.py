@@ -35,6 +35,11 @@ class NotReleasable(errors.Conflict):
     """A redacted copy whose leak check is missing or has unresolved findings."""
 
 
+class AlreadyDecided(errors.Conflict, RedactionProblem):
+    """A decision on a finding that was decided before (409; still a RedactionProblem
+    for the page and the CLI)."""
+
+
 def store_findings(render: Render, check: LeakCheck) -> list[LeakFinding]:
     """Catalogue a check's findings for a render (inside the render's transaction)."""
     rows = [
@@ -101,7 +106,7 @@ def decide(finding: LeakFinding, decision: str, username: str, *, note: str = ""
     if decision not in DECISIONS:
         raise RedactionProblem(f"decision must be one of {', '.join(DECISIONS)}")
     if finding.status != LeakFinding.Status.OPEN:
-        raise RedactionProblem(
+        raise AlreadyDecided(
             f"finding {finding.number} was already decided ({finding.get_status_display()})"
         )
     from .editing import add_manual_track
@@ -111,7 +116,7 @@ def decide(finding: LeakFinding, decision: str, username: str, *, note: str = ""
     with transaction.atomic():
         locked = LeakFinding.objects.select_for_update().get(pk=finding.pk)
         if locked.status != LeakFinding.Status.OPEN:
-            raise RedactionProblem(f"finding {locked.number} was already decided")
+            raise AlreadyDecided(f"finding {locked.number} was already decided")
         fixed_by: int | None = None
         if decision == "fix":
             track = add_manual_track(
@@ -148,6 +153,40 @@ def decide(finding: LeakFinding, decision: str, username: str, *, note: str = ""
             details=details,
         )
     return locked
+
+
+def describe_finding(finding: LeakFinding) -> dict[str, Any]:
+    """One finding as the CLI and the API show it."""
+    return {
+        "number": finding.number,
+        "start_s": round(finding.start_s, 3),
+        "end_s": round(finding.end_s, 3),
+        "box": [round(v, 4) for v in (finding.x1, finding.y1, finding.x2, finding.y2)],
+        "score": round(finding.score, 3),
+        "frames": finding.frames,
+        "status": finding.status,
+        "decided_by": finding.decided_by or None,
+        "decided_at": finding.decided_at.isoformat() if finding.decided_at else None,
+        "note": finding.note,
+        "fixed_by_track": finding.fixed_by_track,
+    }
+
+
+def findings_report(render: Render) -> dict[str, Any]:
+    """A rendered copy's leak check as the CLI and the API show it: the findings, what
+    was decided, and whether the copy may be released (and if not, why)."""
+    blocked = blockers(render)
+    check = render.leak_check or {}
+    return {
+        "project": render.project_id,
+        "render": render.number,
+        "derivative": render.derivative_id,
+        "detector": check.get("detector"),
+        "checked_frames": check.get("checked_frames"),
+        "releasable": not blocked,
+        "blockers": blocked,
+        "findings": [describe_finding(f) for f in render.leak_findings.order_by("number")],
+    }
 
 
 def unmasked_moments(project: RedactionProject) -> list[dict[str, Any]]:
