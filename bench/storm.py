@@ -3,7 +3,21 @@ keeps browsing meanwhile. On one embedded node, or on the multi-node layout of d
 
 Run:
   .venv/bin/python bench/storm.py embedded --cameras 200 --segments 3 --segment-mb 1
-  .venv/bin/python bench/storm.py deployed --nodes 2 --cameras 200 --segments 3 --segment-mb 1
+  .venv/bin/python bench/storm.py embedded --split --cameras 1000 --segment-mb 10 \
+      --segment-mb-max 60 --dock-window 300      # the issue's storm (sizes: see below)
+  .venv/bin/python bench/storm.py deployed --nodes 1,2,3 --cameras 200 --segments 3 --segment-mb 1
+
+Segment sizes: one size (--segment-mb), or a range (--segment-mb to --segment-mb-max):
+whole MB skewed towards short activations, a Pareto law of shape --size-shape (3) cut at
+the largest, drawn by stratified quantiles so the total is known before the run
+(`overt_camera.simulate.segment_sizes`). The plan (total bytes, mean, median, largest,
+counts per 10 MB) is printed first and kept in the result; the run is refused when the
+disk lacks the total plus a margin (--disk-margin-gb).
+
+`--split` (embedded): cameras offload to a second `overt serve --no-worker` process on
+the same instance (SQLite, local store), at lower CPU priority (--devices-nice), on a
+port of its own; the reviewer's pages are served by the first. Without it, one process
+serves both, as before.
 
 `embedded` starts one `overt serve` (its worker beside it) on a fresh instance (SQLite,
 local store) in a temporary folder, removed afterwards. `deployed` runs deploy/start.sh
@@ -32,13 +46,16 @@ import os
 import queue
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -79,59 +96,127 @@ def processes(home: str) -> list[int]:
     return found
 
 
-def cpu_rss(pids: list[int]) -> tuple[float, float]:
-    """Total CPU seconds (user + system) and RSS MB of these processes now."""
-    ticks = os.sysconf("SC_CLK_TCK")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float, float] | None:
+    """(ppid, CPU seconds of the process and of its reaped children, RSS MB)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    found = re.search(r"VmRSS:\s+(\d+)", status)
+    cpu = sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS  # utime stime cutime cstime
+    return int(fields[1]), cpu, (int(found.group(1)) / 1024 if found else 0.0)
+
+
+def process_table() -> dict[int, tuple[int, float, float]]:
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            row = _stat(int(entry.name))
+            if row is not None:
+                table[int(entry.name)] = row
+    return table
+
+
+def tree_usage(
+    table: dict[int, tuple[int, float, float]], roots: list[int], skip: set[int]
+) -> tuple[float, float]:
+    """CPU seconds and RSS MB of these processes and their descendants (not `skip`'s).
+    A process's reaped children count in its own cutime/cstime, so a short-lived child (a
+    PostgreSQL backend, an RQ work-horse) is counted once it has ended."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
     cpu = rss = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / ticks
-            status = Path(f"/proc/{pid}/status").read_text()
-            rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
-        except (OSError, AttributeError, IndexError):
+    todo = [r for r in roots if r in table]
+    seen: set[int] = set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid in skip:
             continue
+        seen.add(pid)
+        cpu += table[pid][1]
+        rss += table[pid][2]
+        todo.extend(children.get(pid, []))
     return cpu, rss
 
 
-def disk_written_bytes() -> int:
-    total = 0
+def disk_bytes() -> tuple[int, int]:
+    """Bytes read and written by the machine's disks so far."""
+    read = written = 0
     for line in Path("/proc/diskstats").read_text().splitlines():
         parts = line.split()
         if len(parts) > 9 and re.fullmatch(r"(vd|sd|nvme\d+n)\w*?[a-z]|nvme\d+n\d+", parts[2]):
-            total += int(parts[9]) * 512
-    return total
+            read += int(parts[5]) * 512
+            written += int(parts[9]) * 512
+    return read, written
+
+
+def disk_used(path: Path) -> int:
+    info = os.statvfs(path)
+    return (info.f_blocks - info.f_bfree) * info.f_frsize
 
 
 class Sampler(threading.Thread):
-    def __init__(self, home: str) -> None:
+    """Every 0.5 s: CPU and RSS of each named group of processes (a root pid and its
+    descendants), the machine's disk reads and writes, the disk space in use where the
+    bench writes, and the load average."""
+
+    def __init__(self, groups: Callable[[], dict[str, list[int]]], where: Path) -> None:
         super().__init__(daemon=True)
-        self.home = home
+        self.groups, self.where = groups, where
         self.stop = threading.Event()
-        self.samples: list[tuple[float, float, float, int]] = []
+        self.samples: list[tuple[float, dict[str, tuple[float, float]], int, int, int]] = []
         self.loads: list[float] = []  # the machine's 1-minute load average
 
     def run(self) -> None:
-        pids: list[int] = []
-        found_at = 0.0
+        roots: dict[str, list[int]] = {}
+        found_at = -10.0
         while not self.stop.is_set():
             if time.monotonic() - found_at > 5:  # scanning /proc is not free: every 5 s
-                pids, found_at = processes(self.home), time.monotonic()
-            cpu, rss = cpu_rss(pids)
-            self.samples.append((time.monotonic(), cpu, rss, disk_written_bytes()))
+                roots, found_at = self.groups(), time.monotonic()
+            table = process_table()
+            every_root = {pid for pids in roots.values() for pid in pids}
+            usage = {
+                name: tree_usage(table, pids, every_root - set(pids))
+                for name, pids in roots.items()
+            }
+            read, written = disk_bytes()
+            self.samples.append((time.monotonic(), usage, read, written, disk_used(self.where)))
             self.loads.append(os.getloadavg()[0])
             self.stop.wait(0.5)
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, Any]:
         if len(self.samples) < 2:
             return {}
-        (t0, c0, _, d0), (t1, c1, _, d1) = self.samples[0], self.samples[-1]
+        (t0, u0, r0, w0, d0), (t1, u1, r1, w1, _) = self.samples[0], self.samples[-1]
         span = t1 - t0
+        per: dict[str, Any] = {}
+        for name in u1:
+            if name not in u0:
+                continue
+            cpu = u1[name][0] - u0[name][0]
+            per[name] = {
+                "cpu_seconds": round(cpu, 1),
+                "cores_mean": round(cpu / span, 2),
+                "rss_mb_peak": round(max(s[1].get(name, (0, 0))[1] for s in self.samples), 1),
+            }
+        overt = [n for n in per if n.startswith(("serve", "pages", "devices", "worker"))]
+        overt_cpu = sum(per[n]["cpu_seconds"] for n in overt)
         return {
-            "cpu_cores_mean": round((c1 - c0) / span, 2),
-            "rss_mb_peak": round(max(s[2] for s in self.samples), 1),
-            "disk_write_mb_s_machine": round((d1 - d0) / span / 1e6, 1),
-            "cpu_seconds": round(c1 - c0, 1),
+            "processes": per,
+            "overt_cpu_seconds": round(overt_cpu, 1),
+            "overt_cores_mean": round(overt_cpu / span, 2),
+            "overt_rss_mb_peak": round(
+                max(sum(s[1].get(n, (0, 0))[1] for n in overt) for s in self.samples), 1
+            ),
+            "disk_write_mb_s_machine": round((w1 - w0) / span / 1e6, 1),
+            "disk_read_mb_s_machine": round((r1 - r0) / span / 1e6, 1),
+            "disk_write_mb_s_peak_5s": round(self._peak_write_rate(10) / 1e6, 1),
+            "disk_used_growth_gb_peak": round(max(s[4] for s in self.samples) / 1e9 - d0 / 1e9, 2),
             "seconds": round(span, 1),
             "load1_min_mean_max": [
                 round(min(self.loads), 1),
@@ -139,6 +224,12 @@ class Sampler(threading.Thread):
                 round(max(self.loads), 1),
             ],
         }
+
+    def _peak_write_rate(self, every: int) -> float:
+        best = 0.0
+        for a, b in zip(self.samples, self.samples[every:], strict=False):
+            best = max(best, (b[3] - a[3]) / (b[0] - a[0]))
+        return best
 
 
 class Reviewer:
@@ -207,6 +298,8 @@ class Reviewer:
                 out[f"{name}_n"] = len(values)
                 out[f"{name}_p50_ms"] = round(statistics.median(ordered) * 1000)
                 out[f"{name}_p95_ms"] = round(ordered[int(0.95 * (len(ordered) - 1))] * 1000)
+                out[f"{name}_p99_ms"] = round(ordered[int(0.99 * (len(ordered) - 1))] * 1000)
+                out[f"{name}_max_ms"] = round(ordered[-1] * 1000)
         return out
 
 
@@ -286,41 +379,81 @@ def _rehash_or_why(env: dict[str, str], sent: list[str]) -> int | str:
         return f"re-hash failed: {exc.stderr.strip()[-300:]}"
 
 
-def storm(args: argparse.Namespace, env: dict[str, str], base: str, work: Path) -> dict:
+def size_plan(args: argparse.Namespace) -> dict[str, Any]:
+    """The segment sizes the simulator will send (it draws them the same way)."""
+    from overt_camera.simulate import segment_sizes
+
+    sizes = segment_sizes(
+        args.cameras * args.segments, args.segment_mb, args.segment_mb_max, args.size_shape
+    )
+    ordered = sorted(sizes)
+    if args.segment_mb_max and args.segment_mb_max > args.segment_mb:
+        law = (
+            f"whole MB from {args.segment_mb:g} to {args.segment_mb_max:g} (10**6 bytes), a "
+            f"Pareto law of shape {args.size_shape:g} truncated at the largest (short "
+            "activations most common), stratified quantiles"
+        )
+    else:
+        law = f"every segment {args.segment_mb:g} MB"
+    bands: dict[str, int] = {}
+    for size in ordered:
+        low = int(size // 10_000_000) * 10
+        key = f"{low}-{low + 10} MB"
+        bands[key] = bands.get(key, 0) + 1
+    return {
+        "distribution": law,
+        "segments": len(sizes),
+        "total_bytes": sum(sizes),
+        "total_gb": round(sum(sizes) / 1e9, 2),
+        "min_mb": ordered[0] / 1e6,
+        "median_mb": ordered[len(ordered) // 2] / 1e6,
+        "mean_mb": round(statistics.mean(sizes) / 1e6, 2),
+        "max_mb": ordered[-1] / 1e6,
+        "count_by_10_mb": bands,
+    }
+
+
+def storm(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    base: str,
+    work: Path,
+    groups: Callable[[], dict[str, list[int]]],
+    devices_base: str | None = None,
+) -> dict[str, Any]:
     token, recording = seed(env, work)
     reviewer = Reviewer(base, "reviewer", "storm-reviewer-pass", recording)
-    sampler = Sampler(env["OVERT_HOME"])
+    sampler = Sampler(groups, work)
     sampler.start()
     reviewer.start()
     time.sleep(3)  # a reviewer baseline before the storm
     began = time.monotonic()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    sim = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "overt_camera.simulate",
-            "--server",
-            base,
-            "--token",
-            token,
-            "--cameras",
-            str(args.cameras),
-            "--segments",
-            str(args.segments),
-            "--segment-mb",
-            str(args.segment_mb),
-            "--concurrency",
-            str(args.concurrency),
-            "--dock-window",
-            str(args.dock_window),
-            "--json",
-        ],
-        text=True,
-        capture_output=True,
-        timeout=7200,
-        check=False,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "overt_camera.simulate",
+        "--server",
+        devices_base or base,
+        "--token",
+        token,
+        "--cameras",
+        str(args.cameras),
+        "--segments",
+        str(args.segments),
+        "--segment-mb",
+        str(args.segment_mb),
+        "--size-shape",
+        str(args.size_shape),
+        "--concurrency",
+        str(args.concurrency),
+        "--dock-window",
+        str(args.dock_window),
+        "--json",
+    ]
+    if args.segment_mb_max:
+        command += ["--segment-mb-max", str(args.segment_mb_max)]
+    sim = subprocess.run(command, text=True, capture_output=True, timeout=7200, check=False)
     wall = time.monotonic() - began
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     client_cpu = (children.ru_utime + children.ru_stime) - (
@@ -329,8 +462,11 @@ def storm(args: argparse.Namespace, env: dict[str, str], base: str, work: Path) 
     reviewer.stop.set()
     sampler.stop.set()
     reviewer.join(timeout=60)
+    sampler.join(timeout=10)
     summary = json.loads(sim.stdout) if sim.stdout.strip() else {}
     sent = summary.pop("sha256s", [])
+    rehash_began = time.monotonic()
+    mismatched = _rehash_or_why(env, sent)
     return {
         "simulator": summary,
         "simulator_stderr_tail": sim.stderr[-2000:],
@@ -338,9 +474,31 @@ def storm(args: argparse.Namespace, env: dict[str, str], base: str, work: Path) 
         "simulator_cpu_s": round(client_cpu, 1),
         "throughput_mb_s": round(summary.get("bytes", 0) / wall / 1e6, 2),
         "uploads_per_s": round(summary.get("uploads", 0) / wall, 2),
-        "mismatched_after_rehash": _rehash_or_why(env, sent),
+        "objects_rehashed": len(sent),
+        "mismatched_after_rehash": mismatched,
+        "rehash_s": round(time.monotonic() - rehash_began, 1),
         "server": sampler.summary(),
         "reviewer": reviewer.summary(),
+    }
+
+
+def one_copy(env: dict[str, str], sent_bytes: int, used_before: int, where: Path) -> dict[str, Any]:
+    """Embedded: does the disk hold each finished upload once? The local store adopts a
+    finished tus file by hard link (same inode), then the partial's name is removed."""
+    home = Path(env["OVERT_HOME"])
+    partial = list((home / "uploads" / "tus").glob("*"))
+    objects = [p for p in (home / "store" / "objects").rglob("*") if p.is_file()]
+    linked = sum(1 for p in objects if p.stat().st_nlink != 1)
+    stored = sum(p.stat().st_size for p in objects)
+    grown = disk_used(where) - used_before
+    return {
+        "partial_files_left": len(partial),
+        "partial_bytes_left": sum(p.stat().st_size for p in partial),
+        "objects": len(objects),
+        "objects_with_a_second_name": linked,
+        "stored_bytes": stored,
+        "disk_used_growth_bytes": grown,
+        "disk_growth_over_bytes_sent": round(grown / sent_bytes, 3) if sent_bytes else None,
     }
 
 
@@ -351,16 +509,183 @@ def drop_database(name: str) -> None:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _pid_file(path: Path) -> list[int]:
+    try:
+        return [int(path.read_text().split()[0])]
+    except (OSError, ValueError, IndexError):
+        return []
+
+
+def postmaster() -> list[int]:
+    """The PostgreSQL server's main process (its backends are its children)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if cmd and cmd[0].endswith(b"/bin/postgres") and ppid == 1:
+            return [int(entry.name)]
+    return []
+
+
+def wait_up(base: str) -> None:
+    for _ in range(300):
+        try:
+            requests.get(base + "/healthz", timeout=10)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{base} did not come up")
+
+
+def run_embedded(args: argparse.Namespace, base_env: dict[str, str], work: Path) -> dict[str, Any]:
+    home = work / "home"
+    env = {**base_env, "OVERT_HOME": str(home), "OVERT_MIN_FREE_BYTES": "0"}
+    if args.upload_max_concurrent:
+        env["OVERT_UPLOAD_MAX_CONCURRENT"] = str(args.upload_max_concurrent)
+    overt(env, "init")
+    port = 8190
+    pages = subprocess.Popen(
+        [str(BIN / "overt"), "serve", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    devices = None
+    base, devices_base = f"http://127.0.0.1:{port}", None
+    if args.split:
+        devices = subprocess.Popen(
+            [
+                "nice",
+                "-n",
+                str(args.devices_nice),
+                str(BIN / "overt"),
+                "serve",
+                "--no-worker",
+                "--bind",
+                f"127.0.0.1:{port + 1}",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        devices_base = f"http://127.0.0.1:{port + 1}"
+    wait_up(base)
+    if devices_base:
+        wait_up(devices_base)
+
+    def groups() -> dict[str, list[int]]:
+        table = process_table()
+        workers = [pid for pid, row in table.items() if row[0] == pages.pid]
+        found = {"pages" if args.split else "serve": [pages.pid], "worker": workers}
+        if devices is not None:
+            found["devices"] = [devices.pid]
+        return found
+
+    used_before = disk_used(work)
+    try:
+        result = storm(args, env, base, work, groups, devices_base)
+        result["one_copy"] = one_copy(env, result["simulator"].get("bytes", 0), used_before, work)
+    finally:
+        for proc in (devices, pages):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=60)
+    return result
+
+
+def run_deployed(
+    args: argparse.Namespace, base_env: dict[str, str], work: Path, nodes: int
+) -> dict[str, Any]:
+    state = work / f"deploy-{nodes}"
+    env = {
+        **base_env,
+        "DEPLOY_DATABASE": f"overt_storm_{os.getpid()}_{nodes}",
+        "DEPLOY_OVERT": str(BIN / "overt"),
+        "DEPLOY_PYTHON": sys.executable,
+    }
+    port = 8080
+    if args.port_base:  # a second layout beside the first: ports of its own
+        port = args.port_base
+        env.update(
+            DEPLOY_NODE_PORT=str(port + 1),
+            DEPLOY_REDIS_PORT=str(port + 50),
+            DEPLOY_S3_PORT=str(port + 60),
+        )
+    subprocess.run(
+        [
+            str(ROOT / "deploy" / "start.sh"),
+            "--nodes",
+            str(nodes),
+            "--workers",
+            str(args.workers),
+            "--state",
+            str(state),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        check=True,
+        timeout=900,
+        stdout=sys.stderr,  # its report is not this bench's JSON
+    )
+    settings = (state / "overt.env").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in settings if "=" in line)
+    env.update({key: value.strip("'") for key, value in pairs})
+    run = state / "run"
+
+    def groups() -> dict[str, list[int]]:
+        found = {f"serve-{i}": _pid_file(run / f"serve-{i}.pid") for i in range(nodes)}
+        found.update(
+            {f"worker-{i}": _pid_file(run / f"worker-{i}.pid") for i in range(args.workers)}
+        )
+        found.update(
+            moto=_pid_file(run / "moto.pid"),
+            haproxy=_pid_file(run / "haproxy.pid"),
+            redis=_pid_file(run / "redis.pid"),
+            postgresql=postmaster(),
+        )
+        return found
+
+    try:
+        result = storm(args, env, f"http://127.0.0.1:{port}", work, groups)
+    finally:
+        subprocess.run(
+            [str(ROOT / "deploy" / "start.sh"), "stop", "--state", str(state)],
+            env=env,
+            check=False,
+            timeout=120,
+            stdout=sys.stderr,
+        )
+        drop_database(env["DEPLOY_DATABASE"])
+        subprocess.run(["rm", "-rf", str(state)], check=False)
+    result.update(nodes=nodes, workers=args.workers)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("mode", choices=("embedded", "deployed"))
-    parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument(
+        "--nodes", default="2", help="deployed: app processes; a list (1,2,3) runs each in turn"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cameras", type=int, default=200)
     parser.add_argument("--segments", type=int, default=3)
     parser.add_argument("--segment-mb", type=float, default=1.0)
+    parser.add_argument("--segment-mb-max", type=float, default=None)
+    parser.add_argument("--size-shape", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--dock-window", type=float, default=0.0)
+    parser.add_argument(
+        "--split", action="store_true", help="embedded: cameras on a process of their own"
+    )
+    parser.add_argument("--devices-nice", type=int, default=10)
+    parser.add_argument("--upload-max-concurrent", type=int, default=0)
+    parser.add_argument("--disk-margin-gb", type=float, default=15.0)
     parser.add_argument(
         "--port-base",
         type=int,
@@ -368,92 +693,43 @@ def main() -> None:
         help="deployed: balancer on this port, nodes from +1, Redis +50, S3 +60 (else 8080...)",
     )
     args = parser.parse_args()
+    plan = size_plan(args)
+    print(f"storm: segment sizes {json.dumps(plan)}", file=sys.stderr, flush=True)
     load_before = os.getloadavg()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
     with tempfile.TemporaryDirectory(prefix="overt-storm-") as tmp:
         work = Path(tmp)
+        free = shutil.disk_usage(work).free
+        if free < plan["total_bytes"] + args.disk_margin_gb * 1e9:
+            raise SystemExit(
+                f"storm: {plan['total_gb']} GB to store but {free / 1e9:.1f} GB free "
+                f"(a margin of {args.disk_margin_gb:g} GB is kept)"
+            )
         if args.mode == "embedded":
-            env = {**base_env, "OVERT_HOME": str(work / "home"), "OVERT_MIN_FREE_BYTES": "0"}
-            overt(env, "init")
-            port = 8190
-            server = subprocess.Popen(
-                [str(BIN / "overt"), "serve", "--bind", f"127.0.0.1:{port}"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    requests.get(base + "/healthz", timeout=10)
-                    break
-                except requests.RequestException:
-                    time.sleep(0.2)
-            try:
-                result = storm(args, env, base, work)
-            finally:
-                server.terminate()
-                server.wait(timeout=60)
+            result = run_embedded(args, base_env, work)
+            result.update(nodes=1, workers=1)
         else:
-            state = work / "deploy"
-            env = {
-                **base_env,
-                "DEPLOY_DATABASE": f"overt_storm_{os.getpid()}",
-                "DEPLOY_OVERT": str(BIN / "overt"),
-                "DEPLOY_PYTHON": sys.executable,
-            }
-            port = 8080
-            if args.port_base:  # a second layout beside the first: ports of its own
-                port = args.port_base
-                env.update(
-                    DEPLOY_NODE_PORT=str(port + 1),
-                    DEPLOY_REDIS_PORT=str(port + 50),
-                    DEPLOY_S3_PORT=str(port + 60),
-                )
-            subprocess.run(
-                [
-                    str(ROOT / "deploy" / "start.sh"),
-                    "--nodes",
-                    str(args.nodes),
-                    "--workers",
-                    str(args.workers),
-                    "--state",
-                    str(state),
-                    "--port",
-                    str(port),
-                ],
-                env=env,
-                check=True,
-                timeout=900,
-            )
-            settings = (state / "overt.env").read_text().splitlines()
-            pairs = (line.split("=", 1) for line in settings if "=" in line)
-            env.update({key: value.strip("'") for key, value in pairs})
-            try:
-                result = storm(args, env, f"http://127.0.0.1:{port}", work)
-            finally:
-                subprocess.run(
-                    [str(ROOT / "deploy" / "start.sh"), "stop", "--state", str(state)],
-                    env=env,
-                    check=False,
-                    timeout=120,
-                )
-                drop_database(env["DEPLOY_DATABASE"])
+            runs = [run_deployed(args, base_env, work, int(n)) for n in args.nodes.split(",")]
+            result = runs[0] if len(runs) == 1 else {"runs": runs}
     result.update(
         {
             "mode": args.mode,
-            "nodes": args.nodes if args.mode == "deployed" else 1,
-            "workers": args.workers if args.mode == "deployed" else 1,
+            "split": bool(args.split) if args.mode == "embedded" else None,
+            "devices_nice": args.devices_nice if args.split else None,
+            "upload_max_concurrent": args.upload_max_concurrent or "default",
             "cameras": args.cameras,
             "segments": args.segments,
-            "segment_mb": args.segment_mb,
+            "segment_sizes": plan,
             "concurrency": args.concurrency,
+            "dock_window_s": args.dock_window,
+            "free_disk_gb_before": round(free / 1e9, 1),
             "load_before": load_before,
             "load_after": os.getloadavg(),
         }
     )
     OUT.mkdir(parents=True, exist_ok=True)
-    name = f"storm-{args.mode}-{result['nodes']}n-{args.cameras}c.json"
+    tag = "split" if args.split else (args.nodes.replace(",", "-") + "n")
+    name = f"storm-{args.mode}-{tag}-{args.cameras}c-{int(time.time())}.json"
     (OUT / name).write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 

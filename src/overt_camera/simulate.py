@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import random
 import secrets
 import sys
@@ -65,9 +66,10 @@ class Outcome:
 
 
 def shift(
-    server: str, camera: Camera, segments: Segments, count: int, chunk: int, out: Outcome
+    server: str, camera: Camera, segments: Segments, sizes: list[int], chunk: int, out: Outcome
 ) -> None:
-    """One camera at the dock: status, config, then its segments in order."""
+    """One camera at the dock: status, config, then its segments (of these sizes) in order."""
+    count = len(sizes)
     link = Link(server, camera.token)
     try:
         recording = secrets.token_hex(16)
@@ -81,7 +83,7 @@ def shift(
             "charging": True,
             "free_bytes": 20 << 30,
             "pending_segments": count,
-            "pending_bytes": count * segments.size,
+            "pending_bytes": sum(sizes),
             "clock_offset_s": 0.0,
             "last_error": None,
             "config_version": None,
@@ -105,6 +107,7 @@ def shift(
                     index == count - 1,
                     start + index * SEGMENT_SECONDS,
                     chunk,
+                    sizes[index],
                 )
             except (Refused, OSError, http.client.HTTPException, KeyError, ValueError) as exc:
                 out.fail(f"{camera.serial} segment {index}: {exc}")
@@ -125,6 +128,35 @@ def shift(
                 out.fail(f"{camera.serial}: final status: {exc}")
     finally:
         link.close()
+
+
+def segment_sizes(
+    count: int, low_mb: float, high_mb: float | None = None, shape: float = 3.0, seed: int = 0
+) -> list[int]:
+    """The byte sizes of `count` segments: all `low_mb` MB (10**6 bytes) when `high_mb` is
+    None or no more than `low_mb`; else whole MB from `low_mb` to `high_mb`, skewed towards
+    short activations by a Pareto law of this shape truncated at `high_mb` (shape 3 on
+    10-60 MB: mean 14.6 MB, median 13 MB, 3.4% of segments at 30 MB or more).
+
+    The draw is stratified, not random: segment i takes the distribution's quantile at
+    (i + 0.5) / count, so the total is known before the run (a bench checks its disk
+    against it); the order is then shuffled with `seed`."""
+    if high_mb is None or high_mb <= low_mb:
+        return [max(1, int(low_mb * 1_000_000))] * count
+    if low_mb <= 0 or shape <= 0 or math.ceil(low_mb) > math.floor(high_mb):
+        raise ValueError(
+            "a size range needs --segment-mb > 0, a whole MB up to --segment-mb-max, "
+            "and --size-shape > 0"
+        )
+    ratio = (low_mb / high_mb) ** shape  # the truncated Pareto's mass beyond high_mb
+    sizes = []
+    for i in range(count):
+        u = (i + 0.5) / count
+        mb = low_mb * (1 - u * (1 - ratio)) ** (-1 / shape)
+        mb = min(max(round(mb), math.ceil(low_mb)), math.floor(high_mb))
+        sizes.append(mb * 1_000_000)
+    random.Random(seed).shuffle(sizes)
+    return sizes
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -150,7 +182,17 @@ def simulate(args: argparse.Namespace) -> dict[str, Any]:
                 return None
 
         cameras = [c for c in pool.map(_enrol, serials) if c is not None]
-    segments = Segments(max(1, int(args.segment_mb * 1_000_000)))
+    plan = segment_sizes(
+        len(cameras) * args.segments,
+        args.segment_mb,
+        args.segment_mb_max,
+        args.size_shape,
+        args.seed,
+    )
+    sizes = {
+        c.serial: plan[n * args.segments : (n + 1) * args.segments] for n, c in enumerate(cameras)
+    }
+    segments = Segments(plan or [1])
     chunk = max(64 * 1024, int(args.chunk_mb * 1_000_000))
     began = time.monotonic()
     due = {c.serial: random.uniform(0, args.dock_window) for c in cameras}
@@ -159,7 +201,7 @@ def simulate(args: argparse.Namespace) -> dict[str, Any]:
         wait = due[camera.serial] - (time.monotonic() - began)
         if wait > 0:
             time.sleep(wait)
-        shift(args.server, camera, segments, args.segments, chunk, out)
+        shift(args.server, camera, segments, sizes[camera.serial], chunk, out)
 
     with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
         list(pool.map(dock, sorted(cameras, key=lambda c: due[c.serial])))
@@ -186,7 +228,24 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--cameras", type=int, required=True, metavar="N")
     command.add_argument("--segments", type=int, default=3, metavar="K", help="per camera")
-    command.add_argument("--segment-mb", type=float, default=1.0, metavar="MB")
+    command.add_argument(
+        "--segment-mb",
+        type=float,
+        default=1.0,
+        metavar="MB",
+        help="segment size (10**6 bytes); with --segment-mb-max, the smallest",
+    )
+    command.add_argument(
+        "--segment-mb-max",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="the largest segment: sizes then spread over the range, most of them short "
+        "(whole MB, a truncated Pareto law of --size-shape, drawn by stratified quantiles "
+        "so the total is fixed, shuffled by --seed)",
+    )
+    command.add_argument("--size-shape", type=float, default=3.0, metavar="ALPHA")
+    command.add_argument("--seed", type=int, default=0, help="the shuffle of the sizes")
     command.add_argument(
         "--dock-window",
         type=float,
@@ -213,6 +272,11 @@ def run(args: argparse.Namespace) -> int:
             return 2
     if args.segment_mb <= 0 or args.dock_window < 0:
         print("overt-camera simulate: --segment-mb must be > 0, --dock-window ≥ 0", file=sys.stderr)
+        return 2
+    try:
+        segment_sizes(1, args.segment_mb, args.segment_mb_max, args.size_shape)  # checked early
+    except ValueError as exc:
+        print(f"overt-camera simulate: {exc}", file=sys.stderr)
         return 2
     try:
         summary = simulate(args)

@@ -13,6 +13,7 @@ import os
 import random
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,30 +109,36 @@ def _b64(value: str | bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-@dataclass
 class Segments:
-    """The pre-made block: `size` bytes of which the last 64 are unique per segment."""
+    """The pre-made block, as long as the longest segment: a segment of `size` bytes is
+    the block's first `size - 64` bytes and 64 bytes unique to it. The SHA-256 state of
+    each of those prefixes is kept, so a segment's hash costs only its tail."""
 
-    size: int
-    block: bytes = b""
-    prefix_hash: Any = None
+    def __init__(self, sizes: Iterable[int]) -> None:
+        wanted = sorted({max(1, int(s)) for s in sizes})
+        if not wanted:
+            raise ValueError("no segment sizes")
+        self.block = os.urandom(max(wanted[-1] - 64, 0))
+        self.prefix_hashes: dict[int, Any] = {}
+        digest, done = hashlib.sha256(), 0
+        for size in wanted:  # one pass over the block, a copied state at each prefix
+            prefix = max(size - 64, 0)
+            digest.update(memoryview(self.block)[done:prefix])
+            done = prefix
+            self.prefix_hashes[size] = digest.copy()
 
-    def __post_init__(self) -> None:
-        self.block = os.urandom(max(self.size - 64, 0))
-        self.prefix_hash = hashlib.sha256(self.block)
-
-    def tail(self, serial: str, index: int) -> bytes:
+    def tail(self, serial: str, index: int, size: int) -> bytes:
         unique = f"{serial}:{index}:{secrets.token_hex(8)}".encode()
-        return hashlib.sha512(unique).digest()[: min(64, self.size)]
+        return hashlib.sha512(unique).digest()[: min(64, size)]
 
-    def piece(self, tail: bytes, start: int, end: int) -> bytes:
-        """Bytes [start, end) of the segment that ends in `tail`."""
-        whole = len(self.block)
+    def piece(self, size: int, tail: bytes, start: int, end: int) -> bytes:
+        """Bytes [start, end) of the `size`-byte segment that ends in `tail`."""
+        whole = size - len(tail)
         head = self.block[start : min(end, whole)] if start < whole else b""
         return head + tail[max(0, start - whole) : max(0, end - whole)]
 
-    def sha256(self, tail: bytes) -> str:
-        digest = self.prefix_hash.copy()
+    def sha256(self, size: int, tail: bytes) -> str:
+        digest = self.prefix_hashes[size].copy()
         digest.update(tail)
         return str(digest.hexdigest())
 
@@ -242,9 +249,10 @@ def upload(
     last: bool,
     start: float,
     chunk: int,
+    size: int,
 ) -> tuple[str, int]:
-    tail = segments.tail(camera.serial, index)
-    sha256, size = segments.sha256(tail), len(segments.block) + len(tail)
+    tail = segments.tail(camera.serial, index, size)
+    sha256 = segments.sha256(size, tail)
     meta = {
         "filename": f"{camera.serial}-{recording[:8]}-{index:03d}.bin",
         "device": camera.serial,
@@ -294,7 +302,7 @@ def upload(
             if offset >= size:
                 return offset, found
         resume = True
-        piece = segments.piece(tail, offset, offset + chunk)
+        piece = segments.piece(size, tail, offset, offset + chunk)
         status, found, data = link.send(
             "PATCH",
             location,

@@ -117,3 +117,51 @@ def test_bad_arguments_and_a_token_without_the_scope_are_refused(app_server: str
     assert refused.returncode == 1 and "403" in refused.stderr
     assert json.loads(refused.stdout)["errors"] == 1
     assert not Device.objects.filter(serial__startswith="SIM-").exists()
+
+
+def test_segment_sizes_spread_over_a_range_with_a_known_total() -> None:
+    from overt_camera.simulate import segment_sizes
+
+    sizes = segment_sizes(3000, 10, 60)
+    assert len(sizes) == 3000 and min(sizes) >= 10_000_000 and max(sizes) <= 60_000_000
+    assert all(size % 1_000_000 == 0 for size in sizes)
+    # Skewed towards short activations, but the long end is there.
+    ordered = sorted(sizes)
+    assert ordered[1500] < sum(sizes) / 3000 < 20_000_000 and ordered[-1] >= 50_000_000
+    # Stratified, not random: the same total whatever the shuffle.
+    assert sum(segment_sizes(3000, 10, 60, seed=7)) == sum(sizes)
+    assert segment_sizes(4, 1.0) == [1_000_000] * 4  # one size without a range
+
+
+def test_a_fleet_with_a_size_range_stores_each_planned_size(app_server: str) -> None:
+    from overt_camera.simulate import segment_sizes
+
+    done = _simulate(
+        app_server,
+        _admin_token(),
+        "--cameras",
+        "2",
+        "--segments",
+        "2",
+        "--segment-mb",
+        "1",
+        "--segment-mb-max",
+        "3",
+        "--concurrency",
+        _parallel(),
+        "--prefix",
+        "SIMR",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    planned = segment_sizes(4, 1, 3)
+    assert summary["bytes"] == sum(planned) and summary["errors"] == 0
+    stored = Original.objects.filter(sha256__in=summary["sha256s"])
+    assert sorted(stored.values_list("size", flat=True)) == sorted(planned)
+    for sha256 in summary["sha256s"]:
+        assert _rehash(sha256) == sha256
+    bad = _simulate(
+        app_server, "x", "--cameras", "1", "--segment-mb", "1.2", "--segment-mb-max", "1.5"
+    )
+    assert bad.returncode == 2 and "whole MB" in bad.stderr
