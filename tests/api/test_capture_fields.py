@@ -17,7 +17,8 @@ from overt.evidence.models import Recording
 from overt.retention.services import recording_rows
 from overt.testing.access import make_user, sign_in
 
-pytestmark = pytest.mark.scaled
+# Database tests here run on both engines by folder (overt.testing.engines); the ones
+# that touch no engine run once.
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from overt.custody.services import Actor, Client
 from overt.evidence.models import Original
 from overt.ingest.services import ingest_file
 
-pytestmark = pytest.mark.scaled
+# Database tests here run on both engines by folder (overt.testing.engines); the ones
+# that touch no engine run once.
 TOOLS_VERIFIER = Path(__file__).parents[2] / "tools" / "overt_verify.py"
 
 

@@ -23,7 +23,8 @@ from overt.ingest.services import ingest_file
 from overt.jobs import services as jobs
 from overt.jobs.models import Job
 
-pytestmark = pytest.mark.scaled
+# Database tests here run on both engines by folder (overt.testing.engines); the ones
+# that touch no engine run once.
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ from overt.ingest.services import IngestError, ingest
 from overt.ingest.sidecar import parse_sidecar
 from overt.jobs.models import Job
 
-pytestmark = pytest.mark.scaled
+# Database tests here run on both engines by folder (overt.testing.engines); the ones
+# that touch no engine run once.
 
 START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 

@@ -24,7 +24,8 @@ from overt.media.pipeline import make_derivative
 from overt.media.waveform import make_waveform
 from support_derivatives import assert_every_derivative_has_its_entry
 
-pytestmark = pytest.mark.scaled  # the scaled run stores in S3 and logs in PostgreSQL
+# Database tests here run on both engines by folder (overt.testing.engines); the ones
+# that touch no engine run once.
 
 SRC = Path(overt.__file__).parent
 MAKES_A_ROW = re.compile(
