@@ -91,6 +91,31 @@ def test_the_cli_prints_exactly_the_contract_rows(tmp_path) -> None:
     assert backwards.exit_code == 2 and "before" in backwards.output
 
 
+def test_a_camera_clock_off_by_a_day_is_judged_by_its_recorded_offset() -> None:
+    # Hostile: a camera whose clock is a day fast (or reset to a factory date) had its
+    # camera times outside the window read by time, so a filmed attendance read as
+    # no-footage although its clock offset was recorded.
+    fast, slow, muted = officer("F1"), officer("S1"), officer("M1")
+    day = 86_400.0
+    a = recording(fast, at(-1 + 1440), at(31 + 1440), offset=day).pk
+    b = recording(slow, at(-1 - 1440 * 400), at(31 - 1440 * 400), offset=-400 * day).pk
+    c = recording(muted, at(-1 + 1440), at(31 + 1440), offset=day, audio=False).pk
+    recording(fast, at(-1 + 1440), at(31 + 1440), offset=0.0)  # really tomorrow: not this one
+    items = [
+        deployment("CAD 1", [attending("F1", at(0), at(30)), attending("S1", at(0), at(30))]),
+        deployment("CAD 2", [attending("M1", at(0), at(30))]),
+    ]
+    import_deployments(as_file(items), actor=ACTOR)
+    judged = {j.officer: j for j in run(DAY, DAY).judged}
+    assert (judged["F1"].status, judged["F1"].recordings) == ("recorded", (a,))
+    assert (judged["S1"].status, judged["S1"].recordings) == ("recorded", (b,))
+    assert (judged["M1"].status, judged["M1"].recordings, judged["M1"].muted_audio) == (
+        "recorded",
+        (c,),
+        True,
+    )
+
+
 def test_overlapping_attendances_are_judged_each_on_their_own() -> None:
     a = officer("A1")
     rec = recording(a, at(0), at(60))

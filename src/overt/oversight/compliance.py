@@ -66,7 +66,7 @@ def month_bounds(month: str) -> tuple[date, date]:
 def recordings_by_officer(
     officer_ids: set[int], lo: datetime, hi: datetime, limits: Thresholds
 ) -> dict[int, list[RecordingFacts]]:
-    """Each officer's recordings that could touch [lo, hi], sorted by trigger-on time."""
+    """Each officer's recordings that could touch [lo, hi], sorted by span start."""
     margin = timedelta(seconds=limits.match_window_s) + LONGEST_RECORDING
     return reading.recordings(officer_ids, lo - margin, hi + margin)
 
@@ -87,7 +87,8 @@ def run(start: date, end: date, borough: str | None = None, *, store: bool = Tru
     rows = reading.attendances(lo, hi, borough)
     officer_ids = {a.officer_id for a in rows if a.officer_id is not None}
     by_officer = recordings_by_officer(officer_ids, lo, hi, limits)
-    starts = {k: [r.trigger_on_at for r in v] for k, v in by_officer.items()}
+    # By the start of each span (server time), as `recordings` sorts them.
+    starts = {k: [r.span()[0] for r in v] for k, v in by_officer.items()}
     reach = timedelta(seconds=limits.match_window_s) + LONGEST_RECORDING
     tz = zone()
     months: dict[tuple[int, int, int, int], str] = {}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -19,6 +19,10 @@ from django.db import connection
 from .rules import RecordingFacts
 
 MAX_TRACK_POINTS = 64  # a long GNSS track is thinned to this many points for matching
+# A camera whose clock is off by more than this (a clock reset to its factory date, a
+# wrong zone) may have camera times far outside any window read by time: its
+# recordings are read by their offset instead, and kept by their corrected times.
+SKEWED_S = 3600.0
 CHUNK = 5000
 
 
@@ -85,13 +89,15 @@ def _text(column: str) -> str:
 _RECORDINGS = (
     "SELECT r.id, r.officer_id, {on} AS on_text, {off} AS off_text, r.pre_event_seconds, "
     "r.start_latitude, r.start_longitude, {track} AS track_text, r.clock_offset_s "
-    "FROM evidence_recording r WHERE r.trigger_on_at >= %s AND r.trigger_on_at <= %s{officers} "
+    "FROM evidence_recording r WHERE {where}{officers} "
     "ORDER BY r.officer_id, r.trigger_on_at, r.id"
 )
+_BY_TIME = "r.trigger_on_at >= %s AND r.trigger_on_at <= %s"
+_BY_SKEW = "(r.clock_offset_s > %s OR r.clock_offset_s < %s)"
 # Recordings whose originals carry no audio track at all (muted, or the microphone off).
 _MUTED = (
     "SELECT o.recording_id FROM evidence_original o JOIN evidence_recording r "
-    "ON r.id = o.recording_id WHERE r.trigger_on_at >= %s AND r.trigger_on_at <= %s{officers} "
+    "ON r.id = o.recording_id WHERE {where}{officers} "
     "GROUP BY o.recording_id HAVING MAX(CASE WHEN o.audio_codec <> '' THEN 1 ELSE 0 END) = 0"
 )
 
@@ -99,34 +105,101 @@ _MUTED = (
 def recordings(
     officer_ids: set[int], lo: datetime, hi: datetime
 ) -> dict[int, list[RecordingFacts]]:
-    """Each officer's recordings that began in [lo, hi], sorted by trigger-on time."""
-    params: list[Any] = [param(lo), param(hi)]
-    officers = ""
+    """Each officer's recordings that began in [lo, hi] in server time (camera time
+    corrected by the clock offset), sorted by the start of their span (`span()`).
+
+    Two reads: by camera time (the index), which is right for every camera whose clock
+    is off by less than SKEWED_S, since the callers' windows are widened by hours; and
+    by offset, for the few cameras off by more, kept if their corrected start is in
+    [lo, hi]."""
+    if not officer_ids:
+        return {}
+    officers, chosen = "", []
     if len(officer_ids) <= 500:  # else read all and keep the officers' in Python
-        if not officer_ids:
-            return {}
-        officers = " AND officer_id IN (" + ",".join(["%s"] * len(officer_ids)) + ")"
-        params += sorted(officer_ids)
-    muted = {
-        row[0]
-        for row in _rows(
-            _MUTED.format(officers=officers.replace("officer_id", "r.officer_id")), params
-        )
-    }
+        officers = " AND r.officer_id IN (" + ",".join(["%s"] * len(officer_ids)) + ")"
+        chosen = sorted(officer_ids)
     out: dict[int, list[RecordingFacts]] = defaultdict(list)
-    parse = _parser()
-    for pk, officer, on, off, pre, lat, lon, track, offset in _rows(
-        _RECORDINGS.format(
-            officers=officers.replace("officer_id", "r.officer_id"),
-            on=_time("r.trigger_on_at"),
-            off=_time("r.trigger_off_at"),
-            track=_text("r.gps_track"),
-        ),
-        params,
+    seen: set[int] = set()
+    for where, params in (
+        (_BY_TIME, [param(lo), param(hi)]),
+        (_BY_SKEW, [SKEWED_S, -SKEWED_S]),
     ):
-        if officer not in officer_ids:
+        skewed = where is _BY_SKEW
+        for rec in _read(where, [*params, *chosen], officers, officer_ids):
+            if rec.id in seen:
+                continue
+            if skewed and not lo <= rec.trigger_on_at - _offset(rec) <= hi:
+                continue
+            seen.add(rec.id)
+            out[rec.officer].append(rec.facts)
+    for listed in out.values():
+        listed.sort(key=lambda r: (r.span()[0], r.id))  # nearly sorted already: linear
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    officer: int
+    facts: RecordingFacts
+
+    @property
+    def id(self) -> int:
+        return self.facts.id
+
+    @property
+    def trigger_on_at(self) -> datetime:
+        return self.facts.trigger_on_at
+
+
+def _offset(rec: _Read) -> timedelta:
+    return timedelta(seconds=rec.facts.clock_offset_s or 0.0)
+
+
+_MUTED_BY_ID = (
+    "SELECT o.recording_id FROM evidence_original o WHERE o.recording_id IN ({ids}) "
+    "GROUP BY o.recording_id HAVING MAX(CASE WHEN o.audio_codec <> '' THEN 1 ELSE 0 END) = 0"
+)
+
+
+def _muted_by_id(ids: list[int]) -> set[int]:
+    out: set[int] = set()
+    for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+        chunk = ids[i : i + 900]
+        sql = _MUTED_BY_ID.format(ids=",".join(["%s"] * len(chunk)))
+        out.update(row[0] for row in _rows(sql, chunk))
+    return out
+
+
+def _read(where: str, params: list[Any], officers: str, wanted: set[int]) -> Iterator[_Read]:
+    """The recordings `where` selects, of the `wanted` officers. Muted audio: by one
+    grouped query over the same range for the read by time; by id for the few skewed
+    cameras (their range is the whole table)."""
+    if where is _BY_SKEW:
+        found = list(_read_rows(where, params, officers, wanted, set()))
+        muted = _muted_by_id([r.id for r in found]) if found else set()
+        for r in found:
+            yield r if r.id not in muted else _Read(r.officer, replace(r.facts, muted=True))
+        return
+    muted = {row[0] for row in _rows(_MUTED.format(where=where, officers=officers), params)}
+    yield from _read_rows(where, params, officers, wanted, muted)
+
+
+def _read_rows(
+    where: str, params: list[Any], officers: str, wanted: set[int], muted: set[int]
+) -> Iterator[_Read]:
+    parse = _parser()
+    sql = _RECORDINGS.format(
+        where=where,
+        officers=officers,
+        on=_time("r.trigger_on_at"),
+        off=_time("r.trigger_off_at"),
+        track=_text("r.gps_track"),
+    )
+    for pk, officer, on, off, pre, lat, lon, track, offset in _rows(sql, params):
+        if officer not in wanted:
             continue
-        out[officer].append(
+        yield _Read(
+            officer,
             RecordingFacts(
                 id=pk,
                 trigger_on_at=parse(on),
@@ -135,9 +208,8 @@ def recordings(
                 clock_offset_s=offset,
                 places=places(lat, lon, track),
                 muted=pk in muted,
-            )
+            ),
         )
-    return out
 
 
 @dataclass(frozen=True, slots=True)
