@@ -115,3 +115,57 @@ def test_the_report_page_and_api_publish_a_zip(client) -> None:
     assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
     sign_in(client, make_user("sgt", Role.SUPERVISOR, team="SCO19"))
     assert client.get("/oversight/report/").status_code == 403
+
+
+def _restrict(rec) -> None:
+    from overt.access.models import AccessClass
+
+    AccessClass.objects.create(recording=rec, level="restricted", set_by="test")
+
+
+def test_the_compliance_api_names_only_footage_the_caller_may_know_of(client) -> None:
+    # Hostile: a supervisor (her team's footage) read every matched recording's id from
+    # GET /api/oversight/compliance/, including another team's and restricted footage.
+    from oversight_support import ACTOR, as_file, attending, deployment
+
+    from overt.oversight.deployments import import_deployments
+
+    own = recording(officer("A1", team="SCO19"), at(-1), at(31))
+    hidden = recording(officer("A2", team="SCO19"), at(-1), at(31))
+    _restrict(hidden)
+    other = recording(officer("T1", team="TSG"), at(-1), at(31))
+    items = [
+        deployment(
+            "CAD 1",
+            [attending(n, at(0), at(30)) for n in ("A1", "A2", "T1")],
+        )
+    ]
+    import_deployments(as_file(items), actor=ACTOR)
+    sign_in(client, make_user("sgt", Role.SUPERVISOR, team="SCO19"))
+    got = client.get("/api/oversight/compliance/?from=2026-11-20&to=2026-11-20").json()
+    rows = {r["officer"]: r for r in got["attendances"]}
+    assert rows["A1"]["recordings"] == [own.pk]
+    assert rows["A2"]["recordings"] == [] and rows["T1"]["recordings"] == []
+    assert {r["status"] for r in rows.values()} == {"recorded"}  # the verdict is not hidden
+    assert all(
+        set(r)
+        == {"deployment", "officer", "status", "activation_delay_s", "early_stop_s", "recordings"}
+        for r in rows.values()
+    )
+    sign_in(client, make_user("em", Role.EVIDENCE_MANAGER))
+    got = client.get("/api/oversight/compliance/?from=2026-11-20&to=2026-11-20").json()
+    assert {r["officer"]: r["recordings"] for r in got["attendances"]}["T1"] == [other.pk]
+
+
+def test_the_review_draw_api_names_only_footage_the_supervisor_may_know_of(client) -> None:
+    # Hostile: the page listed only visible sampled recordings; the API named them all.
+    seen = recording(officer("A1", team="SCO19"), at(0), at(10))
+    hidden = recording(officer("A2", team="SCO19"), at(0), at(10))
+    _restrict(hidden)
+    sign_in(client, make_user("sgt", Role.SUPERVISOR, team="SCO19"))
+    drawn = client.post(
+        "/api/review/draws/",
+        {"team": "SCO19", "week": "2026-11-20"},
+        content_type="application/json",
+    ).json()
+    assert [i["recording"] for i in drawn["items"]] == [seen.pk] and drawn["hidden"] == 1

@@ -167,7 +167,25 @@ class ComplianceView(APIView):
         # the report and the demo (`overt oversight compliance`).
         borough = request.query_params.get("borough") or None
         outcome = compliance.run(start, end, borough, store=False)
-        return Response(outcome.as_json())
+        body = outcome.as_json()
+        # The same six keys, but `recordings` names only the footage the caller may know
+        # of (the drill-down's rule): another's id would tell that it exists.
+        known = known_recordings(request.user, {pk for j in outcome.judged for pk in j.recordings})
+        for row in body["attendances"]:
+            row["recordings"] = [pk for pk in row["recordings"] if pk in known]
+        return Response(body)
+
+
+def known_recordings(user: Any, ids: set[int]) -> set[int]:
+    """Those of `ids` that `user` may know exist (the library's `list` rule)."""
+    allowed = visible_recordings(user)
+    if not allowed.query.where:  # sees every recording: no query needed
+        return set(ids)
+    listed, out = sorted(ids), set[int]()
+    for i in range(0, len(listed), 900):  # SQLite's bound-parameter limit
+        chunk = listed[i : i + 900]
+        out.update(allowed.filter(pk__in=chunk).values_list("pk", flat=True))
+    return out
 
 
 def _date(request: Request, name: str) -> Any:
@@ -307,12 +325,24 @@ class ReviewDrawView(APIView):
             size=size if isinstance(size, int) and size > 0 else None,
             redraw_reason=str(data.get("redraw_reason", "")),
         )
+        drawn = list(made.items.all())
+        # As on the page: only the sampled recordings the supervisor may know of are
+        # named; the others (restricted footage of the team) are counted.
+        known = known_recordings(request.user, {i.recording_id for i in drawn})
         items = [
             {"item": i.pk, "recording": i.recording_id, "weight": i.weight, "why": i.why}
-            for i in made.items.all()
+            for i in drawn
+            if i.recording_id in known
         ]
         return Response(
-            {"draw": made.pk, "seed": made.seed, "week": str(made.week), "items": items}, 201
+            {
+                "draw": made.pk,
+                "seed": made.seed,
+                "week": str(made.week),
+                "items": items,
+                "hidden": len(drawn) - len(items),
+            },
+            201,
         )
 
 
