@@ -113,6 +113,9 @@ def test_a_draw_is_weighted_logged_and_cannot_be_rerolled_quietly() -> None:
     made = supervision.draw("SCO19", week, actor=ACTOR, size=3, seed="fixed")
     entry = json.loads(CustodyEntry.objects.get(action="review-draw").entry)
     assert entry["details"]["seed"] == "fixed" and entry["details"]["candidates"] == 7
+    # A seed the caller picked could have been tried in advance to steer the sample: the
+    # entry says so (a fresh random seed is logged as not chosen, below).
+    assert entry["details"]["seed_chosen"] is True
     assert entry["details"]["weights"] == {str(late.pk): 9.0, str(flagged.pk): 5.0}
     assert entry["details"]["drawn"] == [i.recording_id for i in made.items.order_by("pk")]
     assert (
@@ -123,6 +126,8 @@ def test_a_draw_is_weighted_logged_and_cannot_be_rerolled_quietly() -> None:
         supervision.draw("SCO19", week, actor=ACTOR)
     supervision.draw("SCO19", week, actor=ACTOR, redraw_reason="supervisor changed mid-week")
     assert CustodyEntry.objects.filter(action="review-draw").count() == 2
+    redraw = json.loads(CustodyEntry.objects.filter(action="review-draw").last().entry)
+    assert redraw["details"]["seed_chosen"] is False and redraw["details"]["redraw"] is True
 
 
 def supervision_weights(entry: dict) -> dict[int, float]:

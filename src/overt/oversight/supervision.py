@@ -106,6 +106,7 @@ def draw(
     if not team.strip():
         raise ReviewInvalid("a team is needed", field="team")
     size = size or get_settings().oversight_review_sample_size
+    chosen_seed = bool(seed)  # a seed the caller picked could have been tried in advance
     seed = seed or secrets.token_hex(16)
     priority = get_settings().oversight_review_priority_weight
     with transaction.atomic():
@@ -139,6 +140,7 @@ def draw(
                 "team": team,
                 "week": week.isoformat(),
                 "seed": seed,
+                "seed_chosen": chosen_seed,
                 "size": size,
                 "candidates": len(weights),
                 "weights": {str(pk): w for pk, w in sorted(weights.items()) if w != 1.0},
