@@ -114,8 +114,9 @@ def test_a_report_is_never_written_over_another_and_a_bad_month_is_refused(tmp_p
     publish("2026-11", tmp_path / "r", actor=ACTOR)
     with pytest.raises(errors.Conflict):
         publish("2026-11", tmp_path / "r", actor=ACTOR)
-    with pytest.raises(errors.Invalid):
-        publish("November", tmp_path / "s", actor=ACTOR)
+    for month in ("November", "2026-1", "2026-13", "2026-11-01"):
+        with pytest.raises(errors.Invalid):  # "2026-1" was taken and published as "2026-1"
+            publish(month, tmp_path / "s", actor=ACTOR)
 
 
 def test_complementary_suppression() -> None:

@@ -56,6 +56,8 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def month_bounds(month: str) -> tuple[date, date]:
     try:
+        if not (len(month) == 7 and month[4] == "-"):  # strptime also takes "2026-1"
+            raise ValueError(month)
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError:
         raise errors.Invalid(f"{month!r} is not a month such as 2026-11", field="month") from None
