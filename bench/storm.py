@@ -620,6 +620,8 @@ def run_deployed(
             str(ROOT / "deploy" / "start.sh"),
             "--nodes",
             str(nodes),
+            "--pages",
+            str(args.pages),
             "--workers",
             str(args.workers),
             "--state",
@@ -639,6 +641,7 @@ def run_deployed(
 
     def groups() -> dict[str, list[int]]:
         found = {f"serve-{i}": _pid_file(run / f"serve-{i}.pid") for i in range(nodes)}
+        found.update({f"pages-{i}": _pid_file(run / f"pages-{i}.pid") for i in range(args.pages)})
         found.update(
             {f"worker-{i}": _pid_file(run / f"worker-{i}.pid") for i in range(args.workers)}
         )
@@ -662,7 +665,7 @@ def run_deployed(
         )
         drop_database(env["DEPLOY_DATABASE"])
         subprocess.run(["rm", "-rf", str(state)], check=False)
-    result.update(nodes=nodes, workers=args.workers)
+    result.update(nodes=nodes, pages=args.pages, workers=args.workers)
     return result
 
 
@@ -673,6 +676,9 @@ def main() -> None:
         "--nodes", default="2", help="deployed: app processes; a list (1,2,3) runs each in turn"
     )
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--pages", type=int, default=1, help="deployed: app processes for pages (0: none)"
+    )
     parser.add_argument("--cameras", type=int, default=200)
     parser.add_argument("--segments", type=int, default=3)
     parser.add_argument("--segment-mb", type=float, default=1.0)

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The multi-node layout of docs/scaling.md, on loopback, with one command:
 #
-#   deploy/start.sh [--nodes N] [--workers M] [--port PORT] [--state DIR]   start (or restart)
+#   deploy/start.sh [--nodes N] [--pages P] [--workers M] [--port PORT] [--state DIR]
 #   deploy/start.sh stop [--state DIR]                                      stop what it started
 #   deploy/start.sh env [--state DIR]                                       print the settings
 #
-# N `overt serve --no-worker` processes behind HAProxy (Debian's package, installed if
-# missing), one PostgreSQL (the local server at 127.0.0.1:5432: a database of its own),
+# N `overt serve --no-worker` processes for cameras, docks and API clients, and P (default
+# 1) for people's pages, behind HAProxy (Debian's package, installed if missing): requests
+# to the upload routes (/files/, /swift/), the device API (/api/device/, /api/devices/,
+# /api/capture/) or with a Bearer token go to the N; the rest (browsers) to the P, or to
+# the N when no page process answers. On this one machine the N run at nice 10, so a
+# shift-end storm of uploads does not slow the reviewers' pages (docs/scaling.md). With
+# --pages 0 every request goes to the N. One PostgreSQL (the local server at 127.0.0.1:5432: a database of its own),
 # S3 with Object Lock (moto_server, a bucket made with Object Lock on), and Redis (its own
 # redis-server on a port of its own) with M `overt worker` processes. The schema is
 # migrated once (`overt migrate`) before any app process starts.
@@ -20,7 +25,7 @@ OVERT="${DEPLOY_OVERT:-$ROOT/.venv/bin/overt}"
 PY="${DEPLOY_PYTHON:-$ROOT/.venv/bin/python}"
 MOTO="$(dirname "$PY")/moto_server"
 COMMAND=start
-NODES=2 WORKERS=2 PORT=8080
+NODES=2 PAGES=1 WORKERS=2 PORT=8080
 STATE="$ROOT/var/deploy"
 PG_URL="${DEPLOY_POSTGRES:-postgresql://postgres@127.0.0.1:5432}"
 DB_NAME="${DEPLOY_DATABASE:-overt_deploy}"
@@ -32,10 +37,11 @@ case "${1:-}" in start|stop|env) COMMAND=$1; shift ;; esac
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) NODES=$2; shift 2 ;;
+    --pages) PAGES=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --state) STATE=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "deploy/start.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -66,7 +72,7 @@ stop_pidfile() {  # stop the process a pid file names (only ours), then forget i
 }
 
 stop_apps() {
-  for file in "$RUN"/haproxy.pid "$RUN"/serve-*.pid "$RUN"/worker-*.pid; do
+  for file in "$RUN"/haproxy.pid "$RUN"/serve-*.pid "$RUN"/pages-*.pid "$RUN"/worker-*.pid; do
     [ -e "$file" ] && stop_pidfile "$file"
   done
   return 0
@@ -135,18 +141,26 @@ stop_apps
 "$OVERT" migrate
 
 # 6. N app processes, M workers.
+NICE=()
+[ "$PAGES" -gt 0 ] && NICE=(nice -n 10)  # uploads yield the CPU to the page processes
 for i in $(seq 0 $((NODES - 1))); do
   port=$((NODE_PORT0 + i))
-  nohup "$OVERT" serve --no-worker --bind "127.0.0.1:$port" >"$LOG/serve-$i.log" 2>&1 &
+  nohup "${NICE[@]}" "$OVERT" serve --no-worker --bind "127.0.0.1:$port" >"$LOG/serve-$i.log" 2>&1 &
   echo $! >"$RUN/serve-$i.pid"
+done
+for i in $(seq 0 $((PAGES - 1))); do
+  port=$((NODE_PORT0 + NODES + i))
+  nohup "$OVERT" serve --no-worker --bind "127.0.0.1:$port" >"$LOG/pages-$i.log" 2>&1 &
+  echo $! >"$RUN/pages-$i.pid"
 done
 for i in $(seq 0 $((WORKERS - 1))); do
   nohup "$OVERT" worker >"$LOG/worker-$i.log" 2>&1 &
   echo $! >"$RUN/worker-$i.pid"
 done
 
-# 7. HAProxy in front: health-checked round robin; a request that could not reach a node
-#    (connection refused or reset before an answer) goes to another one.
+# 7. HAProxy in front: health-checked, each request to the process with the fewest open
+#    ones (an upload holds its process for seconds; round robin piled them up); a request
+#    that could not reach a process (refused, or reset before an answer) goes to another.
 {
   cat <<EOF
 global
@@ -164,22 +178,38 @@ defaults
     retry-on conn-failure empty-response
 frontend overt
     bind 127.0.0.1:$PORT
-    default_backend nodes
+    acl device_route path_beg /files /swift/ /api/device/ /api/devices/ /api/capture/
+    acl bearer req.hdr(authorization) -m beg -i "bearer "
+    use_backend nodes if device_route or bearer
+    default_backend $([ "$PAGES" -gt 0 ] && echo pages || echo nodes)
 backend nodes
-    balance roundrobin
+    balance leastconn
     option httpchk GET /healthz
     http-check expect status 200
 EOF
   for i in $(seq 0 $((NODES - 1))); do
     echo "    server node$i 127.0.0.1:$((NODE_PORT0 + i)) check inter 2s fall 5 rise 2"
   done
+  if [ "$PAGES" -gt 0 ]; then
+    printf '%s\n' "backend pages" "    balance leastconn" "    option httpchk GET /healthz" \
+      "    http-check expect status 200"
+    for i in $(seq 0 $((PAGES - 1))); do
+      echo "    server page$i 127.0.0.1:$((NODE_PORT0 + NODES + i)) check inter 2s fall 5 rise 2"
+    done
+    for i in $(seq 0 $((NODES - 1))); do  # only while no page process answers
+      echo "    server node$i 127.0.0.1:$((NODE_PORT0 + i)) check inter 2s fall 5 rise 2 backup"
+    done
+  fi
 } >"$STATE/haproxy.cfg"
 for i in $(seq 0 $((NODES - 1))); do
   wait_for "overt serve node $i" curl -fs "http://127.0.0.1:$((NODE_PORT0 + i))/healthz"
 done
+for i in $(seq 0 $((PAGES - 1))); do
+  wait_for "overt serve pages $i" curl -fs "http://127.0.0.1:$((NODE_PORT0 + NODES + i))/healthz"
+done
 haproxy -D -f "$STATE/haproxy.cfg"
 wait_for "haproxy" curl -fs "http://127.0.0.1:$PORT/healthz"
 
-echo "overt: $NODES app process(es) behind http://127.0.0.1:$PORT/, $WORKERS worker(s)"
+echo "overt: $NODES app process(es) for devices, $PAGES for pages, behind http://127.0.0.1:$PORT/; $WORKERS worker(s)"
 echo "  PostgreSQL $PG_URL/$DB_NAME, S3 (Object Lock) http://127.0.0.1:$S3_PORT, Redis 127.0.0.1:$REDIS_PORT"
 echo "  settings: deploy/start.sh env --state $STATE; logs: $LOG; stop: deploy/start.sh stop"
