@@ -3,6 +3,11 @@
 Run: .venv/bin/python bench/redaction.py [--clips 4] [--seconds 8] [--rounds 2]
      .venv/bin/python bench/redaction.py --quick   (one short clip; docs untouched)
 
+Speed of the named settings (issue 15), in one run beside both deface settings:
+     .venv/bin/python bench/redaction.py --make-clips DIR [--clips 2] [--seconds 8]
+     /tmp/team/bin/quiet .venv/bin/python bench/redaction.py --speed DIR
+(clips are made first, outside the measured run; see `speed_run`).
+
 Needs deface in its own venv (its GUI OpenCV clashes with overt's headless build):
     python3 -m venv bench/.venv-deface
     bench/.venv-deface/bin/pip install deface==1.5.0 onnxruntime==1.32.0 onnx==1.23.2
@@ -53,7 +58,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Redaction"
-DEFACE_VENV = ROOT / "bench" / ".venv-deface"
+DEFACE_VENV = ROOT / "bench" / ".venv-deface"  # (may link to a venv holding deface 1.5.0)
 DEFACE = DEFACE_VENV / "bin" / "deface"
 DEFACE_PY = DEFACE_VENV / "bin" / "python"
 OVERT_PY = ROOT / ".venv" / "bin" / "python"
@@ -505,6 +510,109 @@ def write_doc(section: str, doc: Path = DOC) -> None:
     doc.write_text(text.rstrip("\n") + "\n")
 
 
+# ---------------------------------------------------------------- named settings' speed
+
+SPEED_HEADING = "### Speed of the named settings at 720p, with deface in the same run"
+
+
+def make_speed_clips(folder: Path, count: int, seconds: float) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for clip in make_clips(folder, count, seconds):
+        Path(clip.path).with_suffix(".frames").write_text(str(clip.frames))
+
+
+def speed_run(folder: Path) -> str:
+    """Every tool on every clip, alternating the order clip by clip, as a user runs it
+    (a fresh process, start-up included): deface at full resolution and at 640x360,
+    overt's coverage and fast settings (`overt redact --setting NAME`), then the render
+    path of a project for each setting: the tracks that setting found rendered again
+    with the leak check in the same pass (`overt redact --detections FILE --leak-check
+    --setting NAME`: decode, mask, encode, decode the encoded copy, leak detector at full
+    resolution), timed against the footage's own length."""
+    clips = sorted(folder.glob("eval-*.mp4"))
+    if not clips:
+        sys.exit(f"no eval-*.mp4 in {folder}: make them with --make-clips first")
+    out = folder / "out"
+    out.mkdir(exist_ok=True)
+    tools = ["deface", "deface 640x360", "overt coverage", "overt fast"]
+    rows: dict[str, list[tuple[int, float, float]]] = {t: [] for t in tools}
+    renders: dict[str, list[tuple[int, float, float, int]]] = {"coverage": [], "fast": []}
+    load_start = load_average()
+    for k, clip in enumerate(clips):
+        frames = int(clip.with_suffix(".frames").read_text())
+        order = tools if k % 2 == 0 else tools[::-1]
+        for tool in order:
+            _say(f"{tool} on {clip.name} (load {load_average()})")
+            target = out / f"{clip.stem}.{tool.replace(' ', '-')}.mp4"
+            if tool.startswith("deface"):
+                command = [str(DEFACE), str(clip), "-o", str(target)]
+                command += ["--ep", "CPUExecutionProvider"]
+                if tool.endswith("640x360"):
+                    command += ["--scale", "640x360"]
+                wall, cpu, _ = timed(command)
+            else:
+                setting = tool.split()[1]
+                run, _ = run_overt(clip, target, frames, ["--setting", setting])
+                wall, cpu = run.wall_s, run.cpu_s
+            rows[tool].append((frames, wall, cpu))
+        for setting in renders:
+            detections = out / f"{clip.stem}.overt-{setting}.detections.json"
+            target = out / f"{clip.stem}.render-{setting}.mp4"
+            _say(f"render + leak check ({setting}) on {clip.name} (load {load_average()})")
+            extra = ["--detections", str(detections), "--leak-check", "--setting", setting]
+            run, data = run_overt(clip, target, frames, extra)
+            findings = len((data.get("leak_check") or {}).get("findings", []))
+            renders[setting].append((frames, run.wall_s, run.cpu_s, findings))
+    load_end = load_average()
+    scaled_fps = sum(f for f, _, _ in rows["deface 640x360"]) / sum(
+        w for _, w, _ in rows["deface 640x360"]
+    )
+    m = machine()
+    lines = [
+        SPEED_HEADING,
+        "",
+        f"Measured {m['date']} by `bench/redaction.py --speed` under `/tmp/team/bin/quiet` "
+        f"(no other benchmark or test running) on {m['cpu']}, onnxruntime {m['ort']}, "
+        f"FFmpeg {m['ffmpeg']}. Load average (1, 5, 15 min) at the start: {load_start}; "
+        f"at the end: {load_end}. {len(clips)} clips made by `overt.redaction.evalset`, "
+        "1280x720, 25 fps, H.264 + AAC. Each tool as a user runs it, a fresh process per "
+        "clip (start-up and model loading included), the order alternating clip by clip; "
+        "fps = frames / wall seconds; CPU = user + system of the process and its children.",
+        "",
+        "| tool | frames | wall s | CPU s | fps | CPU ms/frame | fps / deface 640x360 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for tool in tools:
+        frames = sum(f for f, _, _ in rows[tool])
+        wall = sum(w for _, w, _ in rows[tool])
+        cpu = sum(c for _, _, c in rows[tool])
+        lines.append(
+            f"| {tool} | {frames} | {wall:.1f} | {cpu:.1f} | {frames / wall:.1f} | "
+            f"{1000 * cpu / frames:.0f} | {frames / wall / scaled_fps:.2f}x |"
+        )
+    lines += [
+        "",
+        "The render path of a project (the reviewed tracks masked, encoded, and the "
+        "encoded copy leak-checked at full resolution in the same pass; signing and "
+        "storing not included):",
+        "",
+        "| setting | leak-check stride | footage s | wall s | CPU s | wall / footage | findings |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    from overt.redaction.engine.settings import named
+
+    for setting, runs in renders.items():
+        frames = sum(r[0] for r in runs)
+        wall = sum(r[1] for r in runs)
+        cpu = sum(r[2] for r in runs)
+        footage = frames / 25.0
+        lines.append(
+            f"| {setting} | {named(setting).leak_stride} | {footage:.1f} | {wall:.1f} | "
+            f"{cpu:.1f} | {wall / footage:.2f} | {sum(r[3] for r in runs)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clips", type=int, default=4)
@@ -513,7 +621,15 @@ def main() -> None:
     parser.add_argument("--no-variants", action="store_true", help="skip the settings table")
     parser.add_argument("--quick", action="store_true", help="one 3 s clip, one round, no docs")
     parser.add_argument("--keep", type=Path, default=None, help="keep clips and outputs here")
+    parser.add_argument("--make-clips", type=Path, default=None, help="make the speed clips")
+    parser.add_argument("--speed", type=Path, default=None, help="the settings' speed run")
     args = parser.parse_args()
+    if args.make_clips is not None:
+        make_speed_clips(args.make_clips, args.clips, args.seconds)
+        return
+    if args.speed is not None:
+        print(speed_run(args.speed))
+        return
     if not DEFACE.exists():
         sys.exit(f"deface is not installed in {DEFACE_VENV}: see this script's docstring")
     if args.quick:

@@ -490,6 +490,13 @@ class OvertSettings(BaseModel):
             "'flagged for review: PHRASE' at that second."
         ),
     )
+    redaction_setting: Literal["coverage", "fast"] = Field(
+        "coverage",
+        title="Redaction setting",
+        description="How redaction projects detect faces, encode and leak-check (see "
+        "docs/redaction.md, 'Settings'): coverage (the default) finds faces down to about "
+        "20 px at 720p; fast runs several times quicker and misses faces under about 40 px.",
+    )
     transcript_redaction_margin_s: float = Field(
         0.15,
         ge=0,

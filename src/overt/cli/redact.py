@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from overt.redaction.engine.settings import X264_PRESETS
+
 if TYPE_CHECKING:  # the redaction engine is imported only when a command runs
     from overt.redaction.engine.detectors import ManualSpan
 
@@ -77,30 +79,42 @@ def _box(text: str) -> ManualSpan:
     help="Grow each box by this fraction of its size on every side.",
 )
 @click.option(
+    "--setting",
+    type=click.Choice(["coverage", "fast"]),
+    default="coverage",
+    show_default=True,
+    help="Named setting: coverage finds faces down to about 20 px at 720p; fast is several "
+    "times quicker and misses faces under about 40 px. The flags below override single knobs.",
+)
+@click.option(
     "--stride",
     type=click.IntRange(1, 30),
-    default=3,
-    show_default=True,
-    help="Run detection on every Nth frame; tracking covers the frames between.",
+    default=None,
+    help="Run detection on every Nth frame; tracking covers the frames between (the setting's: 3).",
 )
 @click.option(
     "--detect-width",
     type=click.IntRange(128, 3840),
-    default=1280,
-    show_default=True,
-    help="Largest side of the picture the face detector sees (640 for the fast setting).",
+    default=None,
+    help="Largest side of the picture the face detector sees (coverage 1280, fast 640).",
 )
 @click.option(
     "--tiles",
-    default="2x2",
-    show_default=True,
-    help="Also look at one of COLSxROWS zoomed tiles per sampled frame, for small faces; "
-    "'none' for the fast setting.",
+    default=None,
+    help="Also look at one of COLSxROWS zoomed tiles per sampled frame, for small faces, "
+    "or 'none' (coverage 2x2, fast none).",
 )
 @click.option(
     "--leak-check",
     is_flag=True,
-    help="Afterwards, look for faces in the output at full resolution and list them.",
+    help="Also look for faces in the encoded output at full resolution (in the same pass) "
+    "and list them.",
+)
+@click.option(
+    "--leak-stride",
+    type=click.IntRange(1, 10),
+    default=None,
+    help="With --leak-check, look at every Nth frame (coverage 2, fast 4).",
 )
 @click.option(
     "--threshold",
@@ -143,9 +157,14 @@ def _box(text: str) -> ManualSpan:
     default=0,
     help="Scale the output down to at most this many lines (0 keeps the size).",
 )
-@click.option("--preset", default="veryfast", show_default=True, help="libx264 preset.")
 @click.option(
-    "--crf", type=click.IntRange(0, 51), default=23, show_default=True, help="libx264 quality."
+    "--preset",
+    type=click.Choice(X264_PRESETS),
+    default=None,
+    help="libx264 preset (the setting's: veryfast).",
+)
+@click.option(
+    "--crf", type=click.IntRange(0, 51), default=None, help="libx264 quality (the setting's: 23)."
 )
 @click.option(
     "--detections",
@@ -159,10 +178,12 @@ def redact(
     as_json: bool,
     mode: str,
     margin: float,
-    stride: int,
-    detect_width: int,
-    tiles: str,
+    setting: str,
+    stride: int | None,
+    detect_width: int | None,
+    tiles: str | None,
     leak_check: bool,
+    leak_stride: int | None,
     threshold: float,
     plates: bool,
     no_faces: bool,
@@ -171,8 +192,8 @@ def redact(
     mute: tuple[str, ...],
     bleep: tuple[str, ...],
     max_height: int,
-    preset: str,
-    crf: int,
+    preset: str | None,
+    crf: int | None,
     detections_in: Path | None,
 ) -> None:
     """Blur faces (and optionally plates) in FILE and write a redacted copy to OUTPUT.
@@ -192,6 +213,7 @@ def redact(
     from overt.redaction.engine.detectors import DetectorError
     from overt.redaction.engine.inputs import RedactionError
     from overt.redaction.engine.models import ModelError
+    from overt.redaction.engine.settings import named
 
     if output.resolve() == file.resolve():
         raise click.UsageError("the output must not be the input: the source is never overwritten")
@@ -200,12 +222,22 @@ def redact(
     ranges = [AudioRange(*_span(s), "mute") for s in mute] + [
         AudioRange(*_span(s), "bleep") for s in bleep
     ]
-    options = Options(
+    given = {
+        "stride": stride,
+        "detect_width": detect_width,
+        "preset": preset,
+        "crf": crf,
+        "leak_stride": leak_stride,
+    }
+    overrides: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    if tiles is not None:
+        overrides["tiles"] = _tiles(tiles)
+    knobs = named(setting, **overrides)
+    options = Options.of(
+        setting,
+        knobs,
         mode=mode,
         margin=margin,
-        stride=stride,
-        detect_width=detect_width,
-        tiles=_tiles(tiles),
         leak_check=leak_check,
         threshold=threshold,
         faces=not no_faces,
@@ -214,8 +246,6 @@ def redact(
         boxes=[_box(b) for b in boxes],
         audio_ranges=ranges,
         max_height=max_height or None,
-        preset=preset,
-        crf=crf,
     )
     progress = None if as_json or not sys.stderr.isatty() else _progress()
     try:

@@ -22,7 +22,6 @@ from overt.media.catalogue import Provenance, Requester, catalogue_derivative
 from .engine import tracking
 from .engine.audio_redaction import AudioRange as EngineAudioRange
 from .engine.c2pa_sign import ensure_certificate, sign_video
-from .engine.leakcheck import check_copy
 from .engine.manifest import (
     GENERATOR,
     build_manifest,
@@ -30,7 +29,8 @@ from .engine.manifest import (
     generator_version,
     overt_version,
 )
-from .engine.render import render_video
+from .engine.render import LeakPass, render_video
+from .engine.settings import named
 from .leaks import store_findings
 from .models import Box, RedactionProject, Render
 from .services import Progress, RedactionProblem, project_subject, source_path, user_actor
@@ -99,10 +99,13 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
     keep, drop = engine_tracks(project)
     ranges = [EngineAudioRange(r.start_s, r.end_s, r.mode) for r in project.audio_ranges.all()]
     store = get_store()
+    setting = get_settings().redaction_setting
+    knobs = named(setting)
     settings = {
         **project.settings(),
-        "preset": "veryfast",
-        "crf": 23,
+        "setting": setting,
+        "preset": knobs.preset,
+        "crf": knobs.crf,
     }
     try:
         with tempfile.TemporaryDirectory(prefix="overt-redact-") as tmp:
@@ -117,14 +120,19 @@ def run_render(render_id: int, progress: Progress | None = None) -> RenderOutcom
                 mode=project.mode,
                 audio_ranges=ranges,
                 max_height=project.max_height,
-                progress=(lambda f: progress(f * 0.6, "rendering")) if progress else None,
+                preset=knobs.preset,
+                crf=knobs.crf,
+                # The leak check reads the copy as it will be released (the encoded
+                # stream, decoded again as it is written; the signed file differs only
+                # in its C2PA box), in the render's own pass, before signing, so its
+                # result is signed too.
+                leak_check=LeakPass(stride=knobs.leak_stride),
+                progress=(lambda f: progress(f * 0.9, "rendering, leak check"))
+                if progress
+                else None,
             )
-            # The leak check reads the copy as it will be released (the signed file
-            # differs only in its C2PA box), before signing, so its result is signed too.
-            leak_check = check_copy(
-                plain,
-                progress=(lambda f: progress(0.6 + f * 0.3, "leak check")) if progress else None,
-            )
+            leak_check = result.leak_check
+            assert leak_check is not None  # asked for above
             settings["scaled"] = bool(
                 project.max_height and project.height and project.height > project.max_height
             )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from overt.conf import get_settings
 from overt.custody.services import Actor, Subject, record
 from overt.errors import Invalid
 from overt.evidence.models import Original
@@ -25,16 +26,11 @@ from overt.jobs.models import Job
 from overt.jobs.services import enqueue
 
 from .engine import tracking
-from .engine.adhoc import (
-    CANDIDATE_FACTOR,
-    DEFAULT_DETECT_WIDTH,
-    DEFAULT_THRESHOLD,
-    DEFAULT_TILES,
-    PLATE_EVERY,
-)
+from .engine.adhoc import CANDIDATE_FACTOR, DEFAULT_THRESHOLD, PLATE_EVERY
 from .engine.detection import detect_video
 from .engine.detectors import CenterFaceDetector, Detector, PlateCascadeDetector
 from .engine.overlay import OverlayAware
+from .engine.settings import named
 from .models import Box, RedactionProject, Track
 
 if TYPE_CHECKING:
@@ -116,13 +112,16 @@ def schedule_detection(project: RedactionProject) -> Job:
 
 
 def detectors_for(project: RedactionProject) -> list[Detector]:
+    """The detectors of the instance's redaction setting (OVERT_REDACTION_SETTING)."""
+    knobs = named(get_settings().redaction_setting)
     detectors: list[Detector] = []
     if project.faces:
         detectors.append(
             CenterFaceDetector(
-                max_width=DEFAULT_DETECT_WIDTH,
+                max_width=knobs.detect_width,
                 threshold=DEFAULT_THRESHOLD * CANDIDATE_FACTOR,
-                tiles=DEFAULT_TILES,
+                tiles=knobs.engine_tiles(),
+                threads=knobs.threads or None,
             )
         )
     if project.plates:
@@ -212,6 +211,7 @@ def run_detection(project_id: int, progress: Progress | None = None) -> Redactio
                 "frames": result.frames,
                 "sampled_frames": result.sampled,
                 "stride": result.stride,
+                "setting": get_settings().redaction_setting,
                 "detectors": result.detectors,
             },
         )

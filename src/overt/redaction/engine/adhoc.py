@@ -15,18 +15,19 @@ from .audio_redaction import AudioRange
 from .detection import DetectionResult
 from .detectors import CenterFaceDetector, Detector, ManualSpan, PlateCascadeDetector
 from .inputs import require_playable
-from .leakcheck import LeakCheck, check_copy
+from .leakcheck import LeakCheck
 from .manifest import detections_document, track_summary, tracks_document, tracks_from_document
 from .overlay import OverlayAware
-from .render import DEFAULT_MARGIN, RenderResult, redact_video, render_video
+from .render import DEFAULT_MARGIN, LeakPass, RenderResult, redact_video, render_video
+from .settings import COVERAGE, RedactionSettings
 from .tracking import Sample, Track, TrackingSettings, manual_track
 
-DEFAULT_STRIDE = 3
 # Coverage over speed (issue 15, measured in docs/benchmarks.md): the whole picture at
 # up to 1280 px, plus one of four zoomed tiles per sampled frame for faces under ~40 px.
-# The fast setting is detect_width=640, tiles=None.
-DEFAULT_DETECT_WIDTH = 1280
-DEFAULT_TILES: tuple[int, int] | None = (2, 2)
+# The fast setting and every knob: overt.redaction.engine.settings.
+DEFAULT_STRIDE = COVERAGE.stride
+DEFAULT_DETECT_WIDTH = COVERAGE.detect_width
+DEFAULT_TILES: tuple[int, int] | None = COVERAGE.engine_tiles()
 DEFAULT_THRESHOLD = 0.2
 # Weaker detections, down to this share of the threshold, count when the tracker
 # confirms them (found twice within TrackingSettings.confirm_s): small, blurred and
@@ -52,10 +53,29 @@ class Options:
     max_height: int | None = None
     preset: str = "veryfast"
     crf: int = 23
+    threads: int = 0  # onnxruntime threads; 0: one per core
+    leak_stride: int = 2
+    setting: str = "coverage"  # the named setting these knobs started from
     tracking: TrackingSettings = field(default_factory=TrackingSettings)
+
+    @classmethod
+    def of(cls, name: str, knobs: RedactionSettings, **rest: Any) -> Options:
+        """Options from a named setting's knobs (overt.redaction.engine.settings)."""
+        return cls(
+            setting=name,
+            stride=knobs.stride,
+            detect_width=knobs.detect_width,
+            tiles=knobs.engine_tiles(),
+            threads=knobs.threads,
+            preset=knobs.preset,
+            crf=knobs.crf,
+            leak_stride=knobs.leak_stride,
+            **rest,
+        )
 
     def settings(self) -> dict[str, Any]:
         return {
+            "setting": self.setting,
             "mode": self.mode,
             "margin": self.margin,
             "stride": self.stride,
@@ -115,6 +135,7 @@ def build_detectors(options: Options) -> list[Detector]:
                 threshold=options.threshold * CANDIDATE_FACTOR,
                 device=options.device,
                 tiles=options.tiles,
+                threads=options.threads or None,
             )
         )
     if options.plates:
@@ -141,6 +162,12 @@ def redact_file(
     options = options or Options()
     require_playable(src)
     started = time.perf_counter()
+    # The leak check runs in the render's own pass, on the encoded copy (render.LeakPass).
+    leak = (
+        LeakPass(leak_detector_for(options), stride=options.leak_stride)
+        if options.leak_check
+        else None
+    )
     detection: DetectionResult | None = None
     provider = None
     if detections_in is not None:
@@ -157,6 +184,7 @@ def redact_file(
             max_height=options.max_height,
             preset=options.preset,
             crf=options.crf,
+            leak_check=leak,
             progress=(lambda f: progress("render", f)) if progress else None,
         )
     else:
@@ -182,6 +210,7 @@ def redact_file(
             max_height=options.max_height,
             preset=options.preset,
             crf=options.crf,
+            leak_check=leak,
             progress=(lambda f: progress("redact", f)) if progress else None,
         )
         tracks = list(detection.tracks)
@@ -192,13 +221,7 @@ def redact_file(
         document = detections_document(detection)
         document["tracks"] = [tracks_document(t) for t in tracks]
     seconds = time.perf_counter() - started
-    leak_check = None
-    if options.leak_check:
-        leak_check = check_copy(
-            dst,
-            leak_detector_for(options),
-            progress=(lambda f: progress("check", f)) if progress else None,
-        )
+    leak_check = render.leak_check
     out_path = Path(detections_out) if detections_out else detections_path_for(dst)
     if detections_in is None or detections_out is not None:
         document["settings"] = options.settings()

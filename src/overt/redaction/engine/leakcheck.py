@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import av
@@ -22,7 +24,7 @@ import numpy as np
 from overt.media.derivatives import Packets, display_size, start_seconds
 
 from .detection import thumbnail
-from .detectors import Box, CenterFaceDetector, Detector, Picture
+from .detectors import Box, CenterFaceDetector, Detector, Found, Picture
 from .inputs import frame_time, require_playable
 from .tracking import Linker, TrackingSettings
 
@@ -79,6 +81,94 @@ def leak_detector(device: str = "auto") -> CenterFaceDetector:
     return CenterFaceDetector(max_width=3840, threshold=LEAK_THRESHOLD, device=device)
 
 
+class LeakWatch:
+    """The leak check fed one frame at a time, in time order: `check_copy` feeds it a
+    file's frames; a render feeds it the copy's own frames as they leave the encoder
+    (decoded from the encoded stream, so it sees the released pixels), with detection
+    in a worker thread beside the encoder. `result()` gives what `check_copy` gives."""
+
+    def __init__(
+        self,
+        detector: Detector | None = None,
+        *,
+        width: int,
+        height: int,
+        rotation: int = 0,
+        stride: int = LEAK_STRIDE,
+        background: bool = False,
+    ) -> None:
+        if stride < 1:
+            raise ValueError("stride must be at least 1")
+        self.detector = detector or leak_detector()
+        self.width, self.height, self.rotation = width, height, rotation
+        self.stride = stride
+        self.linker = Linker(_FINDING_TRACKING)
+        self.best: dict[int, tuple[float, Box, np.ndarray]] = {}
+        self.counts: dict[int, int] = {}
+        self.times: list[float] = []
+        self.checked = 0
+        self.started = time.perf_counter()
+        self.pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="overt-leak")
+            if background
+            else None
+        )
+        self.inflight: deque[tuple[float, Picture, Future[list[Found]]]] = deque()
+
+    def offer(self, frame: av.VideoFrame | np.ndarray, t: float) -> None:
+        index = len(self.times)
+        self.times.append(t)
+        if index % self.stride:
+            return
+        self.checked += 1
+        picture = Picture(
+            frame,
+            width=self.width,
+            height=self.height,
+            rotation=self.rotation,
+            index=index,
+            time=t,
+        )
+        if self.pool is None:
+            self._take(t, picture, self.detector.detect(picture))
+            return
+        self.inflight.append((t, picture, self.pool.submit(self.detector.detect, picture)))
+        while len(self.inflight) > 2 or (self.inflight and self.inflight[0][2].done()):
+            t0, done, future = self.inflight.popleft()
+            self._take(t0, done, future.result())
+
+    def _take(self, t: float, picture: Picture, found: list[Found]) -> None:
+        for key, item in zip(self.linker.push(t, found), found, strict=True):
+            self.counts[key] = self.counts.get(key, 0) + 1
+            if key not in self.best or item.score > self.best[key][0]:
+                self.best[key] = (item.score, item.box, thumbnail(picture, item.box))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def result(self) -> LeakCheck:
+        while self.inflight:
+            t, picture, future = self.inflight.popleft()
+            self._take(t, picture, future.result())
+        self.close()
+        findings = []
+        end_t = self.times[-1] if self.times else 0.0
+        for key, track in self.linker.finish(detector=self.detector.name, end_t=end_t):
+            score, box, thumb = self.best[key]
+            findings.append(
+                Finding(track.id, track.start_t, track.end_t, box, score, self.counts[key], thumb)
+            )
+        return LeakCheck(
+            detector=self.detector.version,
+            frames=len(self.times),
+            checked=self.checked,
+            stride=self.stride,
+            seconds=time.perf_counter() - self.started,
+            findings=findings,
+        )
+
+
 def check_copy(
     path: str | os.PathLike[str],
     detector: Detector | None = None,
@@ -90,13 +180,6 @@ def check_copy(
     if stride < 1:
         raise ValueError("stride must be at least 1")
     info = require_playable(path)
-    detector = detector or leak_detector()
-    started = time.perf_counter()
-    linker = Linker(_FINDING_TRACKING)
-    best: dict[int, tuple[float, Box, np.ndarray]] = {}
-    counts: dict[int, int] = {}
-    times: list[float] = []
-    checked = 0
     duration = info.duration_s or 0.0
     with av.open(os.fspath(path)) as container:
         stream = container.streams.video[0]
@@ -104,35 +187,13 @@ def check_copy(
         audio = container.streams.audio[0] if container.streams.audio else None
         width, height = display_size(stream, info.rotation)
         t0 = start_seconds(stream, audio)
+        watch = LeakWatch(
+            detector, width=width, height=height, rotation=info.rotation, stride=stride
+        )
         for _packet, decoded in Packets(container, [stream]):
             for frame in decoded:
-                index = len(times)
-                t = frame_time(frame, t0, times)
-                times.append(t)
-                if index % stride:
-                    continue
-                checked += 1
-                picture = Picture(
-                    frame, width=width, height=height, rotation=info.rotation, index=index, time=t
-                )
-                found = detector.detect(picture)
-                for key, item in zip(linker.push(t, found), found, strict=True):
-                    counts[key] = counts.get(key, 0) + 1
-                    if key not in best or item.score > best[key][0]:
-                        best[key] = (item.score, item.box, thumbnail(picture, item.box))
+                t = frame_time(frame, t0, watch.times)
+                watch.offer(frame, t)
                 if progress is not None and duration > 0:
                     progress(min(1.0, t / duration))
-    findings = []
-    for key, track in linker.finish(detector=detector.name, end_t=times[-1] if times else 0.0):
-        score, box, thumb = best[key]
-        findings.append(
-            Finding(track.id, track.start_t, track.end_t, box, score, counts[key], thumb)
-        )
-    return LeakCheck(
-        detector=detector.version,
-        frames=len(times),
-        checked=checked,
-        stride=stride,
-        seconds=time.perf_counter() - started,
-        findings=findings,
-    )
+    return watch.result()

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import av
 
@@ -34,12 +35,21 @@ from .camera import CameraMotion
 from .detection import Detecting, DetectionResult
 from .detectors import Detector, Picture
 from .inputs import Progress, RedactionError, frame_time, require_playable
+from .leakcheck import LeakCheck, LeakWatch
 from .masking import Masker
 from .output import add_video, output_size, to_output
 from .tracking import Timeline, Track, TrackingSettings
 
 MODES = ("blur", "pixelate", "solid")
 DEFAULT_MARGIN = 0.3  # each side, as a fraction of the box: deface's 1.3 mask scale
+
+
+@dataclass(frozen=True, slots=True)
+class LeakPass:
+    """Leak-check the copy in the render's own pass (see `render_video`)."""
+
+    detector: Detector | None = None  # None: leakcheck.leak_detector()
+    stride: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,7 @@ class RenderResult:
     seconds: float
     encoder: str
     decode_errors: int
+    leak_check: LeakCheck | None = None  # when the render ran the leak check in its pass
 
 
 # --- render -------------------------------------------------------------------------
@@ -73,10 +84,16 @@ def render_video(
     max_height: int | None = None,
     preset: str = "veryfast",
     crf: int = 23,
+    leak_check: LeakPass | None = None,
     progress: Progress | None = None,
 ) -> RenderResult:
     """Write `src` with `tracks` masked to `dst` (MP4, H.264 + AAC). Atomic: on any
-    error (or an exception from `progress`) no file is left at `dst`."""
+    error (or an exception from `progress`) no file is left at `dst`.
+
+    With `leak_check`, the copy is leak-checked in the same pass: the encoder's output
+    is decoded again as it is written (the released pixels, not the frames before
+    encoding) and the leak detector runs on it in a worker thread beside the encoder;
+    the result is `RenderResult.leak_check`, as `check_copy` on the file would give."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     info = require_playable(src)
@@ -91,6 +108,7 @@ def render_video(
         max_height=max_height,
         preset=preset,
         crf=crf,
+        leak_check=leak_check,
         progress=progress,
     )
 
@@ -110,6 +128,7 @@ def redact_video(
     max_height: int | None = None,
     preset: str = "veryfast",
     crf: int = 23,
+    leak_check: LeakPass | None = None,
     progress: Progress | None = None,
 ) -> tuple[DetectionResult, RenderResult]:
     """Detect, track and render in one decoding pass (the ad-hoc path, no review).
@@ -150,6 +169,7 @@ def redact_video(
             max_height=max_height,
             preset=preset,
             crf=crf,
+            leak_check=leak_check,
             progress=progress,
         )
     finally:
@@ -171,13 +191,14 @@ def _atomic(
     os.close(fd)
     try:
         # The caller's render options, passed through: _render's keywords name and type them.
-        result = _render(os.fspath(src), partial, info, source, **options)  # type: ignore[arg-type]
+        counts, check = _render(os.fspath(src), partial, info, source, **options)  # type: ignore[arg-type]
+        result = RenderResult(**dataclasses.asdict(counts), leak_check=check)
         os.replace(partial, dst)
     except BaseException:
         with _suppress():
             os.unlink(partial)
         raise
-    return RenderResult(**{**dataclasses.asdict(result), "path": dst})
+    return dataclasses.replace(result, path=dst)
 
 
 class _suppress:
@@ -216,8 +237,9 @@ def _render(
     max_height: int | None,
     preset: str,
     crf: int,
+    leak_check: LeakPass | None,
     progress: Progress | None,
-) -> _Counts:
+) -> tuple[_Counts, LeakCheck | None]:
     started = time.perf_counter()
     audio_ranges = sorted(audio_ranges, key=lambda r: r.start_s)
     counts = _Counts(path=dst, rotation=info.rotation, audio_ranges=len(audio_ranges))
@@ -245,6 +267,16 @@ def _render(
             camera = CameraMotion()
             source.attach(camera)
             waiting: deque[tuple[float, int, av.VideoFrame]] = deque()
+            watch = (
+                _Watch(leak_check, vout, info.rotation, out_w, out_h)
+                if leak_check is not None
+                else None
+            )
+
+            def write(t: float | None, packets: list[av.Packet[Any]]) -> None:
+                if watch is not None:
+                    watch.sent(t, packets)
+                out.mux(packets)
 
             def emit(t: float, pts: int, picture: av.VideoFrame) -> None:
                 nonlocal reported
@@ -256,7 +288,7 @@ def _render(
                 picture.pts = pts
                 picture.time_base = vin.time_base
                 picture.pict_type = 0
-                out.mux(vout.encode(picture))
+                write(t, vout.encode(picture))
                 counts.frames += 1
                 if progress is not None and duration > 0:
                     done = min(1.0, t / duration)
@@ -264,40 +296,46 @@ def _render(
                         reported = done
                         progress(done)
 
-            packets = Packets(inp, [vin] if ain is None else [vin, ain])
-            for packet, decoded in packets:
-                if packet.stream is ain and audio is not None:
-                    for aframe in decoded:
-                        audio.push(aframe)
-                    continue
-                for vframe in decoded:
-                    t = frame_time(vframe, t0, frame_times)
-                    index = len(frame_times)
-                    frame_times.append(t)
-                    pts = vframe.pts - zero if vframe.pts is not None else last_pts + 1
-                    pts = max(pts, last_pts + 1)  # x264 needs increasing timestamps
-                    last_pts = pts
-                    camera.offer(
-                        Picture(
-                            vframe,
-                            width=upright_w,
-                            height=upright_h,
-                            rotation=info.rotation,
-                            time=t,
+            try:
+                packets = Packets(inp, [vin] if ain is None else [vin, ain])
+                for packet, decoded in packets:
+                    if packet.stream is ain and audio is not None:
+                        for aframe in decoded:
+                            audio.push(aframe)
+                        continue
+                    for vframe in decoded:
+                        t = frame_time(vframe, t0, frame_times)
+                        index = len(frame_times)
+                        frame_times.append(t)
+                        pts = vframe.pts - zero if vframe.pts is not None else last_pts + 1
+                        pts = max(pts, last_pts + 1)  # x264 needs increasing timestamps
+                        last_pts = pts
+                        camera.offer(
+                            Picture(
+                                vframe,
+                                width=upright_w,
+                                height=upright_h,
+                                rotation=info.rotation,
+                                time=t,
+                            )
                         )
-                    )
-                    source.offer(index, t, vframe)
-                    waiting.append((t, pts, to_output(vframe, out_w, out_h)))
-                    while waiting and source.ready(waiting[0][0]):
-                        emit(*waiting.popleft())
-            camera.finish()
-            source.finish()
-            while waiting:
-                emit(*waiting.popleft())
-            out.mux(vout.encode(None))
-            if audio is not None:
-                audio.finish()
-            counts.decode_errors = packets.errors
+                        source.offer(index, t, vframe)
+                        waiting.append((t, pts, to_output(vframe, out_w, out_h)))
+                        while waiting and source.ready(waiting[0][0]):
+                            emit(*waiting.popleft())
+                camera.finish()
+                source.finish()
+                while waiting:
+                    emit(*waiting.popleft())
+                write(None, vout.encode(None))
+                if audio is not None:
+                    audio.finish()
+                counts.decode_errors = packets.errors
+            except BaseException:
+                if watch is not None:  # no detector thread is left behind
+                    watch.watch.close()
+                raise
+            check = watch.finish() if watch is not None else None
     if counts.frames == 0:
         raise RedactionError(f"{src}: no video frame could be decoded")
     if progress is not None:
@@ -305,4 +343,61 @@ def _render(
     counts.width, counts.height = out_w, out_h
     counts.duration_s = frame_times[-1] if frame_times else 0.0
     counts.seconds = time.perf_counter() - started
-    return counts
+    return counts, check
+
+
+class _Watch:
+    """The render's leak check: the encoder's packets decoded again (H.264, so exactly
+    what a player of the file shows) and handed to a LeakWatch in encoding order."""
+
+    def __init__(
+        self,
+        options: LeakPass,
+        vout: av.video.stream.VideoStream,
+        rotation: int,
+        coded_w: int,
+        coded_h: int,
+    ) -> None:
+        # The copy's own size, upright (smaller than the source's under max_height).
+        width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
+        self.vout = vout
+        self.coded = (coded_w, coded_h)
+        self.times: deque[float] = deque()
+        self.decoder: av.video.codeccontext.VideoCodecContext | None = None
+        self.watch = LeakWatch(
+            options.detector,
+            width=width,
+            height=height,
+            rotation=rotation,
+            stride=options.stride,
+            background=True,
+        )
+
+    def sent(self, t: float | None, packets: list[av.Packet[Any]]) -> None:
+        if t is not None:
+            self.times.append(t)
+        if self.decoder is None:
+            decoder = av.CodecContext.create("h264", "r")
+            if self.vout.codec_context.extradata:  # else SPS/PPS come in the stream
+                decoder.extradata = self.vout.codec_context.extradata
+            decoder.width, decoder.height = self.coded
+            self.decoder = decoder
+        assert self.decoder is not None
+        for packet in packets:
+            self._take(self.decoder.decode(packet))
+        if t is None:  # the encoder is flushed: so is the decoder
+            self._take(self.decoder.decode(None))
+
+    def _take(self, frames: list[av.VideoFrame]) -> None:
+        for frame in frames:
+            if not self.times:
+                raise RedactionError("the encoded copy decodes to more frames than were sent")
+            self.watch.offer(frame, self.times.popleft())
+
+    def finish(self) -> LeakCheck:
+        if self.times:
+            self.watch.close()
+            raise RedactionError(
+                f"{len(self.times)} frame(s) of the copy could not be decoded for the leak check"
+            )
+        return self.watch.result()
