@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_VERSION = 2  # bump when transcripts_seed changes what it writes
+SEED_VERSION = 3  # bump when transcripts_seed changes what it writes
 PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c"]
 
 
@@ -165,10 +165,18 @@ def bare_fts(q: str) -> tuple[int, list[int]]:
 
 
 def measure(seeded: dict[str, Any], requests: int) -> dict[str, Any]:
-    """Interleaved requests of each kind; wall and CPU milliseconds for each."""
+    """Interleaved requests of each kind; wall and CPU milliseconds for each.
+
+    Through the real service path: the API (`GET /api/recordings/?q=`: window, count,
+    page, snippets) as an evidence manager (sees everything), a supervisor (their team's
+    ~4,000 recordings) and an officer (their own ~200); each filter combined with a word;
+    the library page (`GET /?q=`: the same search, plus facets, drop-downs, map)."""
+    from datetime import timedelta
+
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from ingest import CATEGORIES, EPOCH, SPAN
     from overt.testing.access import make_user, sign_in
     from transcripts_seed import VOCABULARY
 
@@ -179,6 +187,9 @@ def measure(seeded: dict[str, Any], requests: int) -> dict[str, Any]:
     client = sign_in(Client(HTTP_HOST="127.0.0.1"), user("bench", "evidence-manager"))
     officer = sign_in(
         Client(HTTP_HOST="127.0.0.1"), user("bench-pc", "officer", officer=seeded["officer"])
+    )
+    supervisor = sign_in(
+        Client(HTTP_HOST="127.0.0.1"), user("bench-sgt", "supervisor", team="Team 3")
     )
     rng = random.Random(4)
     words = {
@@ -191,6 +202,20 @@ def measure(seeded: dict[str, Any], requests: int) -> dict[str, Any]:
         "collar number": lambda: rng.choice(seeded["numbers"]),
         "CAD reference": lambda: rng.choice(seeded["incidents"]),
         "no match": lambda: "zzyzxquokka",
+    }
+
+    def since() -> str:
+        return (EPOCH + rng.random() * (SPAN - timedelta(days=30))).date().isoformat()
+
+    filtered: dict[str, Any] = {  # a word from the 300 commonest, and one filter
+        "word + officer": lambda: {"officer": rng.choice(seeded["numbers"])},
+        "word + device": lambda: {"device": rng.choice(seeded["devices"])},
+        "word + incident": lambda: {"incident": rng.choice(seeded["incidents"])},
+        "word + category": lambda: {"category": rng.choice(CATEGORIES)},
+        "word + 30 days": lambda: (lambda d: {"since": d, "until": _plus_days(d, 30)})(since()),
+        "word + place (1 km)": lambda: {
+            "near": f"{51.3 + rng.random() * 0.4:.4f},{-0.5 + rng.random() * 0.8:.4f},1000"
+        },
     }
     cpu = Cpu()
     timings: dict[str, list[tuple[float, float]]] = {}
@@ -207,19 +232,41 @@ def measure(seeded: dict[str, Any], requests: int) -> dict[str, Any]:
         assert response.status_code == 200, (params, response.status_code, response.content[:300])
         return response
 
+    def page(who: Client, params: dict[str, str]) -> Any:
+        response = who.get("/", params)
+        assert response.status_code == 200, (params, response.status_code)
+        return response
+
     api(client, {"q": "warm"})
+    page(client, {"q": "warm"})
     counts: dict[str, list[int]] = {}
+    exact: dict[str, list[bool]] = {}
+
+    def searched(kind: str, who: Client, params: dict[str, str]) -> None:
+        body = timed(kind, lambda: api(who, params)).json()
+        counts.setdefault(kind, []).append(body["count"])
+        exact.setdefault(kind, []).append(body.get("count_exact", True))
+
     for _ in range(requests):
         for kind, make in {**words, **others}.items():
             q = make()
-            body = timed(kind, lambda q=q: api(client, {"q": q})).json()
-            counts.setdefault(kind, []).append(body["count"])
+            searched(kind, client, {"q": q})
             if kind in words:
                 timed(f"bare FTS: {kind}", lambda q=q: bare_fts(q))
+        for kind, make in filtered.items():
+            searched(kind, client, {"q": rng.choice(VOCABULARY[:300]), **make()})
         timed("no q (the API's plumbing)", lambda: api(client, {}))
-        common = rng.choice(VOCABULARY[:300])
-        timed("officer (own footage), word", lambda q=common: api(officer, {"q": q}))
-    return {"timings": timings, "counts": counts}
+        searched("officer (own footage), word", officer, {"q": rng.choice(VOCABULARY[:300])})
+        searched("supervisor (team), word", supervisor, {"q": rng.choice(VOCABULARY[:300])})
+        timed("library page, common word", lambda: page(client, {"q": words["common word"]()}))
+        timed("library page, rare word", lambda: page(client, {"q": words["rare word"]()}))
+    return {"timings": timings, "counts": counts, "exact": exact}
+
+
+def _plus_days(day: str, days: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 def child(engine: str, recordings: int, requests: int, cache: str) -> dict[str, Any]:

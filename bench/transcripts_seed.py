@@ -1,7 +1,8 @@
 """Bulk catalogue for the search benchmark: bench/ingest.py's recordings (officers,
 devices, incidents, categories, notes, markers), each original with a 300-word machine
 transcript (a transcript derivative, its version and its search index row), written in
-bulk straight to the tables, as a migration would."""
+bulk straight to the tables, as a migration would; and a start point over London for
+each recording (the place filter)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ WORDS = 300
 
 
 def seed_transcripts(recordings: int, batch: int = 2000) -> dict[str, object]:
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from overt.evidence.models import Derivative, Incident, Officer, Original
     from overt.transcripts.models import SpeechIndex, TranscriptVersion
@@ -95,11 +96,18 @@ def seed_transcripts(recordings: int, batch: int = 2000) -> dict[str, object]:
                 SpeechIndex(original_id=pk, recording_id=rid, version=v, tokens=" ".join(words))
                 for (pk, rid), v, words in zip(chunk, versions, texts, strict=True)
             )
+    with connection.cursor() as cursor:  # start points over London (the place filter)
+        cursor.execute(
+            "UPDATE evidence_recording SET"
+            " start_latitude = 51.3 + ((id * 7919) % 40000) / 100000.0,"
+            " start_longitude = -0.5 + ((id * 104729) % 80000) / 100000.0"
+        )
     officer = Officer.objects.order_by("pk").first()
     return {
         "officer": officer.number if officer else "",
         "numbers": [o.number for o in Officer.objects.order_by("pk")[:50]],
         "incidents": [i.reference for i in Incident.objects.order_by("pk")[:50]],
+        "devices": catalogue.devices[:50],
         "phrases": phrases,
         "recordings": catalogue.recordings,
     }

@@ -216,3 +216,117 @@ def test_bad_places_are_named(client: Client, db: None, params: dict, field: str
     response = client.get("/api/recordings/", params)
     assert response.status_code == 400
     assert field in response.json()["detail"]
+
+
+@pytest.fixture
+def many(db: None) -> list[int]:
+    """Five recordings that said "tarpaulin", newest last; one that did not."""
+    made = [
+        make_recording(f"Said it {n}", said=f"a blue tarpaulin number {n}", minutes=n)
+        for n in range(5)
+    ]
+    make_recording("Never said it", said="nothing here", minutes=9)
+    return [r.pk for r in reversed(made)]  # newest first, as listed
+
+
+def test_a_text_search_counts_up_to_its_bound_and_says_so(
+    client: Client, many: list[int], monkeypatch
+) -> None:
+    import overt.evidence.catalogue as catalogue
+
+    sign_in(client, make_user("ev", "evidence-manager"))
+    exact = client.get("/api/recordings/", {"q": "tarpaulin"}).json()
+    assert (exact["count"], exact["count_exact"]) == (5, True)
+    assert [r["id"] for r in exact["results"]] == many
+    no_q = client.get("/api/recordings/").json()
+    assert (no_q["count"], no_q["count_exact"]) == (6, True)  # no text: always exact
+
+    monkeypatch.setattr(catalogue, "COUNT_LIMIT", 3)
+    first = client.get("/api/recordings/", {"q": "tarpaulin", "limit": 2}).json()
+    assert (first["count"], first["count_exact"]) == (3, False)  # more than 3
+    assert [r["id"] for r in first["results"]] == many[:2]
+    assert "offset=2" in first["next"]
+    second = client.get(first["next"]).json()
+    assert [r["id"] for r in second["results"]] == many[2:4]
+    assert (second["count"], second["count_exact"]) == (4, False)  # counted to its page's end
+    last = client.get(second["next"]).json()
+    assert [r["id"] for r in last["results"]] == many[4:]
+    assert (last["count"], last["count_exact"], last["next"]) == (5, True, None)
+    assert last["results"][0]["transcript_hit"] is not None
+
+    monkeypatch.setattr("overt.review.views.library.PAGE_SIZE", 2)
+    page = client.get("/", {"q": "tarpaulin"}).content.decode()
+    assert "Recordings 1\N{EN DASH}2 of more than 3 matching the filters" in " ".join(page.split())
+    assert "Page 1</span>" in page and 'rel="next"' in page
+    assert "Counted among the first 3 matches" in page
+    end = client.get("/", {"q": "tarpaulin", "page": 3}).content.decode()
+    assert "Recordings 5\N{EN DASH}5 of 5 matching" in " ".join(end.split())
+    assert "Page 3 of 3" in end and 'rel="next"' not in end
+    assert "Counted among the first" not in end
+    past = client.get("/", {"q": "tarpaulin", "page": 9}).content.decode()  # the last page
+    assert "Recordings 5\N{EN DASH}5 of 5 matching" in " ".join(past.split())
+
+
+def test_bounded_facets_count_only_what_the_viewer_may_see(
+    client: Client, many: list[int], monkeypatch
+) -> None:
+    import overt.evidence.catalogue as catalogue
+
+    monkeypatch.setattr(catalogue, "COUNT_LIMIT", 2)
+    other = make_recording(
+        "Said it elsewhere",
+        officer=("MP9001", "PC Other", "Other BCU"),
+        said="the tarpaulin again",
+        minutes=30,
+    )
+    officer = make_user("pc", "officer", officer="MP9001")
+    sign_in(client, officer)
+    body = client.get("/api/recordings/", {"q": "tarpaulin"}).json()
+    assert (body["count"], body["count_exact"]) == (1, True)  # only their own
+    assert [r["id"] for r in body["results"]] == [other.pk]
+    page = client.get("/", {"q": "tarpaulin"}).content.decode()
+    facets = page.split('id="facets-heading"', 1)[1]
+    assert "MP9001" in facets and "MP2210" not in facets
+    search = search_for(officer, RecordingFilter.from_params({"q": "tarpaulin"}))
+    window = search.window(0, 50)
+    assert (window.count, window.exact, [r.pk for r in window.recordings]) == (1, True, [other.pk])
+    assert [(c.value, c.count) for c in search.facets()["officer"]] == [("MP9001", 1)]
+    manager = search_for(make_user("ev", "evidence-manager"), RecordingFilter(q="tarpaulin"))
+    window = manager.window(0, 1)
+    assert (window.count, window.exact) == (2, False)
+    assert not manager.facets_exact
+    assert sum(c.count for c in manager.facets()["officer"]) == 2  # among the first two
+    chosen = search_for(
+        make_user("ev2", "evidence-manager"), RecordingFilter(q="tarpaulin", officer="MP2210")
+    )
+    chosen.window(0, 1)
+    counts = dict((c.value, c.count) for c in chosen.facets()["officer"])
+    assert counts == {"MP9001": 1, "MP2210": 1}  # the alternatives, among the first two
+
+
+@pytest.mark.parametrize(
+    ("said", "q", "text", "at_s"),
+    [  # one token a word: only the words around the hit are read
+        ("one two three four five six seven eight nine ten eleven twelve", "nine", None, 4.0),
+        # "can't" is two tokens and "—" none: the words are read whole, same snippet
+        ("well — I can't breathe, please stop now", "breathe", "well — I can't", 2.0),
+        ("well — I can't breathe, please stop now", '"can t breathe"', "well — I", 1.5),
+    ],
+)
+def test_snippets_are_the_same_words_however_they_are_read(
+    client: Client, db: None, said: str, q: str, text: str | None, at_s: float
+) -> None:
+    rec = make_recording("Snippet", said=said)
+    sign_in(client, make_user("ev", "evidence-manager"))
+    hit = client.get("/api/recordings/", {"q": q}).json()["results"][0]["transcript_hit"]
+    assert hit["at_s"] == pytest.approx(at_s)
+    if text is None:  # eight words either side of the hit, and a mark that more follow
+        assert hit["text"] == "one two three four five six seven eight nine ten eleven twelve"
+    else:
+        assert hit["text"].startswith(text) and hit["text"].endswith("stop now")
+    assert hit["url"].startswith(f"/recordings/{rec.pk}/")
+    long_said = " ".join(f"w{n}" for n in range(40))
+    make_recording("Long", said=long_said, minutes=1)
+    hit = client.get("/api/recordings/", {"q": "w20"}).json()["results"][0]["transcript_hit"]
+    assert hit["text"] == "… " + " ".join(f"w{n}" for n in range(12, 29)) + " …"
+    assert hit["at_s"] == pytest.approx(10.0)

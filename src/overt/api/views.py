@@ -11,6 +11,8 @@ from rest_framework import generics
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from overt.access.matrix import Capability
 from overt.access.services import AccessDenied, Action, capability, check, visible_recordings
@@ -52,15 +54,48 @@ class Pagination(LimitOffsetPagination):
 
 
 class SearchPagination(Pagination):
-    """The count from the view's search (its own query, which may start from the text
-    matches), not COUNT over the listing's query (shaped to walk the trigger-time index)."""
+    """The page and count from the view's search (Search.window): its own queries, not
+    COUNT over the listing's query. A text search counts exactly up to a bound
+    (catalogue.COUNT_LIMIT, or the end of the page asked for); `count_exact` false means
+    there are more than `count` matches."""
+
+    count_exact = True
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
-        self.search: Search | None = getattr(view, "search", None)
-        return super().paginate_queryset(queryset, request, view)
+        search: Search | None = getattr(view, "search", None)
+        if search is None:
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.limit = self.get_limit(request) or self.default_limit
+        self.offset = self.get_offset(request)
+        window = search.window(self.offset, self.limit, rows=getattr(view, "page_rows", None))
+        self.count, self.count_exact = window.count, window.exact
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return window.recordings
 
-    def get_count(self, queryset: Any) -> int:
-        return self.search.count() if self.search is not None else super().get_count(queryset)
+    def get_next_link(self) -> str | None:
+        if self.count_exact or self.request is None or self.limit is None:
+            return super().get_next_link()
+        url = replace_query_param(
+            self.request.build_absolute_uri(), self.limit_query_param, self.limit
+        )
+        return replace_query_param(url, self.offset_query_param, (self.offset or 0) + self.limit)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        response.data = {"count": self.count, "count_exact": self.count_exact, **response.data}
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count_exact"] = {
+            "type": "boolean",
+            "example": True,
+            "description": "False when a text search stopped counting: more than `count` match.",
+        }
+        paginated["required"] = [*paginated.get("required", []), "count_exact"]
+        return paginated
 
 
 RECORDING_FILTERS = [
@@ -121,6 +156,10 @@ class RecordingList(generics.ListAPIView):
             raise BadFilter(str(exc)) from exc
         clips = Original.objects.only("id", "recording_id", "duration_s", "playable")
         self.search = search_for(self.request.user, self.recording_filter)
+        # The page's rows, read by the ids the search found (SearchPagination).
+        self.page_rows = Recording.objects.select_related(
+            "officer", "device", "incident"
+        ).prefetch_related(Prefetch("originals", queryset=clips))
         return (
             self.search.results()
             .defer("gps_track")

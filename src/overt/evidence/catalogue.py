@@ -160,6 +160,25 @@ FACETS: tuple[tuple[str, str], ...] = (
     ("tag", "Tag"),
 )
 SMALL_TEXT_SET = 2000  # text matches up to this many are fetched once and passed as ids
+# A text search counts its matches exactly up to this many (or up to the end of the page
+# asked for, if further); beyond, it says "more than COUNT_LIMIT" rather than read every
+# match of a common word again. Facets with text count among these same matches.
+COUNT_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One page of a search and its count. `exact`: `count` is the number of matches;
+    otherwise there are more than `count` (the search stopped counting there)."""
+
+    recordings: list[Recording]
+    offset: int
+    count: int
+    exact: bool
+
+    @property
+    def has_next(self) -> bool:
+        return not self.exact or self.offset + len(self.recordings) < self.count
 
 
 class Search:
@@ -182,6 +201,10 @@ class Search:
         self._text: Q | None = None
         self._text_is_small = False
         self._count: int | None = None
+        self._candidates: list[int] | None = None  # a text search's window's ids
+        self._bound, self._sort = COUNT_LIMIT, DEFAULT_SORT
+        # False: the facets count among the first matches only (see `window`).
+        self.facets_exact = True
         self._place: Q | None = None
         if f.q is not None:
             self._text, self._text_is_small = _text_condition(f.q, text_sources)
@@ -207,6 +230,56 @@ class Search:
         by_id = rows.in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id]
 
+    @property
+    def bounded(self) -> bool:
+        """Whether `window` counts only up to a bound (a text search), not every match."""
+        return self._text is not None
+
+    def window(
+        self,
+        offset: int,
+        size: int,
+        sort: str = DEFAULT_SORT,
+        rows: QuerySet[Recording] | None = None,
+        bound: int | None = None,
+    ) -> Window:
+        """The page at `offset` and the count. Without text, the count is exact (an
+        indexed COUNT). With text, one query reads the ids of the first
+        max(bound, offset + size) + 1 matches in `sort` order: the page is among them,
+        the count is exact when they are fewer, and the facets count among them, so a
+        word said in every recording is read once, and only as far as needed. `rows`
+        shapes the page's recordings (joins, prefetches); they are read by id only."""
+        if rows is None:
+            rows = Recording.objects.select_related("officer", "device", "incident")
+        rows = rows.defer("gps_track")
+        if not self.bounded:
+            total = self.count()
+            ids = list(self._ordered_ids(sort)[offset : offset + size])
+            return Window(_in_order(rows, ids), offset, total, True)
+        need = max(COUNT_LIMIT if bound is None else bound, offset + size)
+        found = list(self._ordered_ids(sort)[: need + 1])
+        self._candidates, self._bound, self._sort = found[:need], need, sort
+        exact = len(found) <= need
+        self.facets_exact = exact
+        if exact:
+            self._count = len(found)
+        return Window(
+            _in_order(rows, found[offset : offset + size]),
+            offset,
+            len(found) if exact else need,
+            exact,
+        )
+
+    @property
+    def bound(self) -> int:
+        """How far the last `window` counted (its count is exact below this)."""
+        return self._bound
+
+    def _ordered_ids(self, sort: str, skip: str = "") -> QuerySet[Any, Any]:
+        ordering = SORTS.get(sort, SORTS[DEFAULT_SORT])[1]
+        ids = self.restrict(self._narrow(Recording.objects.all(), opaque=True, skip=skip))
+        return ids.order_by(*ordering).values_list("pk", flat=True)
+
     def count(self) -> int:
         if self._count is None:
             base = self.restrict(self._narrow(Recording.objects.all(), opaque=False))
@@ -217,8 +290,12 @@ class Search:
         """For each facet, its commonest values among the recordings matching every
         *other* filter (so with an officer chosen, the other officers still show their
         counts). Values with no matching recording are left out. Each facet is one GROUP
-        BY on its foreign key (which its index covers) or on the link table."""
+        BY on its foreign key (which its index covers) or on the link table; after a text
+        search's `window`, they count among the matches it read (`facets_exact` says
+        whether that was all of them)."""
         out: dict[str, list[FacetCount]] = {}
+        if self.bounded and self._candidates is not None:
+            return self._facets_among(limit)
         for facet, _ in FACETS:
             skip = facet if getattr(self.filter, facet) is not None else ""
             base = self.restrict(self._narrow(Recording.objects.all(), opaque=False, skip=skip))
@@ -226,6 +303,45 @@ class Search:
                 out[facet] = _named_counts(facet, base, limit)
             else:
                 out[facet] = _fk_counts(facet, base, limit)
+        return out
+
+    def _facets_among(self, limit: int) -> dict[str, list[FacetCount]]:
+        """Facets of a text search, counted among the matches its window read (all of
+        them when its count is exact): for a facet not chosen, the window's own ids; for
+        a chosen one, the first matches of the same search without that facet's filter."""
+        out: dict[str, list[FacetCount]] = {}
+        among: dict[str, list[int]] = {}
+        for facet, _ in FACETS:
+            if getattr(self.filter, facet) is None:
+                among[facet] = list(self._candidates or ())
+            else:  # counted with that filter left out, as far as the window read
+                first = list(self._ordered_ids(self._sort, skip=facet)[: self._bound + 1])
+                self.facets_exact = self.facets_exact and len(first) <= self._bound
+                among[facet] = first[: self._bound]
+        keys = {pk for facet in ("officer", "device", "incident") for pk in among[facet]}
+        rows = Recording.objects.filter(pk__in=sorted(keys)).values_list(
+            "pk", "officer_id", "device_id", "incident_id"
+        )
+        columns = {pk: (officer, device, incident) for pk, officer, device, incident in rows}
+        for index, facet in enumerate(("officer", "device", "incident")):
+            tally: dict[int, int] = {}
+            for pk in among[facet]:
+                value = columns.get(pk, (None, None, None))[index]
+                if value is not None:
+                    tally[value] = tally.get(value, 0) + 1
+            top = sorted(tally.items(), key=lambda c: (-c[1], c[0]))[:limit]
+            out[facet] = _named_fk(facet, top)
+        for facet in ("category", "tag"):
+            relation = Recording.categories if facet == "category" else Recording.tags
+            key = f"{facet}_id"
+            ids = among[facet]
+            links = relation.through.objects.filter(recording_id__in=ids) if ids else None
+            grouped = (
+                links.values(key).annotate(n=Count("pk")).order_by("-n", key)[:limit]
+                if links is not None
+                else []
+            )
+            out[facet] = _named(facet, [(r[key], r["n"]) for r in grouped])
         return out
 
     def _narrow(
@@ -267,6 +383,11 @@ class Search:
                 having = Derivative.objects.filter(kind=f.has).values("original__recording_id")
             qs = qs.filter(hide(Q(pk__in=having)))
         return qs
+
+
+def _in_order(rows: QuerySet[Recording], ids: list[int]) -> list[Recording]:
+    by_id = rows.in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _fk_counts(facet: str, base: QuerySet[Recording], limit: int) -> list[FacetCount]:

@@ -67,6 +67,7 @@ class LibraryPage:
     has_next: bool
     total: int | None
     num_pages: int | None
+    total_exact: bool = True  # False: more than `total` match (a text search's bound)
     start_index: int = 0
     end_index: int = 0
     has_previous: bool = field(init=False)
@@ -115,6 +116,7 @@ def library(request: HttpRequest) -> HttpResponse:
         sorts=[(name, label) for name, (label, _) in SORTS.items()],
         has_choices=HAS_CHOICES,
         facets=_facet_links(request.GET, search.facets()),
+        facets_bound=None if search.facets_exact else search.bound,
         map=_map(page.rows),
     )
     response = render(request, "review/library.html", context)
@@ -183,16 +185,26 @@ def _facet_links(
 
 
 def _paginate(search: Search, sort: str, raw_number: str | None) -> LibraryPage:
+    """The page asked for; past the end, the last one. A text search counts only up to
+    its bound (catalogue.COUNT_LIMIT, or the end of this page): beyond, "more than"."""
     try:
         number = max(1, int(raw_number or 1))
     except ValueError:
         number = 1
-    total = search.count()
-    num_pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(number, num_pages)  # past the end: the last page
-    offset = (number - 1) * PAGE_SIZE
-    recordings = search.page(offset, PAGE_SIZE, sort)
-    result = LibraryPage(_library_rows(recordings), number, number < num_pages, total, num_pages)
+    window = search.window((number - 1) * PAGE_SIZE, PAGE_SIZE, sort)
+    if window.exact and number > 1 and not window.recordings:  # past the end: the last page
+        number = max(1, math.ceil(window.count / PAGE_SIZE))
+        window = search.window((number - 1) * PAGE_SIZE, PAGE_SIZE, sort)
+    offset = window.offset
+    num_pages = max(1, math.ceil(window.count / PAGE_SIZE)) if window.exact else None
+    result = LibraryPage(
+        _library_rows(window.recordings),
+        number,
+        window.has_next,
+        window.count,
+        num_pages,
+        total_exact=window.exact,
+    )
     if result.rows:
         result.start_index = offset + 1
         result.end_index = offset + len(result.rows)
