@@ -15,6 +15,7 @@ Tools, each as a user runs it, a fresh process per clip (start-up included):
 - deface 1.5.0 scaled: the same with `--scale 640x360`
 - overt, coverage setting (the default): `overt redact CLIP -o OUT --json`
 - overt, fast setting: `overt redact CLIP -o OUT --json --detect-width 640 --tiles none`
+  (no tiles, so no focus looks either: they follow tiles)
 plus overt's leak check (`check_copy`, full resolution, every other frame) on the
 coverage setting's output, timed separately: a project render runs both.
 
@@ -92,7 +93,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=2.0)
-    # 7 is the published set; bench/redaction_diagnose.py tunes on 11 and holds out 23.
+    # 7 is the published set; bench/redaction_diagnose.py tunes on 11 and holds out 41.
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scenes", default=",".join(SCENES))
     parser.add_argument("--json-out", default=str(Path(tempfile.gettempdir()) / "leaks.json"))

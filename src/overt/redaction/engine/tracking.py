@@ -47,7 +47,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .detectors import Box, Found
+from .detectors import Box, Found, iou
 
 if TYPE_CHECKING:
     from .camera import CameraMotion
@@ -349,14 +349,6 @@ def _match_quality(
 # --- geometry -----------------------------------------------------------------------
 
 EDGE = 0.01  # a box this close to the picture's side touches it (fraction)
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _sample_box(samples: Sequence[Sample], times: Sequence[float], t: float) -> Box:
