@@ -169,3 +169,32 @@ def test_the_review_draw_api_names_only_footage_the_supervisor_may_know_of(clien
         content_type="application/json",
     ).json()
     assert [i["recording"] for i in drawn["items"]] == [seen.pk] and drawn["hidden"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("reference", "CO/\ud800"),
+        ("borough", "Camden\u202e"),
+        ("summary", "x\x00"),
+        ("officers", ["A\ud800"]),
+    ],
+)
+def test_a_complaint_with_unstorable_text_is_refused_not_a_500(client, field, value) -> None:
+    # Hostile: a lone surrogate (valid JSON, "\ud800") could not be stored: a 500.
+    sign_in(client, make_user("iopc", Role.INVESTIGATOR))
+    body = {
+        "reference": "CO/9",
+        "received_on": "2026-11-21",
+        "occurred_from": "2026-11-20T14:00:00Z",
+        "occurred_to": "2026-11-20T14:20:00Z",
+        "officers": ["A1"],
+        field: value,
+    }
+    refused = client.post("/api/complaints/", body, content_type="application/json")
+    assert refused.status_code == 400 and field in refused.json()["errors"]
+    good = {**body, "borough": "Camden", "officers": ["A1"], "summary": "line one\nline two"}
+    ok = client.post(
+        "/api/complaints/", {**good, "reference": "CO/10"}, content_type="application/json"
+    )
+    assert ok.status_code == 201

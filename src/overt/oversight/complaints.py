@@ -22,7 +22,7 @@ from overt.evidence.models import Recording
 from overt.retention.services import release_hold, set_hold
 
 from .compliance import recordings_by_officer, thresholds
-from .contract import parse_time
+from .contract import parse_time, unprintable
 from .models import Complaint, ComplaintLink
 from .rules import matches
 
@@ -61,6 +61,8 @@ def new_complaint(data: dict[str, Any]) -> NewComplaint:
     reference = str(data.get("reference") or "").strip()
     if not reference or len(reference) > 64:
         raise ComplaintInvalid("a reference of 1 to 64 characters is needed", field="reference")
+    for name in ("reference", "borough", "summary", "officers"):
+        _printable(name, data.get(name), lines=name == "summary")
     try:
         received = date.fromisoformat(str(data.get("received_on") or ""))
     except ValueError:
@@ -100,6 +102,17 @@ def new_complaint(data: dict[str, Any]) -> NewComplaint:
         borough=str(data.get("borough") or "")[:100],
         summary=str(data.get("summary") or ""),
     )
+
+
+def _printable(name: str, value: object, *, lines: bool) -> None:
+    """Refuse control characters, lone surrogates (which no database can store: they
+    were a 500) and bidi overrides; a summary may hold line breaks and tabs."""
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, str) and any(
+            unprintable(c) and not (lines and c in "\n\r\t") for c in text
+        ):
+            raise ComplaintInvalid("holds a control character", field=name)
 
 
 def register(new: NewComplaint, *, actor: Actor) -> Complaint:

@@ -161,7 +161,7 @@ class _Row:
             self.fail(name, f"longer than {limit} characters")
         elif required and not value:
             self.fail(name, "required")
-        elif any(_unprintable(c) for c in value):
+        elif any(unprintable(c) for c in value):
             self.fail(name, "holds a control character")
         return value
 
@@ -199,7 +199,7 @@ class _Row:
         return number
 
 
-def _unprintable(c: str) -> bool:
+def unprintable(c: str) -> bool:
     """Control characters, lone surrogates, line separators and bidi overrides."""
     return c < " " or c in _BIDI or unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")
 
