@@ -5,7 +5,9 @@ tampered figure fails the check."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +108,125 @@ def test_tampering_with_the_csv_fails_verification(tmp_path: Path) -> None:
         csv.writer(fh, lineterminator="\n").writerows(rows)
     bad = verify(folder)
     assert bad.returncode == 1 and "report.csv is NOT the CSV" in bad.stdout
+
+
+def _needs_pdf(problem: str) -> None:
+    if problem:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"no PDF under CI: {problem}")
+        pytest.skip(f"WeasyPrint unavailable here: {problem}")
+
+
+def _flip_one_byte(path: Path, at: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_the_html_and_pdf_are_hashed_into_the_entry_before_it_is_logged(tmp_path: Path) -> None:
+    month_of_deployments()
+    files = publish("2026-11", tmp_path / "r", actor=ACTOR)
+    folder = files.folder
+    _needs_pdf(files.pdf_problem)
+    report = json.loads((folder / "report.json").read_text())
+    details = json.loads(CustodyEntry.objects.get(action="transparency-report").entry)["details"]
+    assert report["format"] == details["format"] == "overt-transparency-report/2"
+    for name in ("csv", "html", "pdf"):
+        digest = hashlib.sha256((folder / f"report.{name}").read_bytes()).hexdigest()
+        assert details[f"{name}_sha256"] == report[f"{name}_sha256"] == digest, name
+    html = (folder / "report.html").read_text()
+    # Nothing known only once the entry is logged: no checkpoint, root or leaf hash.
+    assert files.sha256 in html and report["checkpoint"]["note"].split("\n")[0] not in html
+    assert report["checkpoint"]["root"] not in html and report["custody"]["leaf_hash"] not in html
+    good = verify(folder, "--key", (folder / "verifier-key").read_text().strip())
+    assert good.returncode == 0, good.stdout
+    for name in ("report.csv", "report.html", "report.pdf"):
+        assert f"PASS  {name} is the" in good.stdout, good.stdout
+    assert "WARN" not in good.stdout
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.pdf"])
+def test_one_changed_byte_of_the_html_or_pdf_fails_naming_the_file(
+    tmp_path: Path, name: str
+) -> None:
+    month_of_deployments()
+    files = publish("2026-11", tmp_path / "r", actor=ACTOR)
+    _needs_pdf(files.pdf_problem)
+    path = files.folder / name
+    _flip_one_byte(path, len(path.read_bytes()) // 2)
+    bad = verify(files.folder)
+    assert bad.returncode == 1, bad.stdout
+    assert f"FAIL  {name} is NOT the" in bad.stdout and "VERDICT: FAIL" in bad.stdout
+    assert bad.stdout.count("FAIL  ") == 1  # the figures and the other files still check
+
+
+def test_a_missing_pdf_or_html_is_a_warning_and_the_rest_still_passes(tmp_path: Path) -> None:
+    month_of_deployments()
+    files = publish("2026-11", tmp_path / "r", actor=ACTOR)
+    _needs_pdf(files.pdf_problem)
+    (files.folder / "report.pdf").unlink()
+    partial = verify(files.folder)
+    assert partial.returncode == 0, partial.stdout
+    assert "WARN  report.pdf NOT checked: not found" in partial.stdout
+    assert "PASS  report.html is the" in partial.stdout and "1 warning(s)" in partial.stdout
+    (files.folder / "report.html").unlink()
+    fewer = verify(files.folder)
+    assert fewer.returncode == 0 and "WARN  report.html NOT checked" in fewer.stdout
+    assert "2 warning(s)" in fewer.stdout
+
+
+def test_a_pdf_beside_a_report_that_logged_none_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import overt.oversight.report as module
+
+    monkeypatch.setattr(module, "render_pdf", lambda html, path: "no PDF in this test")
+    month_of_deployments()
+    files = publish("2026-11", tmp_path / "r", actor=ACTOR)
+    assert files.pdf_problem == "no PDF in this test" and not (files.folder / "report.pdf").exists()
+    details = json.loads(CustodyEntry.objects.get(action="transparency-report").entry)["details"]
+    assert "pdf_sha256" not in details and details["pdf_not_made"] == "no PDF in this test"
+    good = verify(files.folder)
+    assert good.returncode == 0 and "the force logged no PDF (no PDF in this test)" in good.stdout
+    (files.folder / "report.pdf").write_bytes(b"%PDF-1.7 forged figures")
+    bad = verify(files.folder)
+    assert bad.returncode == 1 and "report.pdf is here, but the force logged no PDF" in bad.stdout
+
+
+def test_a_format_1_report_checks_its_figures_and_csv_and_says_what_it_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import overt.oversight.report as module
+
+    monkeypatch.setattr(module, "REPORT_FORMAT", "overt-transparency-report/1")
+    month_of_deployments()
+    folder = publish("2026-11", tmp_path / "r", actor=ACTOR).folder
+    _flip_one_byte(folder / "report.html", 100)  # /1 never logged its HTML
+    old = verify(folder)
+    assert old.returncode == 0, old.stdout
+    assert (
+        "PASS  report.csv is the" in old.stdout
+        and "report.html and report.pdf are NOT checked" in old.stdout
+    )
+    assert "report.html is" not in old.stdout and "1 warning(s)" in old.stdout
+    rows = list(csv.reader((folder / "report.csv").open()))
+    rows[2][2] = "8"
+    with (folder / "report.csv").open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    assert verify(folder).returncode == 1
+
+
+def test_relabelling_a_format_2_report_as_1_fails(tmp_path: Path) -> None:
+    month_of_deployments()
+    folder = publish("2026-11", tmp_path / "r", actor=ACTOR).folder
+    report = json.loads((folder / "report.json").read_text())
+    report["format"] = "overt-transparency-report/1"  # to skip the HTML and PDF checks
+    (folder / "report.json").write_text(json.dumps(report))
+    _flip_one_byte(folder / "report.html", 100)
+    bad = verify(folder)
+    assert (
+        bad.returncode == 1 and "but the force logged 'overt-transparency-report/2'" in bad.stdout
+    )
 
 
 def test_a_report_is_never_written_over_another_and_a_bad_month_is_refused(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 """overt_verify_report.py: check an overt public transparency report, offline.
 
 Usage:
-    python3 overt_verify_report.py report.json [--key VERIFIER_KEY] [--csv report.csv]
+    python3 overt_verify_report.py report.json [--key VERIFIER_KEY]
+        [--csv report.csv] [--html report.html] [--pdf report.pdf]
 
 Needs Python 3.9 or later, the `cryptography` package and overt_verify.py beside it (the
 custody report checker, whose signature and proof checks it reuses); nothing of overt.
@@ -16,9 +17,15 @@ What it checks:
  4. The entry is a `transparency-report` entry whose object is the SHA-256 of the report's
     figures (JSON, sorted keys, no spaces), recomputed here from the figures in the file:
     change one figure and this fails.
- 5. report.csv (beside the report, or --csv) has the SHA-256 the entry records.
+ 5. report.csv, report.html and report.pdf (beside the report, or --csv, --html, --pdf)
+    each have the SHA-256 the entry records for it: one changed byte fails, naming the
+    file. A file that is not there is a WARN line, not a failure (you may hold only some
+    of the files); a PDF present where the force logged none fails.
+    A report of format /1 logged only its figures and CSV: those are checked as before,
+    and a WARN line says that its HTML and PDF cannot be checked. The format is taken
+    from the signed entry, so relabelling a /2 report as /1 fails.
 
-Exit status 0 when every check passes, 1 otherwise.
+Exit status 0 when every check passes (warnings included), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -55,7 +62,9 @@ except ImportError:  # run as a script, beside overt_verify.py
         parse_verifier_key,
     )
 
-REPORT_FORMAT = "overt-transparency-report/1"
+REPORT_FORMAT = "overt-transparency-report/2"
+OLD_FORMAT = "overt-transparency-report/1"  # logged the figures and the CSV only
+FORMATS = (REPORT_FORMAT, OLD_FORMAT)
 
 
 def figures_sha256(figures: Any) -> str:
@@ -63,10 +72,25 @@ def figures_sha256(figures: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class ReportChecker(Checker):
+    """Checker with a WARN line: something not checked, which is not a failure."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warnings = 0
+
+    def warn(self, message: str) -> None:
+        self.warnings += 1
+        print(f"WARN  {message}")
+
+
 def check(
-    report: dict[str, Any], trusted_key: str | None, csv_path: str | None, out: Checker
+    report: dict[str, Any],
+    trusted_key: str | None,
+    paths: dict[str, str | None],
+    out: ReportChecker,
 ) -> None:
-    if report.get("format") != REPORT_FORMAT:
+    if report.get("format") not in FORMATS:
         out.fail(f"not a transparency report (format {report.get('format')!r})")
         return
     try:
@@ -139,19 +163,39 @@ def check(
             f"the figures are the ones logged (SHA-256 {recomputed}), month {details.get('month')}"
         )
 
-    csv_path = csv_path or os.path.join(
-        os.path.dirname(os.path.abspath(report["_path"])), "report.csv"
-    )
-    try:
-        with open(csv_path, "rb") as fh:
-            csv_sha = hashlib.sha256(fh.read()).hexdigest()
-    except OSError as exc:
-        out.note(f"no CSV checked ({csv_path}: {exc.strerror})")
+    if details.get("format") != report.get("format"):
+        out.fail(
+            f"report.json says format {report.get('format')!r} but the force logged "
+            f"{details.get('format')!r}"
+        )
         return
-    if csv_sha == details.get("csv_sha256"):
-        out.ok(f"{os.path.basename(csv_path)} is the CSV logged (SHA-256 {csv_sha})")
+    folder = os.path.dirname(os.path.abspath(report["_path"]))
+    names = ("csv", "html", "pdf") if details.get("format") == REPORT_FORMAT else ("csv",)
+    if names == ("csv",):
+        out.warn("a /1 report logged no HTML or PDF: report.html and report.pdf are NOT checked")
+    for kind in names:
+        check_file(kind, paths.get(kind) or os.path.join(folder, f"report.{kind}"), details, out)
+
+
+def check_file(kind: str, path: str, details: dict[str, Any], out: ReportChecker) -> None:
+    """One published file against the SHA-256 logged for it in the verified entry."""
+    name = os.path.basename(path)
+    logged = details.get(f"{kind}_sha256")
+    try:
+        with open(path, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+    except OSError as exc:
+        if kind == "pdf" and logged is None:
+            out.note(f"the force logged no PDF ({details.get('pdf_not_made', 'no reason given')})")
+        else:
+            out.warn(f"{name} NOT checked: not found ({path}: {exc.strerror})")
+        return
+    if not isinstance(logged, str):
+        out.fail(f"{name} is here, but the force logged no {kind.upper()} for this report")
+    elif hmac.compare_digest(digest, logged):
+        out.ok(f"{name} is the {kind.upper()} logged (SHA-256 {digest})")
     else:
-        out.fail(f"{os.path.basename(csv_path)} is NOT the CSV the force logged")
+        out.fail(f"{name} is NOT the {kind.upper()} the force logged (SHA-256 {digest})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,8 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report", help="the report.json file")
     parser.add_argument("--key", help="the verifier key you obtained independently")
     parser.add_argument("--csv", help="the report's CSV (default: report.csv beside it)")
+    parser.add_argument("--html", help="the report's HTML (default: report.html beside it)")
+    parser.add_argument("--pdf", help="the report's PDF (default: report.pdf beside it)")
     args = parser.parse_args(argv)
-    out = Checker()
+    out = ReportChecker()
     try:
         with open(args.report, encoding="utf-8") as fh:
             report = json.load(fh)
@@ -171,10 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         out.fail(f"cannot read the report {args.report}: {exc}")
         report = None
     if report is not None:
-        check(report, args.key, args.csv, out)
+        check(report, args.key, {"csv": args.csv, "html": args.html, "pdf": args.pdf}, out)
     print()
     if out.failures == 0:
-        print("VERDICT: PASS. The figures are the ones the force logged and signed.")
+        warnings = out.warnings
+        tail = (
+            f" {warnings} warning(s) (WARN above): not everything was checked." if warnings else ""
+        )
+        print("VERDICT: PASS. The figures are the ones the force logged and signed." + tail)
         return 0
     print(f"VERDICT: FAIL. {out.failures} check(s) failed (marked FAIL above).")
     return 1

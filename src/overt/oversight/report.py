@@ -6,7 +6,10 @@ force recorded (overt_verify_report.py, copied beside the report).
 What is hashed: the report's `figures` object as JSON with sorted keys and no spaces
 (for these values, integers, nulls, strings and rates of four decimals, that is the
 RFC 8785 form). The custody entry (`transparency-report`) names that SHA-256 as its
-object and, in its details, the SHA-256 of report.csv, which is made from the figures.
+object and, in its details, the SHA-256 of the exact bytes of report.csv, report.html
+and report.pdf (or why no PDF could be made). So the HTML is rendered from what is known
+before the entry is logged (the month, the figures and their SHA-256), never from the
+entry, proof or checkpoint, and the PDF from that HTML; both are made and hashed first.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from . import compliance
 from .models import Complaint, PublishedReport
 from .rates import summarise, suppress, suppress_table
 
-REPORT_FORMAT = "overt-transparency-report/1"
+# /2: the entry's details also carry html_sha256 and pdf_sha256 (or pdf_not_made)
+REPORT_FORMAT = "overt-transparency-report/2"
 VERIFIER = VERIFIER_SOURCE.with_name("overt_verify_report.py")
 STATUS_COUNTS = ("recorded", "late", "early_stop", "gaps", "no_footage")  # add up to attendances
 COUNTS = ("attendances", *STATUS_COUNTS, "muted_audio")
@@ -128,18 +132,21 @@ def publish(month: str, out: Path, *, actor: Actor) -> ReportFiles:
     data = figures(month)
     digest = hashlib.sha256(canonical(data)).hexdigest()
     table = csv_text(data)
-    csv_sha = hashlib.sha256(table.encode()).hexdigest()
+    html, pdf, pdf_problem = render(month, data, digest)
+    logged: dict[str, str] = {
+        "month": month,
+        "format": REPORT_FORMAT,
+        "figures_sha256": digest,
+        "csv_sha256": _sha256(table.encode()),
+        "html_sha256": _sha256(html.encode()),
+    }
+    if pdf is not None:
+        logged["pdf_sha256"] = _sha256(pdf)
+    else:
+        logged["pdf_not_made"] = pdf_problem
     with transaction.atomic():
         entry = record(
-            "transparency-report",
-            actor,
-            Subject(digest, {"report": month}),
-            details={
-                "month": month,
-                "format": REPORT_FORMAT,
-                "figures_sha256": digest,
-                "csv_sha256": csv_sha,
-            },
+            "transparency-report", actor, Subject(digest, {"report": month}), details=logged
         )
         checkpoint = issue_checkpoint()  # with the head still locked: nothing comes between
         if checkpoint.size != entry.index + 1:
@@ -158,37 +165,55 @@ def publish(month: str, out: Path, *, actor: Actor) -> ReportFiles:
         "month": month,
         "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "figures": data,
-        "figures_sha256": digest,
-        "csv_sha256": csv_sha,
+        **{k: v for k, v in logged.items() if k not in ("month", "format")},
         "custody": {"entry": entry.entry, "leaf_index": entry.index, "leaf_hash": entry.leaf_hash},
         "proof": proof,
         "checkpoint": {"size": checkpoint.size, "root": checkpoint.root, "note": checkpoint.note},
         "verifier_key": verifier_key_text(),
         "how_to_verify": "python3 overt_verify_report.py report.json",
     }
-    return _write(out, report, table)
+    files = _write(out, report, {"report.csv": table.encode(), "report.html": html.encode()}, pdf)
+    files.pdf_problem = pdf_problem
+    return files
 
 
-def _write(out: Path, report: dict[str, Any], table: str) -> ReportFiles:
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render(month: str, data: dict[str, Any], digest: str) -> tuple[str, bytes | None, str]:
+    """The HTML and the PDF made from it (or None and why not), from nothing that exists
+    only once the entry is logged, so that both can be hashed into it."""
+    import tempfile
+
+    html = render_to_string(
+        "oversight/transparency.html", {"month": month, "figures": data, "figures_sha256": digest}
+    )
+    with tempfile.TemporaryDirectory(prefix="overt-transparency-pdf-") as tmp:
+        path = Path(tmp) / "report.pdf"
+        problem = render_pdf(html, path)
+        pdf = None if problem else path.read_bytes()
+    return html, pdf, problem
+
+
+def _write(
+    out: Path, report: dict[str, Any], hashed: dict[str, bytes], pdf: bytes | None
+) -> ReportFiles:
+    """Write the files; report.csv, report.html and report.pdf as the very bytes logged."""
     out.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(out, report["figures_sha256"], report["custody"]["leaf_index"])
     texts = {
         "report.json": json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-        "report.csv": table,
         "checkpoint": report["checkpoint"]["note"],
         "inclusion-proof.json": json.dumps(report["proof"], indent=2) + "\n",
         "verifier-key": report["verifier_key"] + "\n",
     }
-    html = render_to_string(
-        "oversight/transparency.html", {"report": report, "figures": report["figures"]}
-    )
-    texts["report.html"] = html
-    for name, text in texts.items():
-        (out / name).write_text(text, "utf-8")
+    contents = {name: text.encode() for name, text in texts.items()} | hashed
+    if pdf is not None:
+        contents["report.pdf"] = pdf
+    for name, body in contents.items():
+        (out / name).write_bytes(body)
         files.paths.append(out / name)
-    files.pdf_problem = render_pdf(html, out / "report.pdf")
-    if not files.pdf_problem:
-        files.paths.append(out / "report.pdf")
     for source in (VERIFIER_SOURCE, VERIFIER):
         shutil.copyfile(source, out / source.name)
         files.paths.append(out / source.name)
