@@ -267,6 +267,31 @@ def test_a_text_search_counts_up_to_its_bound_and_says_so(
     assert "Recordings 5\N{EN DASH}5 of 5 matching" in " ".join(past.split())
 
 
+@pytest.mark.parametrize("q", ["", "tarpaulin"])
+def test_an_offset_or_page_beyond_any_end_is_an_empty_page_not_an_error(
+    client: Client, many: list[int], monkeypatch, q: str
+) -> None:
+    """An offset past 2**63 once reached the database's LIMIT/OFFSET (a 500 on both
+    engines), and a deep text-search page read every id up to it."""
+    import overt.evidence.catalogue as catalogue
+
+    sign_in(client, make_user("ev", "evidence-manager"))
+    for offset in (10**20, 2**63, 10**6):
+        response = client.get("/api/recordings/", {"q": q, "offset": offset})
+        assert response.status_code == 200, (offset, response.content[:300])
+        assert response.json()["results"] == []
+    assert client.get("/", {"q": q, "page": 10**18}).status_code == 200
+    monkeypatch.setattr(catalogue, "COUNT_LIMIT", 1)
+    monkeypatch.setattr(catalogue, "MAX_WINDOW", 3)
+    monkeypatch.setattr("overt.api.views.MAX_WINDOW", 3)
+    deep = client.get("/api/recordings/", {"q": q, "offset": 2, "limit": 2}).json()
+    if q:  # a text search pages no further than MAX_WINDOW into its matches
+        assert [r["id"] for r in deep["results"]] == many[2:3]
+        assert (deep["count"], deep["count_exact"], deep["next"]) == (3, False, None)
+    else:  # without text the count is exact and paging goes to the end
+        assert (len(deep["results"]), deep["count"], deep["count_exact"]) == (2, 6, True)
+
+
 def test_bounded_facets_count_only_what_the_viewer_may_see(
     client: Client, many: list[int], monkeypatch
 ) -> None:

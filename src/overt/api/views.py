@@ -16,7 +16,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from overt.access.matrix import Capability
 from overt.access.services import AccessDenied, Action, capability, check, visible_recordings
-from overt.evidence.catalogue import FilterError, RecordingFilter, Search
+from overt.evidence.catalogue import MAX_WINDOW, FilterError, RecordingFilter, Search
 from overt.evidence.models import Original, Recording
 from overt.jobs.models import Job
 from overt.review.status import jobs_by_original
@@ -77,6 +77,8 @@ class SearchPagination(Pagination):
     def get_next_link(self) -> str | None:
         if self.count_exact or self.request is None or self.limit is None:
             return super().get_next_link()
+        if (self.offset or 0) + self.limit >= MAX_WINDOW:  # a text search pages no further
+            return None
         url = replace_query_param(
             self.request.build_absolute_uri(), self.limit_query_param, self.limit
         )

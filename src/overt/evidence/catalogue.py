@@ -164,6 +164,10 @@ SMALL_TEXT_SET = 2000  # text matches up to this many are fetched once and passe
 # asked for, if further); beyond, it says "more than COUNT_LIMIT" rather than read every
 # match of a common word again. Facets with text count among these same matches.
 COUNT_LIMIT = 1000
+# A text search pages no further than this into its matches: a deeper page is empty (its
+# count says "more than"), so no request can make the database read or bind an unbounded
+# number of ids, and no offset reaches the database's 64-bit LIMIT/OFFSET.
+MAX_WINDOW = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,9 +258,11 @@ class Search:
         rows = rows.defer("gps_track")
         if not self.bounded:
             total = self.count()
+            if offset >= total:  # past the end (any offset, however large): an empty page
+                return Window([], offset, total, True)
             ids = list(self._ordered_ids(sort)[offset : offset + size])
             return Window(_in_order(rows, ids), offset, total, True)
-        need = max(COUNT_LIMIT if bound is None else bound, offset + size)
+        need = max(COUNT_LIMIT if bound is None else bound, min(offset + size, MAX_WINDOW))
         found = list(self._ordered_ids(sort)[: need + 1])
         self._candidates, self._bound, self._sort = found[:need], need, sort
         exact = len(found) <= need
@@ -264,7 +270,7 @@ class Search:
         if exact:
             self._count = len(found)
         return Window(
-            _in_order(rows, found[offset : offset + size]),
+            _in_order(rows, found[offset : min(offset + size, need)]),
             offset,
             len(found) if exact else need,
             exact,
