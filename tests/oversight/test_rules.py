@@ -96,6 +96,14 @@ def test_footage_outside_the_attendance_does_not_hide_a_late_start_or_early_stop
     assert (early.status, early.early_stop_s) == ("early-stop", 600)
     margins_only = judge(AttendanceFacts(s(0), s(0)), [rec(1, -600, -300)], LIMITS)
     assert margins_only.status == "no-footage"
+    # At the boundary (whole-second times make an exact touch common): a clip that ended
+    # exactly at arrival, or began exactly at departure, filmed none of the attendance.
+    touch = judge(ATTEND, [rec(1, -600, 0), rec(2, 300, 1800)], LIMITS)
+    assert (touch.status, touch.activation_delay_s, touch.recordings) == ("late", 300, (1, 2))
+    after = judge(ATTEND, [rec(1, 1800, 2400)], LIMITS)
+    assert (after.status, after.activation_delay_s, after.recordings) == ("no-footage", None, (1,))
+    stop = judge(ATTEND, [rec(1, 0, 1200), rec(2, 1800, 2400)], LIMITS)
+    assert (stop.status, stop.early_stop_s) == ("early-stop", 600)
 
 
 def test_the_rules_import_no_django() -> None:

@@ -118,7 +118,12 @@ def covered(
 ) -> list[tuple[datetime, datetime]]:
     """The union of the spans, clipped to [start, end], as sorted disjoint intervals."""
     merged: list[tuple[datetime, datetime]] = []
-    for a, b in sorted((max(a, start), min(b, end)) for a, b in spans):
+    clipped = []
+    for a, b in spans:
+        if end > start and (b <= start or a >= end):
+            continue  # touches the window at an edge only (ended at arrival): none of it filmed
+        clipped.append((max(a, start), min(b, end)))
+    for a, b in sorted(clipped):
         if b < a:
             continue
         if merged and a <= merged[-1][1]:
