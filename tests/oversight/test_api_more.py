@@ -178,6 +178,7 @@ def test_the_review_draw_api_names_only_footage_the_supervisor_may_know_of(clien
         ("borough", "Camden\u202e"),
         ("summary", "x\x00"),
         ("officers", ["A\ud800"]),
+        ("reference", "CO/\u200b9"),  # looks exactly like CO/9
     ],
 )
 def test_a_complaint_with_unstorable_text_is_refused_not_a_500(client, field, value) -> None:
@@ -193,7 +194,13 @@ def test_a_complaint_with_unstorable_text_is_refused_not_a_500(client, field, va
     }
     refused = client.post("/api/complaints/", body, content_type="application/json")
     assert refused.status_code == 400 and field in refused.json()["errors"]
-    good = {**body, "borough": "Camden", "officers": ["A1"], "summary": "line one\nline two"}
+    good = {
+        **body,
+        "reference": "CO/9",
+        "borough": "Camden",
+        "officers": ["A1"],
+        "summary": "line one\nline two, with a ZWNJ: \u0645\u06cc\u200c\u0634\u0648\u062f",
+    }
     ok = client.post(
         "/api/complaints/", {**good, "reference": "CO/10"}, content_type="application/json"
     )

@@ -201,7 +201,11 @@ def test_pathological_json_is_refused_not_crashed(text: str) -> None:
         parse_json(text)
 
 
-@pytest.mark.parametrize("char", ["\ud800", "\u202e", "\u2028", "\x85"])
+# Also invisible formatting characters: "CAD\u200b1" would be a second deployment that
+# looks exactly like "CAD1".
+@pytest.mark.parametrize(
+    "char", ["\ud800", "\u202e", "\u2028", "\x85", "\u200b", "\ufeff", "\u200e"]
+)
 def test_unprintable_characters_are_refused(char: str) -> None:
     bad = {**GOOD, "reference": f"CAD{char}1"}
     assert errors_of(json.dumps([bad])) == [("deployment 1", "reference")]

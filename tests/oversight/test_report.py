@@ -185,9 +185,11 @@ def test_a_pdf_beside_a_report_that_logged_none_fails(
     files = publish("2026-11", tmp_path / "r", actor=ACTOR)
     assert files.pdf_problem == "no PDF in this test" and not (files.folder / "report.pdf").exists()
     details = json.loads(CustodyEntry.objects.get(action="transparency-report").entry)["details"]
-    assert "pdf_sha256" not in details and details["pdf_not_made"] == "no PDF in this test"
+    assert "pdf_sha256" not in details and details["pdf_not_made"] == module.PDF_NOT_MADE
     good = verify(files.folder)
-    assert good.returncode == 0 and "the force logged no PDF (no PDF in this test)" in good.stdout
+    assert (
+        good.returncode == 0 and f"the force logged no PDF ({module.PDF_NOT_MADE})" in good.stdout
+    )
     (files.folder / "report.pdf").write_bytes(b"%PDF-1.7 forged figures")
     bad = verify(files.folder)
     assert bad.returncode == 1 and "report.pdf is here, but the force logged no PDF" in bad.stdout
@@ -312,3 +314,16 @@ def test_no_published_sum_has_exactly_one_hidden_term(counts: list[list[int]]) -
     for original, row in zip([*rows, _force(rows)], table, strict=True):
         for name in ["attendances", *STATUS, "muted_audio"]:
             assert not 0 < original[name] < 5 or row[name] is None  # small counts hidden
+
+
+@pytest.mark.parametrize("entry", ["not json", "[1, 2]", '"a string"'])
+def test_a_malformed_custody_entry_fails_plainly(tmp_path: Path, entry: str) -> None:
+    """The verifier once crashed with a traceback on an entry that is not a JSON object."""
+    month_of_deployments()
+    folder = publish("2026-11", tmp_path / "r", actor=ACTOR).folder
+    report = json.loads((folder / "report.json").read_text())
+    report["custody"]["entry"] = entry
+    (folder / "report.json").write_text(json.dumps(report))
+    bad = verify(folder)
+    assert bad.returncode == 1 and "Traceback" not in bad.stdout + bad.stderr
+    assert "FAIL" in bad.stdout

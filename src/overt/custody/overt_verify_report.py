@@ -125,6 +125,9 @@ def check(
 
     custody = report.get("custody") or {}
     proof = report.get("proof") or {}
+    if not isinstance(custody, dict) or not isinstance(proof, dict):
+        out.fail("the report's custody entry or proof is not a JSON object")
+        return
     entry_text = custody.get("entry")
     if not isinstance(entry_text, str):
         out.fail("the report carries no custody entry")
@@ -136,7 +139,13 @@ def check(
     except Failure as exc:
         out.fail(str(exc))
         return
-    body = json.loads(entry_text)
+    try:
+        body = json.loads(entry_text)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        out.fail("the custody entry is not a JSON object")
+        return
     index = custody.get("leaf_index")
     if not hmac.compare_digest(leaf, stated):
         out.fail("the custody entry's leaf hash is not SHA-256(0x00 || entry)")

@@ -22,7 +22,7 @@ from overt.evidence.models import Recording
 from overt.retention.services import release_hold, set_hold
 
 from .compliance import recordings_by_officer, thresholds
-from .contract import parse_time, unprintable
+from .contract import invisible, parse_time, unprintable
 from .models import Complaint, ComplaintLink
 from .rules import matches
 
@@ -113,6 +113,8 @@ def _printable(name: str, value: object, *, lines: bool) -> None:
             unprintable(c) and not (lines and c in "\n\r\t") for c in text
         ):
             raise ComplaintInvalid("holds a control character", field=name)
+        if isinstance(text, str) and not lines and any(invisible(c) for c in text):
+            raise ComplaintInvalid("holds an invisible formatting character", field=name)
 
 
 def register(new: NewComplaint, *, actor: Actor) -> Complaint:

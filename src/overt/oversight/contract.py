@@ -163,6 +163,8 @@ class _Row:
             self.fail(name, "required")
         elif any(unprintable(c) for c in value):
             self.fail(name, "holds a control character")
+        elif any(invisible(c) for c in value):
+            self.fail(name, "holds an invisible formatting character (such as U+200B)")
         return value
 
     def time(self, name: str, value: object, *, required: bool) -> datetime | None:
@@ -202,6 +204,13 @@ class _Row:
 def unprintable(c: str) -> bool:
     """Control characters, lone surrogates, line separators and bidi overrides."""
     return c < " " or c in _BIDI or unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")
+
+
+def invisible(c: str) -> bool:
+    """Invisible formatting characters (zero-width space, marks, BOM: category Cf). Refused
+    in references and names, where "REF-1" and "REF-\u200b1" would be two deployments that
+    look alike; free text such as a complaint's summary may need them (ZWNJ in Persian)."""
+    return unicodedata.category(c) == "Cf"
 
 
 def parse_time(text: str) -> datetime | None:

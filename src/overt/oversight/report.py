@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,10 @@ from .rates import summarise, suppress, suppress_table
 
 # /2: the entry's details also carry html_sha256 and pdf_sha256 (or pdf_not_made)
 REPORT_FORMAT = "overt-transparency-report/2"
+# What a published entry says when no PDF could be made: fixed words, since the renderer's
+# own error (library names, paths on the server) would be public and signed for good.
+PDF_NOT_MADE = "the PDF renderer is not usable on the publishing server"
+LOG = logging.getLogger(__name__)
 VERIFIER = VERIFIER_SOURCE.with_name("overt_verify_report.py")
 STATUS_COUNTS = ("recorded", "late", "early_stop", "gaps", "no_footage")  # add up to attendances
 COUNTS = ("attendances", *STATUS_COUNTS, "muted_audio")
@@ -143,7 +148,7 @@ def publish(month: str, out: Path, *, actor: Actor) -> ReportFiles:
     if pdf is not None:
         logged["pdf_sha256"] = _sha256(pdf)
     else:
-        logged["pdf_not_made"] = pdf_problem
+        logged["pdf_not_made"] = PDF_NOT_MADE
     with transaction.atomic():
         entry = record(
             "transparency-report", actor, Subject(digest, {"report": month}), details=logged
@@ -193,6 +198,8 @@ def render(month: str, data: dict[str, Any], digest: str) -> tuple[str, bytes | 
         path = Path(tmp) / "report.pdf"
         problem = render_pdf(html, path)
         pdf = None if problem else path.read_bytes()
+    if problem:  # the details (library names, paths) go to the server's log, not the entry
+        LOG.warning("transparency report %s: no PDF made: %s", month, problem)
     return html, pdf, problem
 
 
