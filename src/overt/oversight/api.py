@@ -2,6 +2,10 @@
 
 Every endpoint calls the same services as the CLI and the pages; refusals are domain
 errors, which the API answers as problem+json (overt.project.errors).
+
+Longer than 400 lines because it is the whole oversight surface in one place (deployments,
+compliance, drill-down, review draws, complaints, reports), each view a few thin lines over
+its service; split by route family it would scatter one schema.
 """
 
 from __future__ import annotations

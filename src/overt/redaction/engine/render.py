@@ -1,5 +1,8 @@
 """Detection pass and render pass over a video file.
 
+Longer than 400 lines because it is one pipeline (decode, detect, mask, encode, leak
+check in the same pass), whose stages share the frame clock and must be read together.
+
 `detect_video` decodes the file once, runs the detectors on every `stride`-th frame
 and links what they find into tracks (with a thumbnail of each track's best view).
 `render_video` decodes it again and masks the tracks' boxes (blur, pixelate or solid)

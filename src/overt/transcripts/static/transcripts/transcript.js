@@ -36,8 +36,15 @@ class ClipWords {
     this.current = -1;
   }
 
-  async load() {
+  async load(attempt = 1) {
     const response = await fetch(this.wordsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (response.status === 503 && attempt < 6) {
+      // A busy database answers 503 with Retry-After: say so and ask again.
+      const wait = Math.min(Number(response.headers.get("Retry-After")) || 2, 10);
+      this.list.textContent = `The server is busy; trying again in ${wait} s.`;
+      setTimeout(() => this.load(attempt + 1), wait * 1000);
+      return;
+    }
     if (!response.ok) {
       this.list.textContent = "The transcript could not be loaded.";
       return;
