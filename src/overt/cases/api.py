@@ -22,7 +22,7 @@ from overt.web.problems import ProblemSerializer
 
 from . import bundle, documents, items, services
 from .models import Case, CaseDocument, CaseItem, CaseMember
-from .web import file_response, zip_response
+from .web import download_response, zip_response
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="Problem details (RFC 9457).")
 ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
@@ -227,14 +227,7 @@ class CaseDocumentContent(APIView):
         """A document item's stored bytes, byte for byte (custody action `download`, logged
         before the first byte; its index is in `X-Overt-Custody-Entries`)."""
         got = documents.download_document(request.user, pk, item, client=client_of(request))
-        return file_response(
-            request,
-            got.chunks,
-            got.content_type,
-            filename=got.filename,
-            size=got.size,
-            index=got.custody_index,
-        )
+        return download_response(request, got)
 
 
 class CaseCloseSerializer(serializers.Serializer[Any]):

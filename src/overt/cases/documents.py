@@ -21,7 +21,10 @@ from .services import actor_of, case_for, log_case
 
 
 @dataclass(frozen=True)
-class DocumentDownload:
+class Download:
+    """Stored bytes handed out, with what a response needs and the `download` entry
+    logged for them (a case document here; a shared item in recipient.download)."""
+
     filename: str
     content_type: str
     size: int
@@ -32,7 +35,7 @@ class DocumentDownload:
 
 def download_document(
     user: User, case_id: object, item_id: object, *, client: Client | None = None
-) -> DocumentDownload:
+) -> Download:
     case = case_for(user, case_id)  # NotFound, revealing nothing, for a case not theirs
     item = item_of(case, item_id)
     document = item.document
@@ -56,7 +59,7 @@ def download_document(
             },
         )
         log_case(case, [entry], f"document {document.filename} downloaded by {user.get_username()}")
-    return DocumentDownload(
+    return Download(
         document.filename,
         document.content_type,
         document.size,

@@ -27,6 +27,7 @@ from overt.custody.services import Actor, Client, Subject, record
 from overt.evidence.store import get_store
 
 from . import prerender
+from .documents import Download
 from .models import ExternalShare, SharedItem, ShareEvent
 from .sharing import HASHER, event, mark_of, normalise_code
 from .watermark import watermark_png, watermarked_mp4
@@ -197,16 +198,6 @@ def watch(share: ExternalShare, item: SharedItem, part: int, client: Client) -> 
     if copy is not None:  # made when the share was: the usual case (see prerender)
         return Playback("video/mp4", prerender.file_chunks(copy.path), entry.index)
     return Playback("video/mp4", _stream_of(source.sha256, text), entry.index)
-
-
-@dataclass
-class Download:
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    chunks: Iterator[bytes]
-    custody_index: int
 
 
 def download(share: ExternalShare, item: SharedItem, part: int, client: Client) -> Download:

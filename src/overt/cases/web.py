@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from overt.web.streaming import streaming_body
+
+if TYPE_CHECKING:
+    from .documents import Download
 
 
 def zip_response(
@@ -40,3 +44,15 @@ def file_response(
     if index is not None:
         response["X-Overt-Custody-Entries"] = str(index)
     return response
+
+
+def download_response(request: HttpRequest, got: Download) -> StreamingHttpResponse:
+    """The response for bytes a service handed out (its `download` entry already logged)."""
+    return file_response(
+        request,
+        got.chunks,
+        got.content_type,
+        filename=got.filename,
+        size=got.size,
+        index=got.custody_index,
+    )

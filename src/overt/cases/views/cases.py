@@ -22,7 +22,7 @@ from overt.web.client_address import client_of
 
 from .. import bulk, bundle, documents, items, services
 from ..models import CaseMember
-from ..web import file_response, zip_response
+from ..web import download_response, zip_response
 
 
 @login_required
@@ -172,14 +172,7 @@ def case_bundle(request: HttpRequest, case_id: int) -> HttpResponseBase:
 def case_document(request: HttpRequest, case_id: int, item_id: int) -> HttpResponseBase:
     """A document's bytes, as held (custody action `download`), from the case page's link."""
     got = documents.download_document(request.user, case_id, item_id, client=client_of(request))
-    return file_response(
-        request,
-        got.chunks,
-        got.content_type,
-        filename=got.filename,
-        size=got.size,
-        index=got.custody_index,
-    )
+    return download_response(request, got)
 
 
 @login_required

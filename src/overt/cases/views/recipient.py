@@ -21,7 +21,7 @@ from overt.web.client_address import client_of
 
 from .. import recipient
 from ..models import ExternalShare
-from ..web import file_response
+from ..web import download_response, file_response
 
 SESSION_HOURS = 8
 
@@ -120,13 +120,6 @@ def share_download(request: HttpRequest, share_id: str, item_id: int) -> HttpRes
         got = recipient.download(share, item, part, client_of(request))  # type: ignore[arg-type]
     except errors.DomainError as exc:
         return _refusal(request, exc)
-    response = file_response(
-        request,
-        got.chunks,
-        got.content_type,
-        filename=got.filename,
-        size=got.size,
-        index=got.custody_index,
-    )
+    response = download_response(request, got)
     response["Repr-Digest"] = recipient.repr_digest(got.sha256)
     return response
