@@ -4,35 +4,18 @@ entry, manifest), with the page's access rules. Real store, worker, model and re
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.test import Client
+from leak_support import steps
 
 from overt.custody.models import CustodyEntry
 from overt.evidence.models import Original
 from overt.ingest.services import ingest_file
 from overt.jobs.worker import run_worker
 from overt.redaction import bulk, rendering, services
-from overt.redaction.evalset import make_eval_clip
 from overt.testing.access import make_user, sign_in
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def big_faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("leak-api") / "faces.mp4"
-    make_eval_clip(
-        path, seed=21, faces=2, width=640, height=360, duration_s=2.0, sizes=(70.0, 100.0)
-    )
-    return path
-
-
-def steps(sha256: str) -> list[dict]:
-    entries = CustodyEntry.objects.filter(object_sha256=sha256, action="redaction")
-    return [json.loads(e.entry)["details"] for e in entries.order_by("index")]
 
 
 def refusals(sha256: str) -> int:

@@ -4,33 +4,17 @@ from the shell, through the same service as the page (custody entry and manifest
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from leak_support import steps
 
 from overt.cli.main import cli
-from overt.custody.models import CustodyEntry
 from overt.evidence.models import Original
 from overt.ingest.services import ingest_file
 from overt.jobs.worker import run_worker
 from overt.redaction import bulk, rendering, services
-from overt.redaction.evalset import make_eval_clip
 from overt.testing.access import make_user
-
-
-@pytest.fixture(scope="module")
-def big_faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("leak-cli") / "faces.mp4"
-    make_eval_clip(
-        path, seed=21, faces=2, width=640, height=360, duration_s=2.0, sizes=(70.0, 100.0)
-    )
-    return path
-
-
-def steps(sha256: str) -> list[dict]:
-    entries = CustodyEntry.objects.filter(object_sha256=sha256, action="redaction")
-    return [json.loads(e.entry)["details"] for e in entries.order_by("index")]
 
 
 @pytest.fixture

@@ -3,30 +3,19 @@ bulk include / leave out and merging tracks. Real store, database, worker and mo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from leak_support import steps
 
 from overt import errors
-from overt.custody.models import CustodyEntry
 from overt.evidence.models import Derivative, Original
 from overt.ingest.services import ingest_file
 from overt.jobs.worker import run_worker
 from overt.redaction import bulk, leaks, rendering, services
 from overt.redaction.engine.adhoc import Options, redact_file
 from overt.redaction.engine.leakcheck import check_copy
-from overt.redaction.evalset import make_eval_clip
 from overt.redaction.models import LeakFinding, Track
-
-
-@pytest.fixture(scope="module")
-def big_faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("leaks") / "faces.mp4"
-    make_eval_clip(
-        path, seed=21, faces=2, width=640, height=360, duration_s=2.0, sizes=(70.0, 100.0)
-    )
-    return path
 
 
 def test_the_check_finds_faces_in_an_unredacted_copy_and_none_in_a_redacted_one(
@@ -49,11 +38,6 @@ def test_the_check_finds_faces_in_an_unredacted_copy_and_none_in_a_redacted_one(
 def original(people, big_faces) -> Original:
     result = ingest_file(big_faces, officer_number="MP100", device_serial="CAM-1")
     return Original.objects.get(pk=result.id)
-
-
-def steps(sha256: str) -> list[dict]:
-    entries = CustodyEntry.objects.filter(object_sha256=sha256, action="redaction")
-    return [json.loads(e.entry)["details"] for e in entries.order_by("index")]
 
 
 @pytest.mark.django_db(transaction=True)

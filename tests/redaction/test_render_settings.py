@@ -24,31 +24,22 @@ from overt.redaction.engine.settings import (
 from overt.redaction.evalset import make_eval_clip
 
 
-@pytest.fixture(scope="module")
-def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("settings") / "faces.mp4"
-    make_eval_clip(
-        path, seed=21, faces=2, width=640, height=360, duration_s=2.0, sizes=(70.0, 100.0)
-    )
-    return path
-
-
 def _findings(check) -> list[tuple]:  # type: ignore[no-untyped-def]
     return [(f.number, f.start_s, f.end_s, f.frames, round(f.score, 4)) for f in check.findings]
 
 
 def test_the_render_pass_leak_check_finds_what_checking_the_file_finds(
-    faces: Path, tmp_path: Path
+    big_faces: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "unmasked.mp4"
-    result = render_video(faces, out, [], leak_check=LeakPass(stride=2))
+    result = render_video(big_faces, out, [], leak_check=LeakPass(stride=2))
     inline = result.leak_check
     assert inline is not None and inline.findings  # nothing masked: the faces leak
     assert inline.frames == result.frames == 50 and inline.checked == 25
     assert inline.findings[0].thumbnail is not None
     from_file = check_copy(out, stride=2)
     assert _findings(inline) == _findings(from_file)
-    assert render_video(faces, tmp_path / "plain.mp4", []).leak_check is None
+    assert render_video(big_faces, tmp_path / "plain.mp4", []).leak_check is None
 
 
 def test_the_render_pass_leak_check_reads_a_turned_and_scaled_copy(tmp_path: Path) -> None:
@@ -84,14 +75,16 @@ def test_the_instance_setting_is_a_checked_configuration_key() -> None:
         load_settings({"OVERT_HOME": "/nonexistent", "OVERT_REDACTION_SETTING": "quick"})
 
 
-def test_redact_takes_a_named_setting_and_single_knobs_over_it(faces: Path, tmp_path: Path) -> None:
+def test_redact_takes_a_named_setting_and_single_knobs_over_it(
+    big_faces: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "fast.mp4"
     done = CliRunner().invoke(
-        redact, [str(faces), "-o", str(out), "--setting", "fast", "--stride", "2", "--json"]
+        redact, [str(big_faces), "-o", str(out), "--setting", "fast", "--stride", "2", "--json"]
     )
     assert done.exit_code == 0, done.output
     settings = json.loads(out.with_name("fast.detections.json").read_text())["settings"]
     assert settings["setting"] == "fast" and settings["stride"] == 2
     assert settings["detect_width"] == FAST.detect_width and settings["tiles"] is None
-    refused = CliRunner().invoke(redact, [str(faces), "-o", str(out), "--setting", "quick"])
+    refused = CliRunner().invoke(redact, [str(big_faces), "-o", str(out), "--setting", "quick"])
     assert refused.exit_code == 2
