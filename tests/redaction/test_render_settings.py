@@ -88,3 +88,15 @@ def test_redact_takes_a_named_setting_and_single_knobs_over_it(
     assert settings["detect_width"] == FAST.detect_width and settings["tiles"] is None
     refused = CliRunner().invoke(redact, [str(big_faces), "-o", str(out), "--setting", "quick"])
     assert refused.exit_code == 2
+
+
+def test_the_instance_key_offers_exactly_the_named_settings() -> None:
+    """overt.conf sits below the redaction app and cannot import its names; this keeps its
+    `redaction_setting` choices and the named settings one list."""
+    from typing import get_args
+
+    from overt.conf import OvertSettings as Settings
+    from overt.redaction.engine.settings import NAMED, NAMES
+
+    assert get_args(Settings.model_fields["redaction_setting"].annotation) == NAMES
+    assert tuple(NAMED) == NAMES

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from overt.redaction.engine.settings import X264_PRESETS
+from overt.redaction.engine.settings import COVERAGE, FAST, NAMES, X264_PRESETS, bounds
 
 if TYPE_CHECKING:  # the redaction engine is imported only when a command runs
     from overt.redaction.engine.detectors import ManualSpan
@@ -80,7 +80,7 @@ def _box(text: str) -> ManualSpan:
 )
 @click.option(
     "--setting",
-    type=click.Choice(["coverage", "fast"]),
+    type=click.Choice(NAMES),
     default="coverage",
     show_default=True,
     help="Named setting: coverage finds faces down to about 20 px at 720p; fast is several "
@@ -88,15 +88,17 @@ def _box(text: str) -> ManualSpan:
 )
 @click.option(
     "--stride",
-    type=click.IntRange(1, 30),
+    type=click.IntRange(*bounds("stride")),
     default=None,
-    help="Run detection on every Nth frame; tracking covers the frames between (the setting's: 3).",
+    help="Run detection on every Nth frame; tracking covers the frames between "
+    f"(the setting's: {COVERAGE.stride}).",
 )
 @click.option(
     "--detect-width",
-    type=click.IntRange(128, 3840),
+    type=click.IntRange(*bounds("detect_width")),
     default=None,
-    help="Largest side of the picture the face detector sees (coverage 1280, fast 640).",
+    help="Largest side of the picture the face detector sees "
+    f"(coverage {COVERAGE.detect_width}, fast {FAST.detect_width}).",
 )
 @click.option(
     "--tiles",
@@ -112,9 +114,10 @@ def _box(text: str) -> ManualSpan:
 )
 @click.option(
     "--leak-stride",
-    type=click.IntRange(1, 10),
+    type=click.IntRange(*bounds("leak_stride")),
     default=None,
-    help="With --leak-check, look at every Nth frame (coverage 2, fast 4).",
+    help="With --leak-check, look at every Nth frame "
+    f"(coverage {COVERAGE.leak_stride}, fast {FAST.leak_stride}).",
 )
 @click.option(
     "--threshold",
@@ -161,10 +164,13 @@ def _box(text: str) -> ManualSpan:
     "--preset",
     type=click.Choice(X264_PRESETS),
     default=None,
-    help="libx264 preset (the setting's: veryfast).",
+    help=f"libx264 preset (the setting's: {COVERAGE.preset}).",
 )
 @click.option(
-    "--crf", type=click.IntRange(0, 51), default=None, help="libx264 quality (the setting's: 23)."
+    "--crf",
+    type=click.IntRange(*bounds("crf")),
+    default=None,
+    help=f"libx264 quality (the setting's: {COVERAGE.crf}).",
 )
 @click.option(
     "--detections",

@@ -18,26 +18,16 @@ one for a single file, and its other flags override single knobs.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-X264_PRESETS = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-)
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
 ]
-NAMES = ("coverage", "fast")
+X264_PRESETS: tuple[str, ...] = get_args(X264Preset)
 SettingName = Literal["coverage", "fast"]
+NAMES: tuple[str, ...] = get_args(SettingName)
 
 
 class UnknownSetting(ValueError):
@@ -114,6 +104,15 @@ class RedactionSettings(BaseModel):
 COVERAGE = RedactionSettings()
 FAST = RedactionSettings(stride=3, detect_width=640, tiles=None, leak_stride=4)
 NAMED: dict[str, RedactionSettings] = {"coverage": COVERAGE, "fast": FAST}
+
+
+def bounds(knob: str) -> tuple[int, int]:
+    """A numeric knob's (lowest, highest) allowed value, as the model declares it (for the
+    CLI's own range checks, so the two can never disagree)."""
+    meta = RedactionSettings.model_fields[knob].metadata
+    low = next(m.ge for m in meta if hasattr(m, "ge"))
+    high = next(m.le for m in meta if hasattr(m, "le"))
+    return int(low), int(high)
 
 
 def named(name: str, **overrides: Any) -> RedactionSettings:
