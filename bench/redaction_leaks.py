@@ -13,9 +13,8 @@ clip with texture, lettering and a burned-in overlay.
 Tools, each as a user runs it, a fresh process per clip (start-up included):
 - deface 1.5.0 at full resolution: `deface CLIP -o OUT --ep CPUExecutionProvider`
 - deface 1.5.0 scaled: the same with `--scale 640x360`
-- overt, coverage setting (the default): `overt redact CLIP -o OUT --json`
-- overt, fast setting: `overt redact CLIP -o OUT --json --detect-width 640 --tiles none`
-  (no tiles, so no focus looks either: they follow tiles)
+- overt, coverage setting (the default): `overt redact CLIP -o OUT --json --setting coverage`
+- overt, fast setting: `overt redact CLIP -o OUT --json --setting fast` (640 px, no tiles)
 plus overt's leak check (`check_copy`, full resolution, every other frame) on the
 coverage setting's output, timed separately: a project render runs both.
 
@@ -77,11 +76,10 @@ TOOLS = {
         *["--scale", "640x360"],
     ],
     "overt (coverage, default)": lambda c, o: [
-        *[str(OVERT_PY), "-c", OVERT_REDACT, c, "-o", o, "--json"],
+        *[str(OVERT_PY), "-c", OVERT_REDACT, c, "-o", o, "--json", "--setting", "coverage"],
     ],
     "overt (fast)": lambda c, o: [
-        *[str(OVERT_PY), "-c", OVERT_REDACT, c, "-o", o, "--json"],
-        *["--detect-width", "640", "--tiles", "none"],
+        *[str(OVERT_PY), "-c", OVERT_REDACT, c, "-o", o, "--json", "--setting", "fast"],
     ],
 }
 
