@@ -210,10 +210,15 @@ class Search:
         # False: the facets count among the first matches only (see `window`).
         self.facets_exact = True
         self._place: Q | None = None
+        self._place_is_small = False
         if f.q is not None:
             self._text, self._text_is_small = _text_condition(f.q, text_sources)
         if f.place is not None:
-            self._place = Q(pk__in=recordings_in_place(f.place))
+            in_place = recordings_in_place(f.place)
+            self._place = Q(pk__in=in_place)
+            # A few recordings (a radius in town): the listing is driven from their ids
+            # rather than walking every recording in time order to test each one.
+            self._place_is_small = len(in_place) <= SMALL_TEXT_SET
 
     def results(self, sort: str = DEFAULT_SORT) -> QuerySet[Recording]:
         qs = Recording.objects.select_related("officer", "device", "incident")
@@ -377,7 +382,7 @@ class Search:
         if self._text is not None:
             qs = qs.filter(self._text if self._text_is_small else hide(self._text))
         if self._place is not None:
-            qs = qs.filter(hide(self._place))
+            qs = qs.filter(self._place if self._place_is_small else hide(self._place))
         if f.playable is not None and skip != "playable":
             unplayable = Original.objects.filter(playable=False).values("recording_id")
             qs = qs.filter(hide(~Q(pk__in=unplayable) if f.playable else Q(pk__in=unplayable)))

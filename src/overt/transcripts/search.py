@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html import escape
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -49,6 +49,8 @@ def speech_source(user: User | None) -> TextSource:
         if not worked_out:
             worked_out.append(_playable(user))
         may_play = worked_out[0]
+        if len(term_words) > 1 and connection.vendor == "postgresql":
+            return _pg_phrase(wordlib.Term(term_words), may_play)
         sql, params = speech_query(wordlib.Term(term_words))
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} LIMIT {SMALL + 1}", params)
@@ -64,6 +66,47 @@ def speech_source(user: User | None) -> TextSource:
         return Found(found if may_play is None else found & may_play)
 
     return spoken
+
+
+def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
+    """PostgreSQL, a phrase: the GIN index gives the transcripts holding all its words
+    without reading a stored vector back; word order needs the vector (positions), read
+    from TOAST, about 5 us a transcript. Where few have the words, their order is checked
+    at once; where many do (three common words: every transcript), it is checked row by
+    row in the listing's order, so the search stops at the 1,001st match instead of
+    unpacking every candidate's vector (0.5 s at 100,000 transcripts)."""
+    table = SpeechIndex._meta.db_table
+    every_word = " & ".join(f"'{w}'" for w in term.words) + ":*"
+    phrase = " <-> ".join(f"'{w}'" for w in term.words) + ":*"
+    tsquery = "to_tsquery('simple'::regconfig, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT recording_id FROM {table} WHERE tsv @@ {tsquery} "  # noqa: S608
+            f"LIMIT {SMALL + 1}",
+            [every_word],
+        )
+        candidates = sorted({row[0] for row in cursor.fetchall()})
+        if not candidates:
+            return None
+        if len(candidates) <= SMALL:
+            cursor.execute(
+                f"SELECT recording_id FROM {table} WHERE recording_id = ANY(%s) "  # noqa: S608
+                f"AND tsv @@ {tsquery}",
+                [candidates, phrase],
+            )
+            ids = {row[0] for row in cursor.fetchall()}
+            if ids and may_play is not None:
+                listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
+                ids = set(listed.values_list("pk", flat=True))
+            return Found.among(ids) if ids else None
+    said = SpeechIndex.objects.filter(recording_id=OuterRef("pk")).filter(
+        RawSQL(f"tsv @@ {tsquery}", [phrase], output_field=BooleanField())  # noqa: S611
+    )
+    # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns EXISTS into one hashed
+    # set of every match, which is the full scan this avoids.
+    probe = Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField())
+    found = Q(probe)
+    return Found(found if may_play is None else found & may_play)
 
 
 def _playable(user: User | None) -> Q | None:
@@ -173,18 +216,21 @@ class _Hit:
 # The words around a hit: (those words, the index of the first of them, the hit's first
 # word, one past its last, whether words follow them).
 WordSlice = tuple[list[list[object]], int, int, int, bool]
-# Words lo to hi (inclusive) of a version's JSON, and how many words it has, read by the
-# database (the JSON is not sent whole, nor decoded here).
+# Words lo to hi (inclusive) of each listed version's JSON, and how many words it has,
+# read by the database in one query for the page (the JSON is not sent whole, nor
+# decoded here). {rows} is one "(%s, %s, %s)" (version, lo, hi) per hit.
 _SLICE_SQL = {
     "sqlite": (
-        "SELECT json_array_length(words), (SELECT json_group_array(json(value)) "
-        "FROM json_each(words) WHERE key BETWEEN %s AND %s) "
-        "FROM transcripts_transcriptversion WHERE id = %s"
+        "WITH wanted(version, lo, hi) AS (VALUES {rows}) "
+        "SELECT w.version, json_array_length(v.words), (SELECT json_group_array(json(value)) "
+        "FROM json_each(v.words) WHERE key BETWEEN w.lo AND w.hi) "
+        "FROM wanted w JOIN transcripts_transcriptversion v ON v.id = w.version"
     ),
     "postgresql": (
-        "SELECT jsonb_array_length(words), jsonb_path_query_array(words, '$[$lo to $hi]', "
-        "jsonb_build_object('lo', %s::int, 'hi', %s::int))::text "
-        "FROM transcripts_transcriptversion WHERE id = %s"
+        "SELECT w.version, jsonb_array_length(v.words), jsonb_path_query_array(v.words, "
+        "'$[$lo to $hi]', jsonb_build_object('lo', w.lo, 'hi', w.hi))::text "
+        "FROM (VALUES {rows}) AS w(version, lo, hi) "
+        "JOIN transcripts_transcriptversion v ON v.id = w.version"
     ),
 }
 
@@ -192,23 +238,36 @@ _SLICE_SQL = {
 def _word_slices(hits: dict[int, _Hit]) -> dict[int, WordSlice]:
     """For each hit, the transcript's words around it. Where the transcript has as many
     words as tokens, word i is taken to be token i and only the words around the hit are
-    read; that is checked (each of them must be exactly its token), and a transcript
-    where it does not hold has its words read whole (decoding a 300-word JSON costs about
-    a millisecond, 50 of them most of a search's time)."""
+    read (one query for every hit of the page); that is checked (each of them must be
+    exactly its token), and a transcript where it does not hold has its words read whole
+    (decoding a 300-word JSON costs about a millisecond, 50 of them most of a search's
+    time)."""
     out: dict[int, WordSlice] = {}
     whole: dict[int, _Hit] = {}  # the slow path
-    sql = _SLICE_SQL["sqlite" if connection.vendor == "sqlite" else "postgresql"]
+    if not hits:
+        return out
+    vendor = "sqlite" if connection.vendor == "sqlite" else "postgresql"
+    cast = "(%s::bigint, %s::int, %s::int)" if vendor == "postgresql" else "(%s, %s, %s)"
+    bounds = {
+        recording_id: (max(0, hit.first - SNIPPET_WORDS), hit.end + SNIPPET_WORDS)
+        for recording_id, hit in hits.items()
+    }
+    params: list[int] = []
+    for recording_id, hit in hits.items():
+        lo, hi = bounds[recording_id]
+        params += [hit.version, lo, hi - 1]
+    sql = _SLICE_SQL[vendor].format(rows=", ".join([cast] * len(hits)))
     with connection.cursor() as cursor:
-        for recording_id, hit in hits.items():
-            lo, hi = max(0, hit.first - SNIPPET_WORDS), hit.end + SNIPPET_WORDS
-            cursor.execute(sql, [lo, hi - 1, hit.version])
-            row = cursor.fetchone()
-            length, sliced = row if row is not None else (0, None)
-            words = json.loads(sliced) if isinstance(sliced, str) else []
-            if length == len(hit.tokens) and _one_token_each(words, lo, hit):
-                out[recording_id] = (words, lo, hit.first, hit.end, hi < length)
-            else:
-                whole[recording_id] = hit
+        cursor.execute(sql, params)
+        read = {version: (length, sliced) for version, length, sliced in cursor.fetchall()}
+    for recording_id, hit in hits.items():
+        lo, hi = bounds[recording_id]
+        length, sliced = read.get(hit.version, (0, None))
+        words = json.loads(sliced) if isinstance(sliced, str) else []
+        if length == len(hit.tokens) and _one_token_each(words, lo, hit):
+            out[recording_id] = (words, lo, hit.first, hit.end, hi < length)
+        else:
+            whole[recording_id] = hit
     if whole:
         versions = dict(
             TranscriptVersion.objects.filter(

@@ -1,0 +1,126 @@
+"""The search's two ways of answering, each giving the same matches: a term or a place
+found in few recordings is a list of ids the listing is driven from; one found in many
+is checked recording by recording in the listing's order (a phrase's word order on
+PostgreSQL). The thresholds are lowered here so that a handful of recordings takes the
+path 100,000 would. Both engines."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from search_support import make_recording
+
+from overt.evidence import catalogue
+from overt.evidence.catalogue import RecordingFilter
+from overt.testing.access import make_user, sign_in
+from overt.transcripts import search
+from overt.transcripts.search import search_for
+
+pytestmark = pytest.mark.scaled
+
+SAID = {
+    "in order": "armed police drop the weapon now",
+    "out of order": "the weapon drop it",
+    "apart": "drop it, the police have the weapon",
+    "longer word": "drop the weaponry",
+    "twice": "drop the bag then drop the weapon",
+    "other": "nothing to see here",
+}
+
+
+@pytest.fixture
+def said(db: None) -> dict[str, int]:
+    return {
+        name: make_recording(f"Said {name}", said=text, minutes=n).pk
+        for n, (name, text) in enumerate(SAID.items())
+    }
+
+
+@pytest.fixture(params=["few", "many"])
+def path(request, monkeypatch) -> str:
+    if request.param == "many":  # every term and place "large": checked row by row
+        monkeypatch.setattr(search, "SMALL", 0)
+        monkeypatch.setattr(catalogue, "SMALL_TEXT_SET", 0)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ('"drop the weapon"', {"in order", "twice", "longer word"}),  # last word a prefix
+        ('"drop the weapon now"', {"in order"}),
+        ('"the weapon drop"', {"out of order"}),
+        ('"weapon drop"', {"out of order"}),
+        ('"police drop"', {"in order"}),
+        ('"drop the weapon" police', {"in order"}),
+        ('"see here" "nothing to"', {"other"}),
+        ('"weapon the"', set()),
+    ],
+)
+def test_a_phrase_is_its_words_in_order_either_way(said, path: str, q: str, expected) -> None:
+    user = make_user("ev", "evidence-manager")
+    found = search_for(user, RecordingFilter.from_params({"q": q})).results()
+    assert set(found.values_list("pk", flat=True)) == {said[k] for k in expected}
+
+
+def test_a_phrase_counts_pages_and_snippets_alike_either_way(
+    client: Client, said, path: str
+) -> None:
+    sign_in(client, make_user("ev", "evidence-manager"))
+    body = client.get("/api/recordings/", {"q": '"drop the weapon"', "limit": 2}).json()
+    assert body["count"] == 3 and body["count_exact"] is True
+    newest_first = [said["twice"], said["longer word"]]
+    assert [r["id"] for r in body["results"]] == newest_first
+    hits = [r["transcript_hit"]["text"] for r in body["results"]]
+    assert hits == ["drop the bag then drop the weapon", "drop the weaponry"]
+    rest = client.get("/api/recordings/", {"q": '"drop the weapon"', "offset": 2}).json()
+    assert [r["id"] for r in rest["results"]] == [said["in order"]]
+
+
+def test_a_phrase_is_found_only_where_the_viewer_may_play(said, path: str) -> None:
+    from overt.evidence.models import Officer
+
+    # All were filmed by PC Hughes (MP2210); another officer sees none of them.
+    stranger = make_user("pc", "officer", officer=Officer.objects.create(number="MP9", name="X"))
+    own = make_user("hughes", "officer", officer=Officer.objects.get(number="MP2210"))
+    f = RecordingFilter.from_params({"q": '"drop the weapon"'})
+    assert not search_for(stranger, f).results().exists()
+    assert search_for(own, f).results().count() == 3
+
+
+def test_each_hit_of_a_page_has_its_own_snippet(client: Client, db: None) -> None:
+    """The words around every hit of a page are read at once; each stays with its own
+    recording and second."""
+    recs = [
+        make_recording(f"R{n}", said=" ".join([f"pad{n}"] * n + ["tarpaulin", f"end{n}"]))
+        for n in range(6)
+    ]
+    sign_in(client, make_user("ev", "evidence-manager"))
+    body = client.get("/api/recordings/", {"q": "tarpaulin"}).json()
+    hits = {r["id"]: r["transcript_hit"] for r in body["results"]}
+    for n, rec in enumerate(recs):
+        assert hits[rec.pk]["text"] == " ".join([f"pad{n}"] * n + ["tarpaulin", f"end{n}"])
+        assert hits[rec.pk]["at_s"] == pytest.approx(n * 0.5)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"box": "51.5,-0.14,51.6,-0.1"}, {"south-west corner", "inside"}),  # edges count
+        ({"box": "51.4,-0.2,51.5,-0.14"}, {"south-west corner"}),  # its north-east corner
+        ({"box": "51.50001,-0.14,51.6,-0.1"}, {"inside"}),  # just north of the point
+        ({"near": "51.55,-0.12,10"}, {"inside"}),
+        ({"near": "51.55,-0.12,10", "q": "tarpaulin"}, {"inside"}),
+        ({"near": "51.55,-0.12,10", "q": "weapon"}, set()),
+        ({"box": "52.0,-0.14,52.1,-0.1"}, set()),
+    ],
+)
+def test_a_place_finds_the_same_either_way(db: None, path: str, params, expected) -> None:
+    recs = {
+        "south-west corner": make_recording("Corner", gps=[(51.5, -0.14)]),
+        "inside": make_recording("Inside", gps=[(51.55, -0.12)], said="a tarpaulin", minutes=1),
+        "outside": make_recording("Outside", gps=[(51.45, -0.3)], minutes=2),
+    }
+    user = make_user("ev", "evidence-manager")
+    found = search_for(user, RecordingFilter.from_params(params)).results()
+    assert set(found.values_list("pk", flat=True)) == {recs[k].pk for k in expected}
