@@ -22,6 +22,19 @@ pytest_plugins = ["support_s3", "support_browser", "support_access"]
 from support_cli import CLIP_START, run_overt  # noqa: E402
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile overt's bytecode once, for the hundreds of `overt` (and other Python)
+    subprocesses the tests start. Where PYTHONDONTWRITEBYTECODE is set no process writes
+    it, so each compiled overt's ~190 modules again: ~0.15 s of CPU, a quarter of a short
+    command. Python still checks each .pyc against its source, so an edit is never missed."""
+    if sys.flags.dont_write_bytecode:
+        import compileall
+
+        import overt
+
+        compileall.compile_dir(Path(overt.__file__).parent, quiet=2)
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m scaled` deselects
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Database tests of the folders in BOTH_ENGINES also run in the scaled run."""
