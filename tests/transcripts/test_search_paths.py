@@ -1,8 +1,8 @@
-"""The search's two ways of answering, each giving the same matches: a term or a place
+"""The search's ways of answering, each giving the same matches: a term or a place
 found in few recordings is a list of ids the listing is driven from; one found in many
-is checked recording by recording in the listing's order (a phrase's word order on
-PostgreSQL). The thresholds are lowered here so that a handful of recordings takes the
-path 100,000 would. Both engines."""
+is checked recording by recording in the listing's order, or (a phrase's word order on
+PostgreSQL) every candidate at once. The thresholds are lowered here so that a handful
+of recordings takes the path 100,000 would. Both engines."""
 
 from __future__ import annotations
 
@@ -36,11 +36,13 @@ def said(db: None) -> dict[str, int]:
     }
 
 
-@pytest.fixture(params=["few", "many"])
+@pytest.fixture(params=["few", "many, walked", "many, checked at once"])
 def path(request, monkeypatch) -> str:
-    if request.param == "many":  # every term and place "large": checked row by row
+    if request.param != "few":  # every term and place "large"
         monkeypatch.setattr(search, "SMALL", 0)
         monkeypatch.setattr(catalogue, "SMALL_TEXT_SET", 0)
+        # a phrase checked row by row as the listing walks, or every candidate at once
+        monkeypatch.setattr(search, "WALK_SHARE", 0 if "walked" in request.param else 2)
     return request.param
 
 

@@ -31,6 +31,9 @@ SMALL = 2000
 SPEECH_FTS = "transcripts_speech_match"  # migration 0003
 PG_FUNCTION = "transcripts_speech_recordings"  # migration 0004
 SNIPPET_WORDS = 8  # either side of the hit
+# A phrase whose words are in many transcripts is checked as the listing walks when at
+# least this share of those sampled say it in order (_pg_phrase).
+WALK_SHARE = 0.2
 
 
 def search_for(user: User | None, f: RecordingFilter) -> Search:
@@ -71,10 +74,13 @@ def speech_source(user: User | None) -> TextSource:
 def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
     """PostgreSQL, a phrase: the GIN index gives the transcripts holding all its words
     without reading a stored vector back; word order needs the vector (positions), read
-    from TOAST, about 5 us a transcript. Where few have the words, their order is checked
-    at once; where many do (three common words: every transcript), it is checked row by
-    row in the listing's order, so the search stops at the 1,001st match instead of
-    unpacking every candidate's vector (0.5 s at 100,000 transcripts)."""
+    from TOAST, about 5 us a transcript. Where at most SMALL have the words, their order
+    is checked at once. Where more do, the order is checked on the first SMALL + 1 of
+    them: if the phrase is common among them (WALK_SHARE or more), the listing walks in
+    its order and checks each candidate as it comes, stopping at the 1,001st match
+    (three common words are in every transcript: 0.5 s to check them all); if it is
+    rarer, walking would check most of them one by one (slower still), so every
+    candidate's order is checked once through the index, as for one word."""
     table = SpeechIndex._meta.db_table
     every_word = " & ".join(f"'{w}'" for w in term.words) + ":*"
     phrase = " <-> ".join(f"'{w}'" for w in term.words) + ":*"
@@ -88,24 +94,30 @@ def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
         candidates = sorted({row[0] for row in cursor.fetchall()})
         if not candidates:
             return None
-        if len(candidates) <= SMALL:
-            cursor.execute(
-                f"SELECT recording_id FROM {table} WHERE recording_id = ANY(%s) "  # noqa: S608
-                f"AND tsv @@ {tsquery}",
-                [candidates, phrase],
-            )
-            ids = {row[0] for row in cursor.fetchall()}
-            if ids and may_play is not None:
-                listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
-                ids = set(listed.values_list("pk", flat=True))
-            return Found.among(ids) if ids else None
+        cursor.execute(
+            f"SELECT DISTINCT recording_id FROM {table} "  # noqa: S608
+            f"WHERE recording_id = ANY(%s) AND tsv @@ {tsquery}",
+            [candidates, phrase],
+        )
+        ids = {row[0] for row in cursor.fetchall()}
+    if len(candidates) <= SMALL:
+        if ids and may_play is not None:
+            listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
+            ids = set(listed.values_list("pk", flat=True))
+        return Found.among(ids) if ids else None
+    if len(ids) < WALK_SHARE * len(candidates):
+        sql, params = speech_query(term, every=True)
+        found = Q(pk__in=RawSQL(sql, params))  # noqa: S611 (bound parameters)
+        return Found(found if may_play is None else found & may_play)
     said = SpeechIndex.objects.filter(recording_id=OuterRef("pk")).filter(
         RawSQL(f"tsv @@ {tsquery}", [phrase], output_field=BooleanField())  # noqa: S611
     )
     # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns EXISTS into one hashed
-    # set of every match, which is the full scan this avoids.
+    # set of every match, which is the full check this avoids. The candidates (one
+    # hashed set from the index) come first, so only they are checked.
     probe = Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField())
-    found = Q(probe)
+    every = f"SELECT r FROM {PG_FUNCTION}({tsquery}) AS r"  # noqa: S608 (constants)
+    found = Q(pk__in=RawSQL(every, [every_word])) & Q(probe)  # noqa: S611 (bound)
     return Found(found if may_play is None else found & may_play)
 
 
