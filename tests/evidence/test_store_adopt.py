@@ -5,17 +5,19 @@ filesystems; S3 uploads it without a spool. No Django, no DB."""
 
 from __future__ import annotations
 
+import base64
 import errno
 import hashlib
 import os
 import random
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from overt.evidence.store import EvidenceStore, HashMismatch, open_store
-from overt.evidence.store.base import SourceReadError
+from overt.evidence.store.base import SourceReadError, StoreError
 from overt.evidence.store.local import LocalStore
 from overt.evidence.store.s3 import S3Store
 
@@ -213,3 +215,68 @@ def test_s3_adopt_uses_no_spool(s3_store_url: str, tmp_path: Path) -> None:
     stored = store.adopt(path)
     assert read_all(store, stored.sha256) == data
     assert not spool.exists()  # read from the file itself, never copied to a spool
+
+
+def test_s3_adopt_of_a_hashed_upload_keeps_its_sha256_as_the_checksum(
+    s3_store_url: str, tmp_path: Path
+) -> None:
+    """A finished tus upload, hashed as its bytes arrived, is not read again to be hashed:
+    it goes up in one PUT carrying that SHA-256, which S3 checks against the bytes it
+    receives and keeps as the object's checksum (what ties the object to its key)."""
+    store = open_store(f"{s3_store_url}&part_mb=16&spool={tmp_path / 'spool'}")
+    data = random.Random(7).randbytes(BIG)  # one PUT with 16 MiB parts
+    path = finished_file(tmp_path / "uploads", data)
+    stored = store.adopt(path, expected_sha256=sha(data), hashed=True)
+    assert (stored.sha256, stored.size, stored.created) == (sha(data), len(data), True)
+    assert isinstance(store, S3Store)
+    head = store._client.head_object(
+        Bucket=store.bucket, Key=store.key(stored.sha256), ChecksumMode="ENABLED"
+    )
+    assert head["ChecksumSHA256"] == base64.b64encode(bytes.fromhex(sha(data))).decode()
+    assert read_all(store, stored.sha256) == data
+    assert store.adopt(path, expected_sha256=sha(data), hashed=True).created is False
+    assert leftovers(store) == []
+
+
+def test_s3_adopt_of_a_hashed_upload_in_parts_refuses_bytes_that_changed(
+    s3_store_url: str, tmp_path: Path
+) -> None:
+    """In parts, each part's checksum is made from the file as it is sent, and the whole
+    file is hashed on the way: bytes that are no longer the ones hashed as they arrived
+    (changed on disk since) are refused before the upload completes, and nothing stays."""
+    store = open_store(f"{s3_store_url}&spool={tmp_path / 'spool'}")  # 8 MiB parts: 2
+    data = random.Random(8).randbytes(BIG)
+    changed = bytearray(data)
+    changed[-1] ^= 1
+    path = finished_file(tmp_path / "uploads", bytes(changed))
+    with pytest.raises(StoreError, match="changed while uploading"):
+        store.adopt(path, expected_sha256=sha(data), hashed=True)
+    assert not store.exists(sha(data))
+    assert list(store.iter_hashes()) == []
+    assert leftovers(store) == []
+
+
+def test_s3_bodies_with_their_sha256_are_not_hashed_again_to_sign(
+    s3_store_url: str, tmp_path: Path
+) -> None:
+    """Over plain HTTP botocore hashed every body again for the signature. A PUT or part
+    that carries x-amz-checksum-sha256 (a signed header, checked by S3 against the body)
+    is signed as UNSIGNED-PAYLOAD, as over HTTPS; requests without one stay signed."""
+    store = open_store(f"{s3_store_url}&part_mb=5&spool={tmp_path / 'spool'}")
+    assert isinstance(store, S3Store)
+    sent: list[tuple[str, bytes, bool]] = []
+
+    def record(request: Any, **_: Any) -> None:
+        checksum = "x-amz-checksum-sha256" in request.headers
+        sent.append((request.method, request.headers["X-Amz-Content-SHA256"], checksum))
+
+    store._client.meta.events.register("before-send.s3", record)
+    for size in (1000, BIG):  # one PUT; then parts of 5 MiB
+        data = random.Random(size).randbytes(size)
+        path = finished_file(tmp_path / "uploads", data, f"{size}.part")
+        assert store.adopt(path, expected_sha256=sha(data), hashed=True).sha256 == sha(data)
+        assert read_all(store, sha(data)) == data
+    with_checksum = [payload for _, payload, checksum in sent if checksum]
+    assert len(with_checksum) == 3  # the PUT and two parts
+    assert set(with_checksum) == {b"UNSIGNED-PAYLOAD"}
+    assert all(payload != b"UNSIGNED-PAYLOAD" for _, payload, checksum in sent if not checksum)

@@ -278,7 +278,22 @@ class S3Store(EvidenceStore):
         session = boto3.session.Session(
             aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=region
         )
-        return session.client("s3", endpoint_url=self.endpoint, config=config)
+        client = session.client("s3", endpoint_url=self.endpoint, config=config)
+        # A body that carries its SHA-256 in x-amz-checksum-sha256 (every PUT and part
+        # overt sends) is not hashed a second time for the signature. Over HTTPS botocore
+        # already signs such a body as UNSIGNED-PAYLOAD; over plain HTTP (an endpoint on
+        # loopback) it read and hashed the whole body again, the largest cost left in an
+        # app process's Python. The checksum header is signed and S3 checks the body
+        # against it, so a changed body is still refused.
+        unhashed = config.merge(Config(s3={**(config.s3 or {}), "payload_signing_enabled": False}))
+
+        def sign_without_rehashing(request: Any, **_: Any) -> None:
+            if "x-amz-checksum-sha256" in request.headers:
+                request.context["client_config"] = unhashed
+
+        for operation in ("PutObject", "UploadPart"):
+            client.meta.events.register(f"before-sign.s3.{operation}", sign_without_rehashing)
+        return client
 
     # ---- keys and errors --------------------------------------------------------------
 
@@ -580,12 +595,27 @@ class S3Store(EvidenceStore):
         self, path: Path, *, expected_sha256: str | None = None, hashed: bool = False
     ) -> StoredObject:
         """An upload of the file itself, with no spool copy (it is complete and stays put).
-        It is read twice: hashed first (the hash is the key, and the upload carries it for
-        S3 to check), then sent; `hashed` changes nothing here."""
+
+        Without `hashed`, the file is read twice: hashed first (the hash is the key), then
+        sent. With `hashed` (the caller hashed these very bytes as it wrote them, as a tus
+        upload does), the first read is skipped: the key is `expected_sha256`. The object
+        is still tied to that hash by what was sent, not by the caller's word alone: a
+        single PUT carries it as ChecksumSHA256, which S3 checks against the bytes it
+        received and keeps as the object's checksum (refused with BadDigest if the file
+        changed since it was hashed); a multipart upload hashes the whole file again as it
+        makes each part's checksum and refuses to complete if that differs."""
         if expected_sha256 is not None:
             check_sha256(expected_sha256)
         if hashed and expected_sha256 is None:
             raise ValueError("hashed=True needs expected_sha256")
+        if hashed and expected_sha256 is not None:
+            try:
+                size = os.stat(path).st_size
+            except OSError as exc:
+                raise SourceReadError(f"reading {path} failed: {exc}") from exc
+            return StoredObject(
+                expected_sha256, size, created=self._upload_once(path, expected_sha256, size)
+            )
         digest = hashlib.sha256()
         size = 0
         try:
