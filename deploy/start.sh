@@ -32,6 +32,14 @@ DB_NAME="${DEPLOY_DATABASE:-overt_deploy}"
 REDIS_PORT="${DEPLOY_REDIS_PORT:-6391}"
 S3_PORT="${DEPLOY_S3_PORT:-5591}"
 NODE_PORT0="${DEPLOY_NODE_PORT:-8101}"
+# Objects up to PART_MB MiB go to S3 in one PUT whose ChecksumSHA256 is the object's own
+# SHA-256 (S3 checks it on receipt and keeps it as the object's checksum); larger ones in
+# parts. A camera segment (10-60 MB) is one PUT: no part checksums to compute, and moto
+# keeps one copy of it (it keeps a multipart object's parts beside the whole).
+PART_MB="${DEPLOY_S3_PART_MB:-64}"
+# moto keeps each object in a temporary file once it is larger than this (bytes), in
+# $STATE/s3 (not in memory): a storm stores tens of GB.
+MOTO_BUFFER="${DEPLOY_S3_MEMORY_BYTES:-1048576}"
 
 case "${1:-}" in start|stop|env) COMMAND=$1; shift ;; esac
 while [ $# -gt 0 ]; do
@@ -52,7 +60,7 @@ settings() {  # quoted: the store URL's '&'s must not end the assignment when so
   cat <<EOF
 OVERT_HOME='$STATE/home'
 OVERT_DATABASE_URL='$PG_URL/$DB_NAME'
-OVERT_STORE_URL='s3://overt-evidence?endpoint=http://127.0.0.1:$S3_PORT&region=eu-west-2&access_key=deploy&secret_key=deploy&lock_mode=GOVERNANCE&lock_days=1'
+OVERT_STORE_URL='s3://overt-evidence?endpoint=http://127.0.0.1:$S3_PORT&region=eu-west-2&access_key=deploy&secret_key=deploy&lock_mode=GOVERNANCE&lock_days=1&part_mb=$PART_MB'
 OVERT_REDIS_URL='redis://127.0.0.1:$REDIS_PORT/0'
 OVERT_TRUSTED_PROXIES='127.0.0.1/32'
 OVERT_ALLOWED_HOSTS='127.0.0.1,localhost'
@@ -121,7 +129,9 @@ fi
 
 # 4. S3 with Object Lock: moto_server and a bucket made with Object Lock enabled.
 if ! curl -fs "http://127.0.0.1:$S3_PORT/moto-api/" >/dev/null 2>&1; then
-  nohup "$MOTO" -H 127.0.0.1 -p "$S3_PORT" >"$LOG/moto.log" 2>&1 &
+  mkdir -p "$STATE/s3"
+  TMPDIR="$STATE/s3" MOTO_S3_DEFAULT_KEY_BUFFER_SIZE="$MOTO_BUFFER" \
+    nohup "$MOTO" -H 127.0.0.1 -p "$S3_PORT" >"$LOG/moto.log" 2>&1 &
   echo $! >"$RUN/moto.pid"
   wait_for "moto_server" curl -fs "http://127.0.0.1:$S3_PORT/moto-api/"
 fi
