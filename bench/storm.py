@@ -12,7 +12,10 @@ whole MB skewed towards short activations, a Pareto law of shape --size-shape (3
 the largest, drawn by stratified quantiles so the total is known before the run
 (`overt_camera.simulate.segment_sizes`). The plan (total bytes, mean, median, largest,
 counts per 10 MB) is printed first and kept in the result; the run is refused when the
-disk lacks the total plus a margin (--disk-margin-gb).
+disk lacks what one run stores plus a margin (--disk-margin-gb), or when moto would keep
+more than a quarter of the available memory (`room_needed`: deployed, moto keeps objects
+over --s3-memory-bytes in temporary files in the layout's folder, and the parts of an
+object sent in parts, over --s3-part-mb MiB, beside the whole).
 
 `--split` (embedded): cameras offload to a second `overt serve --no-worker` process on
 the same instance (SQLite, local store), at lower CPU priority (--devices-nice), on a
@@ -413,6 +416,51 @@ def size_plan(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def room_needed(args: argparse.Namespace) -> dict[str, int]:
+    """Disk and memory one run needs beyond the margin. Embedded: the objects, once (a
+    finished upload becomes the object by hard link). Deployed: moto keeps each object in
+    a temporary file under the layout's state folder once it is larger than
+    --s3-memory-bytes (smaller ones in its memory), and it keeps a multipart object's
+    parts beside the whole, so an object larger than --s3-part-mb MiB counts twice. The
+    layouts of one run follow each other, each removed after its run, so the need is one
+    layout's."""
+    from overt_camera.simulate import segment_sizes
+
+    sizes = segment_sizes(
+        args.cameras * args.segments, args.segment_mb, args.segment_mb_max, args.size_shape
+    )
+    if args.mode == "embedded":
+        return {"disk": sum(sizes), "memory": 0}
+    part = args.s3_part_mb << 20
+    disk = sum(s for s in sizes if s > args.s3_memory_bytes)
+    disk += sum(s for s in sizes if s > part)  # the parts moto keeps
+    memory = sum(s for s in sizes if s <= args.s3_memory_bytes)
+    memory += sum(s % part for s in sizes if s > part and s % part <= args.s3_memory_bytes)
+    return {"disk": disk, "memory": memory}
+
+
+def refuse_without_room(args: argparse.Namespace, work: Path) -> float:
+    """Exit, saying why, when the run's objects would not fit; else the free disk (bytes)."""
+    need = room_needed(args)
+    free = shutil.disk_usage(work).free
+    if free < need["disk"] + args.disk_margin_gb * 1e9:
+        raise SystemExit(
+            f"storm: {need['disk'] / 1e9:.2f} GB to store in {work} but {free / 1e9:.1f} GB "
+            f"free (a margin of {args.disk_margin_gb:g} GB is kept)"
+        )
+    available = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            available = int(line.split()[1]) * 1024
+    if need["memory"] > available / 4:
+        raise SystemExit(
+            f"storm: moto would hold {need['memory'] / 1e9:.2f} GB in memory, more than a "
+            f"quarter of the {available / 1e9:.1f} GB available (raise --s3-memory-bytes' "
+            "objects to disk: lower it)"
+        )
+    return free
+
+
 def storm(
     args: argparse.Namespace,
     env: dict[str, str],
@@ -606,6 +654,8 @@ def run_deployed(
         "DEPLOY_DATABASE": f"overt_storm_{os.getpid()}_{nodes}",
         "DEPLOY_OVERT": str(BIN / "overt"),
         "DEPLOY_PYTHON": sys.executable,
+        "DEPLOY_S3_PART_MB": str(args.s3_part_mb),
+        "DEPLOY_S3_MEMORY_BYTES": str(args.s3_memory_bytes),
     }
     port = 8080
     if args.port_base:  # a second layout beside the first: ports of its own
@@ -693,6 +743,18 @@ def main() -> None:
     parser.add_argument("--upload-max-concurrent", type=int, default=0)
     parser.add_argument("--disk-margin-gb", type=float, default=15.0)
     parser.add_argument(
+        "--s3-part-mb",
+        type=int,
+        default=64,
+        help="deployed: objects up to this many MiB go to S3 in one PUT, larger in parts",
+    )
+    parser.add_argument(
+        "--s3-memory-bytes",
+        type=int,
+        default=1 << 20,
+        help="deployed: moto keeps objects up to this size in memory, larger ones on disk",
+    )
+    parser.add_argument(
         "--port-base",
         type=int,
         default=0,
@@ -705,17 +767,20 @@ def main() -> None:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
     with tempfile.TemporaryDirectory(prefix="overt-storm-") as tmp:
         work = Path(tmp)
-        free = shutil.disk_usage(work).free
-        if free < plan["total_bytes"] + args.disk_margin_gb * 1e9:
-            raise SystemExit(
-                f"storm: {plan['total_gb']} GB to store but {free / 1e9:.1f} GB free "
-                f"(a margin of {args.disk_margin_gb:g} GB is kept)"
-            )
+        free = refuse_without_room(args, work)
         if args.mode == "embedded":
             result = run_embedded(args, base_env, work)
             result.update(nodes=1, workers=1)
         else:
-            runs = [run_deployed(args, base_env, work, int(n)) for n in args.nodes.split(",")]
+            runs = []
+            for n in args.nodes.split(","):
+                runs.append(run_deployed(args, base_env, work, int(n)))
+                # Each layout's figures are kept as soon as it is done, so that a run
+                # stopped later (a time limit) still leaves them.
+                OUT.mkdir(parents=True, exist_ok=True)
+                done = OUT / f"storm-deployed-{n}n-{args.cameras}c-{int(time.time())}-part.json"
+                done.write_text(json.dumps(runs[-1], indent=2))
+                print(f"storm: {n} app process(es) done: {done}", file=sys.stderr, flush=True)
             result = runs[0] if len(runs) == 1 else {"runs": runs}
     result.update(
         {
@@ -728,6 +793,8 @@ def main() -> None:
             "segment_sizes": plan,
             "concurrency": args.concurrency,
             "dock_window_s": args.dock_window,
+            "s3_part_mb": args.s3_part_mb if args.mode == "deployed" else None,
+            "s3_memory_bytes": args.s3_memory_bytes if args.mode == "deployed" else None,
             "free_disk_gb_before": round(free / 1e9, 1),
             "load_before": load_before,
             "load_after": os.getloadavg(),
