@@ -95,11 +95,11 @@ class Picture:
 
                 image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         else:
+            from .frames import reformat  # never frame.reformat: threads share frames
+
             sideways = self.rotation in (90, 270)
             coded_w, coded_h = (height, width) if sideways else (width, height)
-            frame = self._source.reformat(
-                width=coded_w, height=coded_h, format=fmt, interpolation="AREA"
-            )
+            frame = reformat(self._source, coded_w, coded_h, fmt, interpolation="AREA")
             image = frame.to_ndarray()
             if self.rotation:
                 image = np.ascontiguousarray(np.rot90(image, k=-(self.rotation // 90)))

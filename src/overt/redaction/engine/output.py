@@ -11,6 +11,8 @@ import numpy as np
 
 from overt.media.derivatives import h264_encoder
 
+from .frames import reformat
+
 
 def output_size(
     coded_w: int, coded_h: int, rotation: int, max_height: int | None
@@ -60,6 +62,6 @@ def to_output(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
         rgb = np.pad(rgb, ((0, frame.height % 2), (0, frame.width % 2), (0, 0)), mode="edge")
         padded = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         if padded.width == width and padded.height == height:
-            return padded.reformat(format="yuv420p")
+            return reformat(padded, width, height, "yuv420p")
         frame = padded
-    return frame.reformat(width=width, height=height, format="yuv420p", interpolation="AREA")
+    return reformat(frame, width, height, "yuv420p", interpolation="AREA")
