@@ -126,3 +126,30 @@ def test_bulk_leave_out_and_merge_tracks(original) -> None:
     }
     with pytest.raises(services.RedactionProblem):
         bulk.merge_tracks(project, [kept.number], "bob")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_merging_never_unmasks_what_a_merged_track_masked(original) -> None:
+    """Two people on screen at once are not one person: merging them would leave one
+    box where two were masked. Duplicate boxes of one face become one box covering both."""
+    from overt.redaction import editing
+
+    project = services.create_project(original, "alice", detect=False)
+    left = editing.add_manual_track(project, 0.5, (0.1, 0.1, 0.2, 0.3), "bob", seconds=1.0)
+    right = editing.add_manual_track(project, 0.8, (0.6, 0.1, 0.7, 0.3), "bob", seconds=1.0)
+    with pytest.raises(services.RedactionProblem, match="not one person"):
+        bulk.merge_tracks(project, [left.number, right.number], "bob")
+    assert project.tracks.count() == 2  # nothing changed
+    assert set(right.boxes.values_list("x1", flat=True)) == {0.6}
+    # Interpolated too: a keyframe of one inside the other's span, far from it.
+    late = editing.add_manual_track(project, 1.2, (0.8, 0.6, 0.9, 0.8), "bob", seconds=0.2)
+    with pytest.raises(services.RedactionProblem, match="not one person"):
+        bulk.merge_tracks(project, [left.number, late.number], "bob")
+
+    # One face found twice at the same instants, boxes overlapping: merged, covering both.
+    twin = editing.add_manual_track(project, 0.5, (0.15, 0.12, 0.25, 0.35), "bob", seconds=1.0)
+    kept = bulk.merge_tracks(project, [left.number, twin.number], "bob")
+    boxes = list(kept.boxes.order_by("t"))
+    assert len(boxes) == 2 and project.tracks.count() == 3
+    for box in boxes:
+        assert (box.x1, box.y1, box.x2, box.y2) == pytest.approx((0.1, 0.1, 0.25, 0.35))

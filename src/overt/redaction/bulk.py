@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from overt.custody.services import record
 
+from .engine import tracking
 from .models import Box, RedactionProject, Track
 from .services import RedactionProblem, project_subject, user_actor
 
@@ -49,8 +50,13 @@ def set_included_many(
 
 def merge_tracks(project: RedactionProject, numbers: Sequence[int], username: str) -> Track:
     """Merge tracks that follow one person into the lowest-numbered one: its boxes are
-    the union of theirs (a later box at the same instant is dropped), its span covers
-    all of theirs, and it is masked if any of them was. The others are deleted."""
+    the union of theirs, its span covers all of theirs, and it is masked if any of them
+    was. The others are deleted.
+
+    Two boxes at the same instant become one box covering both, so nothing a merged
+    track masked is left uncovered. Tracks that are on screen at the same instant in
+    places that do not touch are two things, not one person: refused, since one track
+    has one box at a time and merging them would unmask one of them."""
     with transaction.atomic():
         tracks = _tracks(project, numbers)
         if len(tracks) < 2:
@@ -59,14 +65,23 @@ def merge_tracks(project: RedactionProject, numbers: Sequence[int], username: st
         if len(labels) > 1:
             raise RedactionProblem("only tracks of one kind can be merged (faces with faces)")
         keep, others = tracks[0], tracks[1:]
-        taken = {round(t, 4) for t in keep.boxes.values_list("t", flat=True)}
-        for box in Box.objects.filter(track__in=others).order_by("t", "id"):
+        boxes = list(Box.objects.filter(track__in=tracks).order_by("t", "id"))
+        _refuse_two_at_once(tracks, boxes)
+        at: dict[float, Box] = {}
+        for box in boxes:
             key = round(box.t, 4)
-            if key in taken:
+            first = at.get(key)
+            if first is None:
+                at[key] = box
                 continue
-            taken.add(key)
+            first.x1, first.y1 = min(first.x1, box.x1), min(first.y1, box.y1)
+            first.x2, first.y2 = max(first.x2, box.x2), max(first.y2, box.y2)
+            first.score = max(first.score, box.score)
+            first.manual = first.manual or box.manual
+        Box.objects.filter(track__in=tracks).delete()
+        for box in at.values():
             box.pk, box.track = None, keep
-            box.save()
+        Box.objects.bulk_create(at.values())
         keep.start_s = min(t.start_s for t in tracks)
         keep.end_s = max(t.end_s for t in tracks)
         keep.score = max(t.score for t in tracks)
@@ -82,3 +97,39 @@ def merge_tracks(project: RedactionProject, numbers: Sequence[int], username: st
             details={"step": "track-merge", "track": keep.number, "merged": merged},
         )
     return keep
+
+
+def _refuse_two_at_once(tracks: list[Track], boxes: list[Box]) -> None:
+    """Refuse when, at any box of one track, another track's box then (as the render
+    interpolates it) is somewhere else: two things on screen at once."""
+    engine = {
+        t.number: tracking.Track(
+            t.number,
+            t.label,
+            t.detector,
+            [
+                tracking.Sample(b.t, (b.x1, b.y1, b.x2, b.y2), b.score, b.manual)
+                for b in boxes
+                if b.track_id == t.pk
+            ],
+            t.start_s,
+            t.end_s,
+        )
+        for t in tracks
+    }
+    for number, track in engine.items():
+        for sample in track.samples:
+            for other_number, other in engine.items():
+                there = other.box_at(sample.t) if other_number != number else None
+                if there is not None and not _touch(sample.box, there):
+                    first, second = sorted((number, other_number))
+                    raise RedactionProblem(
+                        f"tracks {first} and {second} are both on screen at "
+                        f"{sample.t:.2f} s in different places: they are not one person, "
+                        "so they were not merged"
+                    )
+
+
+def _touch(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two boxes (x1, y1, x2, y2) overlap or meet, as one person's do."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
