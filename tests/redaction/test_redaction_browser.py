@@ -100,8 +100,33 @@ def test_review_in_the_browser(live_server, page, people, face_clip) -> None:
         timeout=10_000,
     )
 
-    # Move a track's box and save it as a keyframe.
+    # Scrubbing previews the masks: the areas that will be masked are drawn blurred.
     track = next(t for t in tracks if t.included and t.start_s <= 1.2 <= t.end_s)
+    duration = page.evaluate("() => document.getElementById('player').duration")
+    page.locator("#scrub").fill(str(round(1000 * 1.2 / duration)))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#overlay .rbox.grown')].some("
+        "e => getComputedStyle(e).backdropFilter.includes('blur'))",
+        timeout=10_000,
+    )
+
+    # Keys work after pressing a track's Edit button: m leaves the track out.
+    page.locator(f"button[data-select-track='{track.number}']").click()
+    page.keyboard.press("m")
+    page.wait_for_selector(f"#track-{track.number}.track-out", timeout=10_000)
+    assert not Track.objects.get(pk=track.pk).included
+    # Several tracks at once: tick two, mask them both.
+    other = next(t for t in tracks if t.included and t.pk != track.pk)
+    page.get_by_label(f"Tick track {track.number}", exact=True).check()
+    page.get_by_label(f"Tick track {other.number}", exact=True).check()
+    page.get_by_role("button", name="Mask ticked").click()
+    page.wait_for_selector(f"#track-{track.number}:not(.track-out)", timeout=10_000)
+    assert Track.objects.get(pk=track.pk).included and Track.objects.get(pk=other.pk).included
+    page.wait_for_function(
+        "() => document.getElementById('player').readyState >= 1", timeout=30_000
+    )
+
+    # Move a track's box and save it as a keyframe.
     page.locator(f"button[data-select-track='{track.number}']").click()
     page.evaluate("() => { const v = document.getElementById('player'); v.currentTime = 1.2; }")
     page.wait_for_function(
@@ -157,4 +182,11 @@ def test_review_in_the_browser(live_server, page, people, face_clip) -> None:
     # Its leak check is shown: the left-out face was found in the copy.
     assert copy.get_by_text("not releasable").is_visible()
     assert copy.locator(".finding").count() >= 1
+    # A finding fixed from the page: a manual track over it, the copy still blocked.
+    first = copy.locator(".finding").first
+    first.get_by_role("button", name="Fix: add a box, render again").click()
+    page.wait_for_load_state()
+    copy = page.locator(".renders li", has_text="Copy 1")
+    assert copy.locator(".finding").first.get_by_text("fixed in a later copy").is_visible()
+    assert copy.get_by_text("not releasable").is_visible()
     assert errors == [], errors

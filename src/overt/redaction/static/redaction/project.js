@@ -1,7 +1,8 @@
 // Redaction review: draws each track's box over the player at the current time, lets a
 // reviewer move or resize a track's box and save it as a keyframe, draw new boxes, and
 // toggles tracks without reloading. Every change goes to the same endpoints the plain
-// forms use, so the page works (less comfortably) without this script.
+// forms use, so the page works (less comfortably) without this script. (Over 400 lines:
+// one page's script, whose overlay, editing and fast-review keys share one state.)
 
 const endpoints = document.getElementById("endpoints").dataset;
 const csrf = document.querySelector("#api-csrf input[name=csrfmiddlewaretoken]").value;
@@ -379,9 +380,23 @@ document.getElementById("unmasked-previous")?.addEventListener("click", () => st
 
 // Keyboard: space or k play/pause, arrows step a frame (with shift, a second), n / p the
 // next / previous unmasked moment, d draw a box, s save the moved box, m mask or leave
-// out the selected track.
+// out the selected track. Letters work wherever nothing is being typed (after pressing
+// a track's Edit button or ticking a track, too); on a button, a tick box or the
+// scrubber, space and the arrows keep their own meaning.
+const NOT_TYPED = ["checkbox", "radio", "range", "button", "submit", "reset"];
+
+function typingIn(target) {
+  if (target.closest("textarea, select, [contenteditable]")) return true;
+  const input = target.closest("input");
+  return Boolean(input) && !NOT_TYPED.includes(input.type);
+}
+
+function ownKey(target, key) {
+  return Boolean(target.closest("button, input")) && (key === " " || key === "Enter" || key.startsWith("Arrow"));
+}
+
 document.addEventListener("keydown", (event) => {
-  if (!video || event.target.closest("input, textarea, select, button")) return;
+  if (!video || typingIn(event.target) || ownKey(event.target, event.key)) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const step = 1 / 25;
   const actions = {
