@@ -79,6 +79,11 @@ def timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
 
 
+def _one_line(text: str) -> str:
+    # A NOTE ends at a blank line: every line break (CR, LF, U+2028 ...) becomes a space.
+    return " ".join(text.splitlines())
+
+
 def _escape(text: str) -> str:
     # WebVTT cue text: & and < start markup; "-->" inside a cue would end its timing line.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -87,7 +92,7 @@ def _escape(text: str) -> str:
 def webvtt(words: Sequence[TimedWord], note: str = "") -> str:
     lines = ["WEBVTT", ""]
     if note:
-        lines += ["NOTE " + note.replace("-->", "->").replace("\n", " "), ""]
+        lines += ["NOTE " + _one_line(note).replace("-->", "->"), ""]
     for number, cue in enumerate(_ordered(cues(words)), start=1):
         lines += [
             str(number),

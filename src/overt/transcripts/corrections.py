@@ -4,6 +4,7 @@ with a `transcript-correct` custody entry). The machine's text is never overwrit
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,16 @@ from .services import (
 MAX_NOTE = 500
 MAX_WORD = 100
 MAX_CHANGES = 500
+# Bidi embeddings, overrides and isolates: they would make a word read as another.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unprintable(text: str) -> bool:
+    """Control characters (NUL, ESC) and lone surrogates (valid JSON, not storable text)
+    and bidi controls. Whitespace is not: a word's is folded to single spaces."""
+    return any(
+        c in _BIDI or (unicodedata.category(c) in ("Cc", "Cs") and not c.isspace()) for c in text
+    )
 
 
 def correct(
@@ -42,6 +53,8 @@ def correct(
     `transcript-correct` names the version corrected and each change."""
     original = original_for(user, original_id, Action.EDIT, client)
     note = note.strip()
+    if _unprintable(note):
+        raise errors.Invalid("the note holds a control or bidi character", field="note")
     if not note:
         raise errors.Invalid("say why the transcript is corrected", field="note")
     if len(note) > MAX_NOTE:
@@ -124,6 +137,8 @@ def _apply(words: list[list[Any]], changes: Mapping[int, str]) -> list[dict[str,
         index = int(raw_index)
         if not 0 <= index < len(words):
             raise errors.Invalid(f"there is no word {index}", field="changes")
+        if _unprintable(str(raw_text)):
+            raise errors.Invalid(f"word {index} holds a control or bidi character", field="changes")
         text = " ".join(str(raw_text).split())
         if len(text) > MAX_WORD:
             raise errors.Invalid(
