@@ -154,3 +154,13 @@ def test_long_recordings_are_read_in_bounded_windows_cut_at_quiet_moments(tmp_pa
     assert max(length for _, length in windows) <= (speech.WINDOW_S + speech.SEARCH_S) * rate
     assert quiet_at < windows[1][0] < quiet_at + 1  # the first cut fell in the quiet second
     assert sum(length for _, length in windows) / rate == pytest.approx(seconds, abs=0.1)
+
+
+@pytest.mark.parametrize("where", ["missing-folder/c.vtt", "a-folder"])
+def test_a_captions_file_that_cannot_be_written_is_a_usage_error(
+    tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a-folder").mkdir()
+    code, out, err = _run(str(voice("armed-1")), "--vtt", str(tmp_path / where))
+    assert code == 2, (out, err)  # click's usage error, not a traceback
+    assert "--vtt" in err and "Traceback" not in err

@@ -42,6 +42,8 @@ def transcribe(file: Path, as_json: bool, vtt_out: Path | None, model: str | Non
 
     if not file.is_file():
         raise _failure(f"{file}: no such file", EXIT_BAD_INPUT)
+    if vtt_out is not None and not vtt_out.parent.is_dir():  # said before, not after, the work
+        raise click.BadParameter(f"{vtt_out.parent}: no such folder", param_hint="--vtt")
     try:
         engine = configured_engine(model)
     except ModelFileError as exc:
@@ -55,7 +57,13 @@ def transcribe(file: Path, as_json: bool, vtt_out: Path | None, model: str | Non
     for problem in result.problems:
         click.echo(f"{file}: {problem}", err=True)
     if vtt_out is not None:
-        vtt_out.write_text(webvtt(result.words, note=f"{file.name}, {engine.spec.name}"), "utf-8")
+        captions = webvtt(result.words, note=f"{file.name}, {engine.spec.name}")
+        try:
+            vtt_out.write_text(captions, "utf-8")
+        except OSError as exc:  # not writable, a folder of that name, a full disk
+            raise click.BadParameter(
+                f"{vtt_out}: cannot write ({exc.strerror or exc})", param_hint="--vtt"
+            ) from exc
     if as_json:
         click.echo(json.dumps(result.contract(), ensure_ascii=False))
     else:
