@@ -12,7 +12,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from overt.cli.redact import redact
 from overt.redaction.engine import models
 from overt.redaction.engine.adhoc import Options, redact_file
 from overt.redaction.engine.inputs import RedactionError
@@ -50,6 +52,14 @@ def test_a_corrupt_tail_is_left_out_counted_and_the_rest_masked(tmp_path: Path) 
     summary = outcome.to_json()
     assert summary["decode_errors"] > 0 and 0 < summary["frames"] < 50
     assert check_copy(out).findings == []  # no face survived in what was written
+    # The command says so in words, not only in its JSON: the copy is shorter.
+    said = CliRunner().invoke(
+        redact, [str(clip), "-o", str(tmp_path / "cli.mp4"), "--setting", "fast"]
+    )
+    assert said.exit_code == 0, said.output
+    assert f"warning: {summary['decode_errors']} packet(s)" in said.stderr
+    assert "not in the copy" in said.stderr
+    assert f"{summary['frames']} frames" in said.stdout
 
 
 def test_missing_weights_are_a_clear_error_with_the_fix(tmp_path: Path) -> None:

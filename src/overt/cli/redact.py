@@ -275,6 +275,14 @@ def redact(
         f"{data['masked_frames']} frames masked, {data['fps']} fps"
     )
     click.echo(f"detections: {data['detections']}")
+    if data["decode_errors"]:
+        # Said, not only recorded in the JSON: the copy is shorter than the original.
+        click.echo(
+            f"overt redact: warning: {data['decode_errors']} packet(s) of the original "
+            "could not be decoded (a damaged or cut-off file); their frames are not in "
+            "the copy, which holds only what could be decoded and masked",
+            err=True,
+        )
     if outcome.leak_check is not None:
         found = outcome.leak_check.findings
         click.echo(f"leak check: {len(found)} possible face(s) left in the output")
