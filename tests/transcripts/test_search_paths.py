@@ -126,3 +126,41 @@ def test_a_place_finds_the_same_either_way(db: None, path: str, params, expected
     user = make_user("ev", "evidence-manager")
     found = search_for(user, RecordingFilter.from_params(params)).results()
     assert set(found.values_list("pk", flat=True)) == {recs[k].pk for k in expected}
+
+
+@pytest.mark.parametrize("small", [3, 7])
+def test_a_phrase_said_in_several_clips_of_each_recording_finds_every_one(
+    db: None, monkeypatch, small: int
+) -> None:
+    """The index has a row per original: a limit of rows read must not be taken for a
+    limit of recordings (PostgreSQL took the first rows, a few recordings' clips, for all
+    of them, and lost the rest)."""
+    import hashlib
+
+    from search_support import PROVENANCE, spoken
+
+    from overt.evidence.models import Original
+    from overt.transcripts.services import save_machine_transcript
+
+    monkeypatch.setattr(search, "SMALL", small)
+    ids = set()
+    for n in range(5):
+        rec = make_recording(f"Segments {n}", said="armed police drop the weapon", minutes=n)
+        ids.add(rec.pk)
+        first = rec.originals.get()
+        for k in range(1, 4):
+            clip = Original.objects.create(
+                sha256=hashlib.sha256(f"segments {n} {k}".encode()).hexdigest(),
+                size=1,
+                recording=rec,
+                filename=f"clip{k}.mp4",
+                source=first.source,
+                playable=True,
+                started_at=first.started_at,
+                duration_s=60,
+            )
+            save_machine_transcript(clip, spoken("then drop the weapon again"), PROVENANCE)
+    user = make_user("ev", "evidence-manager")
+    for q in ('"drop the weapon"', '"the weapon"'):
+        found = search_for(user, RecordingFilter.from_params({"q": q})).results()
+        assert set(found.values_list("pk", flat=True)) == ids, q

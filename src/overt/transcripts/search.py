@@ -91,7 +91,11 @@ def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
             f"LIMIT {SMALL + 1}",
             [every_word],
         )
-        candidates = sorted({row[0] for row in cursor.fetchall()})
+        rows = cursor.fetchall()
+        # Complete only if the rows (one per original, so a recording may come several
+        # times) stopped short of the limit; counted before duplicates are dropped.
+        complete = len(rows) <= SMALL
+        candidates = sorted({row[0] for row in rows})
         if not candidates:
             return None
         cursor.execute(
@@ -100,7 +104,7 @@ def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
             [candidates, phrase],
         )
         ids = {row[0] for row in cursor.fetchall()}
-    if len(candidates) <= SMALL:
+    if complete:
         if ids and may_play is not None:
             listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
             ids = set(listed.values_list("pk", flat=True))
