@@ -153,3 +153,32 @@ def test_merging_never_unmasks_what_a_merged_track_masked(original) -> None:
     assert len(boxes) == 2 and project.tracks.count() == 3
     for box in boxes:
         assert (box.x1, box.y1, box.x2, box.y2) == pytest.approx((0.1, 0.1, 0.25, 0.35))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("right_box", [(0.15, 0.1, 0.25, 0.3), (0.2, 0.1, 0.3, 0.3)])
+def test_a_merged_track_covers_each_merged_track_at_every_moment(original, right_box) -> None:
+    """Keyframes at different moments: the merged track must not slide from one track's
+    box to the other's and leave the first bare between them (overlapping, and touching
+    only at an edge)."""
+    from overt.redaction import editing
+    from overt.redaction.bulk import _engine_tracks
+    from overt.redaction.models import Box
+
+    project = services.create_project(original, "alice", detect=False)
+    left = editing.add_manual_track(project, 0.2, (0.1, 0.1, 0.2, 0.3), "bob", seconds=1.6)
+    right = editing.add_manual_track(project, 0.6, right_box, "bob", seconds=0.8)
+    sources = [left, right]
+    before = _engine_tracks(sources, list(Box.objects.filter(track__in=sources)))
+    kept = bulk.merge_tracks(project, [left.number, right.number], "bob")
+    after = _engine_tracks([kept], list(kept.boxes.all()))[kept.number]
+    for step in range(0, 161):
+        t = 0.2 + step * 0.01
+        merged = after.box_at(t)
+        for track in before.values():
+            own = track.box_at(t)
+            if own is None:
+                continue
+            assert merged is not None, t
+            assert merged[0] <= own[0] + 1e-9 and merged[1] <= own[1] + 1e-9, (t, merged, own)
+            assert merged[2] >= own[2] - 1e-9 and merged[3] >= own[3] - 1e-9, (t, merged, own)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from overt.custody.services import record
 
 from .engine import tracking
+from .engine.tracking import _MAX_EXTRAPOLATION_S
 from .models import Box, RedactionProject, Track
 from .services import RedactionProblem, project_subject, user_actor
 
@@ -53,10 +54,15 @@ def merge_tracks(project: RedactionProject, numbers: Sequence[int], username: st
     the union of theirs, its span covers all of theirs, and it is masked if any of them
     was. The others are deleted.
 
-    Two boxes at the same instant become one box covering both, so nothing a merged
-    track masked is left uncovered. Tracks that are on screen at the same instant in
-    places that do not touch are two things, not one person: refused, since one track
-    has one box at a time and merging them would unmask one of them."""
+    Its boxes cover every merged track wherever it was on screen: at every instant where
+    any of them has a box, starts, ends or changes how it is extrapolated, the merged box
+    is the union of each on-screen track's box there (as the render interpolates it).
+    Between two such instants every track's box moves in a straight line, so the merged
+    box, interpolated the same way, still covers each of them (its left and top edges
+    are a minimum of straight lines, its right and bottom a maximum). Tracks that are on
+    screen at the same instant in places that do not touch are two things, not one
+    person: refused, since one track has one box at a time.
+    """
     with transaction.atomic():
         tracks = _tracks(project, numbers)
         if len(tracks) < 2:
@@ -66,22 +72,13 @@ def merge_tracks(project: RedactionProject, numbers: Sequence[int], username: st
             raise RedactionProblem("only tracks of one kind can be merged (faces with faces)")
         keep, others = tracks[0], tracks[1:]
         boxes = list(Box.objects.filter(track__in=tracks).order_by("t", "id"))
-        _refuse_two_at_once(tracks, boxes)
-        at: dict[float, Box] = {}
-        for box in boxes:
-            key = round(box.t, 4)
-            first = at.get(key)
-            if first is None:
-                at[key] = box
-                continue
-            first.x1, first.y1 = min(first.x1, box.x1), min(first.y1, box.y1)
-            first.x2, first.y2 = max(first.x2, box.x2), max(first.y2, box.y2)
-            first.score = max(first.score, box.score)
-            first.manual = first.manual or box.manual
+        engine = _engine_tracks(tracks, boxes)
+        _refuse_two_at_once(engine)
+        union = _union_boxes(engine, boxes)
         Box.objects.filter(track__in=tracks).delete()
-        for box in at.values():
-            box.pk, box.track = None, keep
-        Box.objects.bulk_create(at.values())
+        for box in union:
+            box.track = keep
+        Box.objects.bulk_create(union)
         keep.start_s = min(t.start_s for t in tracks)
         keep.end_s = max(t.end_s for t in tracks)
         keep.score = max(t.score for t in tracks)
@@ -99,10 +96,9 @@ def merge_tracks(project: RedactionProject, numbers: Sequence[int], username: st
     return keep
 
 
-def _refuse_two_at_once(tracks: list[Track], boxes: list[Box]) -> None:
-    """Refuse when, at any box of one track, another track's box then (as the render
-    interpolates it) is somewhere else: two things on screen at once."""
-    engine = {
+def _engine_tracks(tracks: list[Track], boxes: list[Box]) -> dict[int, tracking.Track]:
+    """Each track as the render sees it (its samples, its span)."""
+    return {
         t.number: tracking.Track(
             t.number,
             t.label,
@@ -117,6 +113,48 @@ def _refuse_two_at_once(tracks: list[Track], boxes: list[Box]) -> None:
         )
         for t in tracks
     }
+
+
+def _union_boxes(engine: dict[int, tracking.Track], boxes: list[Box]) -> list[Box]:
+    """The merged track's boxes: the union of every on-screen track's box at each instant
+    where any track's motion may bend (see merge_tracks)."""
+    times: set[float] = set()
+    for track in engine.values():
+        times.update((track.start_t, track.end_t))
+        times.update(s.t for s in track.samples)
+        if track.samples:  # where extrapolation stops trusting the end's velocity
+            times.add(track.samples[0].t - _MAX_EXTRAPOLATION_S)
+            times.add(track.samples[-1].t + _MAX_EXTRAPOLATION_S)
+    start = min(t.start_t for t in engine.values())
+    end = max(t.end_t for t in engine.values())
+    # (rounded t) -> (score, manual) of the boxes really there
+    exact: dict[float, tuple[float, bool]] = {}
+    for box in boxes:
+        key = round(box.t, 4)
+        score, manual = exact.get(key, (0.0, False))
+        exact[key] = (max(score, box.score), manual or box.manual)
+    union: dict[float, Box] = {}
+    for t in sorted(x for x in times if start - 1e-9 <= x <= end + 1e-9):
+        there = [b for b in (track.box_at(t) for track in engine.values()) if b is not None]
+        key = round(t, 4)
+        if not there or key in union:
+            continue
+        score, manual = exact.get(key, (max(tr.score for tr in engine.values()), False))
+        union[key] = Box(
+            t=t,
+            x1=min(b[0] for b in there),
+            y1=min(b[1] for b in there),
+            x2=max(b[2] for b in there),
+            y2=max(b[3] for b in there),
+            score=score,
+            manual=manual,
+        )
+    return list(union.values())
+
+
+def _refuse_two_at_once(engine: dict[int, tracking.Track]) -> None:
+    """Refuse when, at any box of one track, another track's box then (as the render
+    interpolates it) is somewhere else: two things on screen at once."""
     for number, track in engine.items():
         for sample in track.samples:
             for other_number, other in engine.items():
