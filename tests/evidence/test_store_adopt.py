@@ -280,3 +280,26 @@ def test_s3_bodies_with_their_sha256_are_not_hashed_again_to_sign(
     assert len(with_checksum) == 3  # the PUT and two parts
     assert set(with_checksum) == {b"UNSIGNED-PAYLOAD"}
     assert all(payload != b"UNSIGNED-PAYLOAD" for _, payload, checksum in sent if not checksum)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "loopback"),
+    [
+        ("http://127.0.0.1:5591", True),
+        ("http://127.8.9.1", True),
+        ("http://[::1]:9000", True),
+        ("http://localhost:9000", True),
+        ("http://10.0.0.5:9000", False),
+        ("http://s3.force.internal", False),
+        ("http://127.0.0.1.example.org", False),
+        (None, False),
+    ],
+)
+def test_bodies_go_unsigned_only_to_an_endpoint_on_this_machine(
+    endpoint: str | None, loopback: bool
+) -> None:
+    """Across a network over plain HTTP an S3-compatible service that ignored the
+    checksum header would leave nothing checking the body: signed in full there."""
+    from overt.evidence.store.s3 import _on_loopback
+
+    assert _on_loopback(endpoint) is loopback

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import errno
 import hashlib
+import ipaddress
 import os
 import re
 import shutil
@@ -284,7 +285,11 @@ class S3Store(EvidenceStore):
         # already signs such a body as UNSIGNED-PAYLOAD; over plain HTTP (an endpoint on
         # loopback) it read and hashed the whole body again, the largest cost left in an
         # app process's Python. The checksum header is signed and S3 checks the body
-        # against it, so a changed body is still refused.
+        # against it, so a changed body is still refused. Only on loopback: across a
+        # network over plain HTTP, an S3-compatible service that ignored the checksum
+        # header would leave nothing checking the body, so it stays signed there.
+        if not _on_loopback(self.endpoint):
+            return client
         unhashed = config.merge(Config(s3={**(config.s3 or {}), "payload_signing_enabled": False}))
 
         def sign_without_rehashing(request: Any, **_: Any) -> None:
@@ -808,3 +813,16 @@ class S3Store(EvidenceStore):
                         self._abort_quietly(upload["Key"], upload["UploadId"])
                         aborted += 1
         return aborted
+
+
+def _on_loopback(endpoint: str | None) -> bool:
+    """Whether an endpoint URL names this machine (plain HTTP there crosses no network)."""
+    if not endpoint:
+        return False
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
