@@ -55,11 +55,14 @@ def test_real_words_in_any_script_are_kept(client: Client, url: str, word: str) 
     assert response.json()["words"][1]["word"] == " ".join(word.split())
 
 
-@pytest.mark.parametrize("name", ["a\rb.mp4", "a\r\r\rWEBVTT.mp4", "x\u2028y", "a\n\nb"])
+@pytest.mark.parametrize(
+    "name", ["a\rb.mp4", "a\r\r\rWEBVTT.mp4", "x\u2028y", "a\n\nb", "a--->b", "a----->b"]
+)
 def test_a_note_never_breaks_the_caption_file(name: str) -> None:
     vtt = webvtt([TimedWord("hello", 1.0, 1.5, 1.0)], note=name)
     lines = vtt.split("\n")
     assert lines[:2] == ["WEBVTT", ""]
     assert lines[2].startswith("NOTE ") and lines[3] == ""
     assert "\r" not in vtt and "\u2028" not in vtt
+    assert "-->" not in lines[2]  # a NOTE may not hold it
     assert lines[4:7] == ["1", "00:00:01.000 --> 00:00:01.500", "hello"]

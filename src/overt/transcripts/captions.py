@@ -6,6 +6,7 @@ most 6 seconds, broken at sentence ends and at pauses, so they can be read in ti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,7 +93,8 @@ def _escape(text: str) -> str:
 def webvtt(words: Sequence[TimedWord], note: str = "") -> str:
     lines = ["WEBVTT", ""]
     if note:
-        lines += ["NOTE " + _one_line(note).replace("-->", "->"), ""]
+        # No "-->" in a NOTE (it would end the block): "--->" folded once still had one.
+        lines += ["NOTE " + re.sub(r"-{2,}>", "->", _one_line(note)), ""]
     for number, cue in enumerate(_ordered(cues(words)), start=1):
         lines += [
             str(number),
