@@ -164,3 +164,14 @@ def test_a_captions_file_that_cannot_be_written_is_a_usage_error(
     code, out, err = _run(str(voice("armed-1")), "--vtt", str(tmp_path / where))
     assert code == 2, (out, err)  # click's usage error, not a traceback
     assert "--vtt" in err and "Traceback" not in err
+    assert out == ""  # refused before any transcribing: no work thrown away
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+def test_a_captions_file_that_fails_to_write_keeps_the_transcript() -> None:
+    """Writing the captions fails only after the work (a full disk: /dev/full): the
+    transcript is printed first, then the usage error."""
+    code, out, err = _run(str(voice("armed-1")), "--vtt", "/dev/full")
+    assert code == 2, (out, err)
+    assert "--vtt" in err and "Traceback" not in err
+    assert out.strip()  # the words were not thrown away

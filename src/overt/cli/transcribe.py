@@ -44,6 +44,8 @@ def transcribe(file: Path, as_json: bool, vtt_out: Path | None, model: str | Non
         raise _failure(f"{file}: no such file", EXIT_BAD_INPUT)
     if vtt_out is not None and not vtt_out.parent.is_dir():  # said before, not after, the work
         raise click.BadParameter(f"{vtt_out.parent}: no such folder", param_hint="--vtt")
+    if vtt_out is not None and vtt_out.is_dir():
+        raise click.BadParameter(f"{vtt_out}: is a folder, not a file", param_hint="--vtt")
     try:
         engine = configured_engine(model)
     except ModelFileError as exc:
@@ -56,18 +58,19 @@ def transcribe(file: Path, as_json: bool, vtt_out: Path | None, model: str | Non
         click.echo(f"{file}: {result.message}", err=True)
     for problem in result.problems:
         click.echo(f"{file}: {problem}", err=True)
-    if vtt_out is not None:
-        captions = webvtt(result.words, note=f"{file.name}, {engine.spec.name}")
-        try:
-            vtt_out.write_text(captions, "utf-8")
-        except OSError as exc:  # not writable, a folder of that name, a full disk
-            raise click.BadParameter(
-                f"{vtt_out}: cannot write ({exc.strerror or exc})", param_hint="--vtt"
-            ) from exc
+    # The transcript first: a caption file that cannot be written must not lose it.
     if as_json:
         click.echo(json.dumps(result.contract(), ensure_ascii=False))
     else:
         click.echo(result.text)
+    if vtt_out is not None:
+        captions = webvtt(result.words, note=f"{file.name}, {engine.spec.name}")
+        try:
+            vtt_out.write_text(captions, "utf-8")
+        except OSError as exc:  # not writable, a full disk
+            raise click.BadParameter(
+                f"{vtt_out}: cannot write ({exc.strerror or exc})", param_hint="--vtt"
+            ) from exc
 
 
 def _failure(message: str, code: int) -> click.ClickException:
