@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from overt.media.probe import probe
+from overt.redaction.engine.adhoc import Options, redact_file
 from overt.redaction.engine.audio_redaction import AudioRange
 from overt.redaction.engine.detection import detect_video
 from overt.redaction.engine.detectors import CenterFaceDetector
@@ -264,6 +265,23 @@ def test_a_4k_source_is_detected_and_scaled_down_for_release(made, detector, tmp
     for frame, truth in zip(frames, clip.truth, strict=True):
         for item in truth:
             assert dark_share(frame.to_ndarray(format="gray"), item.box, scale=1 / 3) >= 0.9
+
+
+def test_a_4k_source_scaled_down_in_one_pass_finishes_masked(made, tmp_path) -> None:
+    """`overt redact 4k.mp4 --max-height 720 --leak-check` crashed (SIGSEGV) or hung for
+    good: the detector's thread and the output's scaling converted the same decoded
+    frame through the one converter PyAV keeps on it (engine.frames)."""
+    clip = made["4k"]
+    out = tmp_path / "out.mp4"
+    outcome = redact_file(clip.path, out, Options(mode="solid", max_height=720, leak_check=True))
+    summary = outcome.to_json()
+    assert summary["frames"] == clip.frames and summary["decode_errors"] == 0
+    assert outcome.leak_check is not None and outcome.leak_check.findings == []
+    frames = [f.to_ndarray(format="gray") for f in decode(out)]
+    assert len(frames) == clip.frames and frames[0].shape == (720, 1280)
+    for luma, truth in zip(frames, clip.truth, strict=True):
+        for item in truth:
+            assert dark_share(luma, item.box, scale=1 / 3) >= 0.9
 
 
 def test_an_unplayable_file_is_a_clear_error_and_leaves_nothing(clips, tmp_path, detector) -> None:
