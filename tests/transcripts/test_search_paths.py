@@ -12,6 +12,7 @@ from search_support import make_recording
 
 from overt.evidence import catalogue
 from overt.evidence.catalogue import RecordingFilter
+from overt.evidence.models import Officer
 from overt.testing.access import make_user, sign_in
 from overt.transcripts import search
 from overt.transcripts.search import search_for
@@ -41,8 +42,9 @@ def path(request, monkeypatch) -> str:
     if request.param != "few":  # every term and place "large"
         monkeypatch.setattr(search, "SMALL", 0)
         monkeypatch.setattr(catalogue, "SMALL_TEXT_SET", 0)
-        # a phrase checked row by row as the listing walks, or every candidate at once
-        monkeypatch.setattr(search, "WALK_SHARE", 0 if "walked" in request.param else 2)
+        # a phrase or words checked row by row as the listing walks, or gathered at once
+        monkeypatch.setattr(search, "PHRASE_WALK_CHECKS", 0 if "walked" in request.param else 1e12)
+        monkeypatch.setattr(search, "WALK_WORDS", 0 if "walked" in request.param else 2)
     return request.param
 
 
@@ -79,9 +81,42 @@ def test_a_phrase_counts_pages_and_snippets_alike_either_way(
     assert [r["id"] for r in rest["results"]] == [said["in order"]]
 
 
-def test_a_phrase_is_found_only_where_the_viewer_may_play(said, path: str) -> None:
-    from overt.evidence.models import Officer
+@pytest.mark.parametrize(
+    ("q", "params", "expected"),
+    [
+        ("weapon drop", {}, {"in order", "out of order", "apart", "longer word", "twice"}),
+        ("weapon police", {}, {"in order", "apart"}),
+        ("police weapon armed", {}, {"in order"}),
+        ("weapon nothing", {}, set()),  # each word said, never together
+        (
+            "weapon",
+            {"officer": "MP2210"},
+            {"in order", "out of order", "apart", "longer word", "twice"},
+        ),
+        ("weapon police", {"officer": "MP2210"}, {"in order", "apart"}),
+        ("weapon", {"officer": "MP9"}, set()),
+        # a word in a title, another said: found in two places, still both needed
+        ("weapon other", {}, set()),
+        ("said drop", {}, {"in order", "out of order", "apart", "longer word", "twice"}),
+        ('weapon "the weapon"', {}, {"in order", "out of order", "apart", "twice", "longer word"}),
+        ('armed "the weapon"', {}, {"in order"}),
+    ],
+)
+def test_words_find_the_same_either_way(said, path: str, q: str, params, expected) -> None:
+    """Words found in many recordings are tested as the listing walks or gathered in one
+    set, and several said words are looked up together; the matches are the same."""
+    user = make_user("ev", "evidence-manager")
+    f = RecordingFilter.from_params({"q": q, **params})
+    found = search_for(user, f).results()
+    assert set(found.values_list("pk", flat=True)) == {said[k] for k in expected}
+    own = make_user("hughes", "officer", officer=Officer.objects.get(number="MP2210"))
+    stranger = make_user("pc", "officer", officer=Officer.objects.create(number="MP8", name="Y"))
+    found = search_for(own, f).results()
+    assert set(found.values_list("pk", flat=True)) == {said[k] for k in expected}
+    assert not search_for(stranger, f).results().exists()
 
+
+def test_a_phrase_is_found_only_where_the_viewer_may_play(said, path: str) -> None:
     # All were filmed by PC Hughes (MP2210); another officer sees none of them.
     stranger = make_user("pc", "officer", officer=Officer.objects.create(number="MP9", name="X"))
     own = make_user("hughes", "officer", officer=Officer.objects.get(number="MP2210"))

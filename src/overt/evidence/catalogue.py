@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
@@ -130,10 +130,20 @@ Restrict = Callable[[QuerySet[Recording]], QuerySet[Recording]]
 @dataclass(frozen=True, slots=True)
 class Found:
     """Where one search term was found: a condition on recordings, and, where it holds
-    for few (at most SMALL_TEXT_SET), their ids, which a query may be driven from."""
+    for few (at most SMALL_TEXT_SET), their ids, which a query may be driven from.
+
+    A source may also give `walk`: the same condition tested recording by recording
+    (no set of every match is built), with `share`, the estimated share of recordings
+    it holds for. The listing walks in its order until its page and count are full, so
+    walking costs about COUNT_LIMIT / share tests: cheaper than the set where the term
+    is in most recordings (`share` at least `walk_from`), or where another filter
+    (an officer, a device, an incident, a small place) leaves few recordings to test."""
 
     condition: Q
     ids: tuple[int, ...] | None = None
+    walk: Q | None = None
+    share: float = 0.0
+    walk_from: float = 1.0
 
     @classmethod
     def among(cls, ids: Iterable[int]) -> Found:
@@ -141,8 +151,13 @@ class Found:
         return cls(Q(pk__in=listed), listed)
 
 
-# Somewhere else one search term may be found, or None where it is not.
-TextSource = Callable[[str], Found | None]
+class TextSource(Protocol):
+    """Somewhere else one search term may be found (None where it is not). A source may
+    also have `all_of(terms)`: where it is the only place each of several terms is
+    found, the recordings holding all of them, from one look-up (one index scan for
+    "a and b", not a set of every "a" and another of every "b")."""
+
+    def __call__(self, term: str, /) -> Found | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,14 +226,17 @@ class Search:
         self.facets_exact = True
         self._place: Q | None = None
         self._place_is_small = False
-        if f.q is not None:
-            self._text, self._text_is_small = _text_condition(f.q, text_sources)
         if f.place is not None:
             in_place = recordings_in_place(f.place)
             self._place = Q(pk__in=in_place)
             # A few recordings (a radius in town): the listing is driven from their ids
             # rather than walking every recording in time order to test each one.
             self._place_is_small = len(in_place) <= SMALL_TEXT_SET
+        if f.q is not None:
+            # Few recordings left by the other filters: a term found in many is tested
+            # on those few rather than gathered whole (Found.walk).
+            narrow = any((f.officer, f.device, f.incident)) or self._place_is_small
+            self._text, self._text_is_small = _text_condition(f.q, text_sources, narrow)
 
     def results(self, sort: str = DEFAULT_SORT) -> QuerySet[Recording]:
         qs = Recording.objects.select_related("officer", "device", "incident")
@@ -454,26 +472,44 @@ def search_terms(q: str) -> list[str]:
     return terms
 
 
-def _text_condition(q: str, sources: tuple[TextSource, ...] = ()) -> tuple[Q, bool]:
+def _text_condition(
+    q: str, sources: tuple[TextSource, ...] = (), narrow: bool = False
+) -> tuple[Q, bool]:
     """Recordings in which every term of `q` is found somewhere (see the module's
     docstring), and whether the match is driven by a short list of ids: where any one
-    term was found in few recordings, every match is among them."""
+    term was found in few recordings, every match is among them. `narrow`: the other
+    filters leave few recordings, so a term found in many is tested on each (walked)."""
     if (problem := text_problem(q)) is not None:  # a filter not made by from_params
         raise FilterError("q", problem)
-    condition, small = Q(), False
-    for term in search_terms(q)[:MAX_TERMS]:
-        places = (_written_condition(term), _catalogue_condition(term))
-        found = [f for f in (*places, *(source(term) for source in sources)) if f is not None]
-        if not found:  # this term is nowhere: nothing has every term
+    terms = search_terms(q)[:MAX_TERMS]
+    places = [(_written_condition(term), _catalogue_condition(term)) for term in terms]
+    all_of = getattr(sources[0], "all_of", None) if len(sources) == 1 else None
+    found_per_term: list[list[Found]] = []
+    if all_of is not None and len(terms) > 1 and not any(any(p) for p in places):
+        # Every term can only be in the one other source: one look-up for all of them.
+        joined = all_of(terms)
+        if joined is None:
             return Q(pk__in=[]), True
+        found_per_term = [[joined]]
+    else:
+        for term, (written, catalogued) in zip(terms, places, strict=True):
+            everywhere = [written, catalogued, *(source(term) for source in sources)]
+            found = [f for f in everywhere if f is not None]
+            if not found:  # this term is nowhere: nothing has every term
+                return Q(pk__in=[]), True
+            found_per_term.append(found)
+    condition, small = Q(), False
+    for found in found_per_term:
         listed = [f.ids for f in found]
         if all(ids is not None for ids in listed):  # short lists: one list, joined here
             term_found = Found.among(pk for ids in listed for pk in ids or ())
         else:
-            either = found[0].condition
-            for f in found[1:]:
-                either |= f.condition
-            term_found = Found(either)
+            either: Q | None = None
+            for f in found:
+                walked = f.walk is not None and (narrow or f.share >= f.walk_from)
+                part = f.walk if walked and f.walk is not None else f.condition
+                either = part if either is None else either | part
+            term_found = Found(either or Q())
         condition &= term_found.condition
         small = small or term_found.ids is not None
     return condition, small

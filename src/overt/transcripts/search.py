@@ -1,6 +1,6 @@
 """The one search, as the library and the API run it: the catalogue's filters and text
 search (evidence.catalogue), the words spoken in each recording, and what the viewer may
-see, with the transcript snippet that matched and the second it was said.
+see; with the transcript snippet that matched and the second it was said (snippets).
 
 Spoken words count only where the viewer may play the footage (STREAM), since a hit is
 as telling as the words themselves; everything goes through `visible_recordings`, so no
@@ -10,119 +10,234 @@ hit, count, facet or snippet comes from a recording the viewer may not see.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
-from html import escape
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import BooleanField, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
-from django.urls import reverse
-from django.utils.safestring import SafeString
 
 from overt.access.services import Action, User, permitted, visible_recordings
-from overt.evidence.catalogue import Found, RecordingFilter, Search, TextSource, search_terms
+from overt.evidence.catalogue import COUNT_LIMIT, Found, RecordingFilter, Search
 from overt.evidence.models import Recording
 
 from . import words as wordlib
-from .models import SpeechIndex, TranscriptVersion
+from .models import SpeechIndex
+from .snippets import Snippet, snippets
+
+__all__ = ["Snippet", "SpeechSource", "search_for", "snippets"]
 
 SMALL = 2000
 SPEECH_FTS = "transcripts_speech_match"  # migration 0003
 PG_FUNCTION = "transcripts_speech_recordings"  # migration 0004
-SNIPPET_WORDS = 8  # either side of the hit
-# A phrase whose words are in many transcripts is checked as the listing walks when at
-# least this share of those sampled say it in order (_pg_phrase).
-WALK_SHARE = 0.2
+PG_FIRST = "transcripts_speech_first"  # migration 0005
+PG_PAIRS = "transcripts_speech_pairs"  # migration 0006
+PG_PAIRS_FIRST = "transcripts_speech_pairs_first"  # migration 0006
+PG_PAIRS_SAID = "transcripts_speech_pairs_said"  # migration 0006
+TO_TSQUERY = "to_tsquery('simple'::regconfig, %s)"
+WORDS_MATCH = f"tsv @@ {TO_TSQUERY}"
+PAIRS_MATCH = "transcripts_word_pairs(tokens) @@ %s::tsquery"  # its index: migration 0006
+# A phrase whose word pairs are in many transcripts is checked as the listing walks where
+# that checks fewer of them than checking every one: a walk checks about this many
+# divided by the share of the candidates that say it (_pg_phrase).
+PHRASE_WALK_CHECKS = float(COUNT_LIMIT)
+# Words found in many transcripts are tested recording by recording as the listing walks
+# when the planner puts them in at least this share of transcripts (_pg_words): a test
+# reads one stored vector (about 14 us), so a walk to a page and count of 1,001 costs
+# about 1,001 / share tests; the set costs a little for each match. Measured at 100,000
+# transcripts (first 1,001 in order, three runs each, shared machine): share 0.28, set
+# 22-48 ms, walk 43-76 ms; 0.48, set 35-46, walk 28-33; 0.82, set 36-85, walk 13-25;
+# 1.0, set 48-98, walk 9-26.
+WALK_WORDS = 0.4
 
 
 def search_for(user: User | None, f: RecordingFilter) -> Search:
     """The library's and the API's search for `user`."""
     visible = visible_recordings(user, Recording.objects.all())
-    return Search(f, lambda qs: qs & visible, text_sources=(speech_source(user),))
+    return Search(f, lambda qs: qs & visible, text_sources=(SpeechSource(user),))
 
 
-def speech_source(user: User | None) -> TextSource:
-    worked_out: list[Q | None] = []  # what `user` may play, worked out at the first term
+class SpeechSource:
+    """The words spoken, as a catalogue TextSource: where `user` may play the footage."""
 
-    def spoken(term: str) -> Found | None:
+    def __init__(self, user: User | None) -> None:
+        self.user = user
+        self._may_play: list[Q | None] = []  # worked out at the first term
+
+    def may_play(self) -> Q | None:
+        if not self._may_play:
+            self._may_play.append(_playable(self.user))
+        return self._may_play[0]
+
+    def __call__(self, term: str, /) -> Found | None:
         term_words = tuple(wordlib.tokens(term))
-        if not term_words:
-            return None
-        if not worked_out:
-            worked_out.append(_playable(user))
-        may_play = worked_out[0]
-        if len(term_words) > 1 and connection.vendor == "postgresql":
-            return _pg_phrase(wordlib.Term(term_words), may_play)
-        sql, params = speech_query(wordlib.Term(term_words))
+        return self._found([wordlib.Term(term_words)]) if term_words else None
+
+    def all_of(self, terms: list[str]) -> Found | None:
+        """Recordings that said every one of `terms`, from one look-up."""
+        parsed = [wordlib.Term(tuple(words)) for words in map(wordlib.tokens, terms) if words]
+        return self._found(parsed) if parsed else None
+
+    def _found(self, terms: list[wordlib.Term]) -> Found | None:
+        may_play = self.may_play()
+        if connection.vendor == "postgresql":
+            if any(term.is_phrase for term in terms):
+                return _pg_phrase(terms, may_play)
+            return _pg_words(terms, may_play)
+        sql, params = speech_query(terms)
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} LIMIT {SMALL + 1}", params)
             rows = cursor.fetchall()
-        sql, params = speech_query(wordlib.Term(term_words), every=True)
         if len(rows) <= SMALL:  # all of them: a list the planner may drive from
-            ids = {row[0] for row in rows}
-            if ids and may_play is not None:
-                listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
-                ids = set(listed.values_list("pk", flat=True))
-            return Found.among(ids) if ids else None
+            return _listed({row[0] for row in rows}, may_play)
         found = Q(pk__in=RawSQL(sql, params))  # noqa: S611 (bound parameters)
         return Found(found if may_play is None else found & may_play)
 
-    return spoken
+
+def _listed(ids: set[int], may_play: Q | None) -> Found | None:
+    """Found for these recordings, those `may_play` keeps."""
+    if ids and may_play is not None:
+        listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
+        ids = set(listed.values_list("pk", flat=True))
+    return Found.among(ids) if ids else None
 
 
-def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
-    """PostgreSQL, a phrase: the GIN index gives the transcripts holding all its words
-    without reading a stored vector back; word order needs the vector (positions), read
-    from TOAST, about 5 us a transcript. Where at most SMALL have the words, their order
-    is checked at once. Where more do, the order is checked on the first SMALL + 1 of
-    them: if the phrase is common among them (WALK_SHARE or more), the listing walks in
-    its order and checks each candidate as it comes, stopping at the 1,001st match
-    (three common words are in every transcript: 0.5 s to check them all); if it is
-    rarer, walking would check most of them one by one (slower still), so every
-    candidate's order is checked once through the index, as for one word."""
+def _pg_tsquery(terms: list[wordlib.Term], *, order: bool = True) -> str:
+    """to_tsquery text for all of `terms`: a word as a prefix, a phrase's words in order
+    (`order`; else only all its words), its last one a prefix."""
+    joiner = " <-> " if order else " & "
+    parts = [joiner.join(f"'{w}'" for w in term.words) + ":*" for term in terms]
+    return " & ".join(f"({part})" if len(parts) > 1 else part for part in parts)
+
+
+def _pg_first(cursor: CursorWrapper, query: str, limit: int) -> list[int]:
+    """Recording ids (one per original that said it) of up to `limit` matches of
+    `query`, through the index (migration 0005)."""
+    cursor.execute(
+        f"SELECT r FROM {PG_FIRST}(to_tsquery('simple'::regconfig, %s), %s) AS r",  # noqa: S608
+        [query, limit],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _pg_share(cursor: CursorWrapper, query: str, *, pairs: bool = False) -> float:
+    """The planner's estimate (from the statistics of common words, or of common pairs)
+    of the share of transcripts that match `query` (words; `pairs`: a ::tsquery of word
+    pairs): it only chooses between two ways of answering."""
     table = SpeechIndex._meta.db_table
-    every_word = " & ".join(f"'{w}'" for w in term.words) + ":*"
-    phrase = " <-> ".join(f"'{w}'" for w in term.words) + ":*"
-    tsquery = "to_tsquery('simple'::regconfig, %s)"
+    match = PAIRS_MATCH if pairs else WORDS_MATCH
+    cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE {match}", [query])  # noqa: S608
+    plan = cursor.fetchone()[0]
+    rows = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+    total = _pg_rows()
+    return min(1.0, rows / total) if total > 0 else 0.0
+
+
+def _pg_rows() -> float:
+    """The planner's count of index rows (transcripts)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT recording_id FROM {table} WHERE tsv @@ {tsquery} "  # noqa: S608
-            f"LIMIT {SMALL + 1}",
-            [every_word],
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+            [SpeechIndex._meta.db_table],
         )
-        rows = cursor.fetchall()
+        return max(0.0, float(cursor.fetchone()[0]))
+
+
+def _pg_probe(query: str) -> Q:
+    """Whether the recording at hand said `query`: one look-up by recording id and a test
+    of its stored vector (no set of every match is built)."""
+    tsquery = "to_tsquery('simple'::regconfig, %s)"
+    said = SpeechIndex.objects.filter(recording_id=OuterRef("pk")).filter(
+        RawSQL(f"tsv @@ {tsquery}", [query], output_field=BooleanField())  # noqa: S611
+    )
+    # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns EXISTS into one hashed
+    # set of every match, which is what this avoids.
+    return Q(Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField()))
+
+
+def _pg_words(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
+    """PostgreSQL, words (no phrase): up to SMALL matches are listed; more are a set
+    built from the index, or (Found.walk) tested recording by recording."""
+    query = _pg_tsquery(terms)
+    with connection.cursor() as cursor:
+        rows = _pg_first(cursor, query, SMALL + 1)
+        if len(rows) <= SMALL:
+            return _listed(set(rows), may_play)
+        share = _pg_share(cursor, query)
+    every = f"SELECT r FROM {PG_FUNCTION}(to_tsquery('simple'::regconfig, %s)) AS r"  # noqa: S608
+    found = Q(pk__in=RawSQL(every, [query]))  # noqa: S611 (bound parameters)
+    walk = _pg_probe(query)
+    if may_play is not None:
+        found, walk = found & may_play, walk & may_play
+    return Found(found, walk=walk, share=share, walk_from=WALK_WORDS)
+
+
+def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
+    """PostgreSQL, a phrase (and any words with it). The index of word pairs (migration
+    0006) gives the transcripts holding each of the phrase's adjacent pairs; a two-word
+    phrase is its pair, so those are its matches. Otherwise the order of the pairs needs
+    the stored vector (positions), read from TOAST, about 14 us a transcript. Where at
+    most SMALL have the pairs, their order is checked at once. Where more do, the order
+    is checked on the first SMALL + 1 of them, and the share of those that say it is the
+    `share` of a walk (Found.walk): the listing walks in its order and checks each
+    candidate as it comes, stopping when its page and count are full. Where that would
+    check more candidates than there are (the phrase is rare among them), every
+    candidate is checked once instead, in the index's order."""
+    table = SpeechIndex._meta.db_table
+    pairs, phrase = _pg_pairs(terms), _pg_tsquery(terms)
+    exact = all(len(term.words) == 2 for term in terms)  # each term is its one pair
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r FROM {PG_PAIRS_FIRST}(%s::tsquery, %s) AS r",  # noqa: S608 (constants)
+            [pairs, SMALL + 1],
+        )
+        rows = [row[0] for row in cursor.fetchall()]
         # Complete only if the rows (one per original, so a recording may come several
         # times) stopped short of the limit; counted before duplicates are dropped.
         complete = len(rows) <= SMALL
-        candidates = sorted({row[0] for row in rows})
+        candidates = sorted(set(rows))
         if not candidates:
             return None
-        cursor.execute(
-            f"SELECT DISTINCT recording_id FROM {table} "  # noqa: S608
-            f"WHERE recording_id = ANY(%s) AND tsv @@ {tsquery}",
-            [candidates, phrase],
-        )
-        ids = {row[0] for row in cursor.fetchall()}
+        ids = set(candidates)
+        if not exact:
+            cursor.execute(
+                f"SELECT DISTINCT recording_id FROM {table} "  # noqa: S608
+                "WHERE recording_id = ANY(%s) AND tsv @@ to_tsquery('simple'::regconfig, %s)",
+                [candidates, phrase],
+            )
+            ids = {row[0] for row in cursor.fetchall()}
+        # The share of transcripts with the pairs (a two-word phrase: its matches).
+        share = _pg_share(cursor, pairs, pairs=True) if not complete else 0.0
     if complete:
-        if ids and may_play is not None:
-            listed = Recording.objects.filter(Q(pk__in=sorted(ids)) & may_play)
-            ids = set(listed.values_list("pk", flat=True))
-        return Found.among(ids) if ids else None
-    if len(ids) < WALK_SHARE * len(candidates):
-        sql, params = speech_query(term, every=True)
-        found = Q(pk__in=RawSQL(sql, params))  # noqa: S611 (bound parameters)
-        return Found(found if may_play is None else found & may_play)
-    said = SpeechIndex.objects.filter(recording_id=OuterRef("pk")).filter(
-        RawSQL(f"tsv @@ {tsquery}", [phrase], output_field=BooleanField())  # noqa: S611
-    )
-    # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns EXISTS into one hashed
-    # set of every match, which is the full check this avoids. The candidates (one
-    # hashed set from the index) come first, so only they are checked.
-    probe = Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField())
-    every = f"SELECT r FROM {PG_FUNCTION}({tsquery}) AS r"  # noqa: S608 (constants)
-    found = Q(pk__in=RawSQL(every, [every_word])) & Q(probe)  # noqa: S611 (bound)
-    return Found(found if may_play is None else found & may_play)
+        return _listed(ids, may_play)
+    every_pair = f"SELECT r FROM {PG_PAIRS}(%s::tsquery) AS r"  # noqa: S608 (constants)
+    with_pairs = Q(pk__in=RawSQL(every_pair, [pairs]))  # noqa: S611 (bound parameters)
+    if exact:  # the pairs are the matches: a set from the index, or a walk
+        found, walk = with_pairs, _pg_probe(phrase)
+        share_of, walk_from = share, WALK_WORDS
+    else:
+        said = f"SELECT r FROM {PG_PAIRS_SAID}(%s::tsquery, {TO_TSQUERY}) AS r"  # noqa: S608
+        found = Q(pk__in=RawSQL(said, [pairs, phrase]))  # noqa: S611 (bound parameters)
+        # The candidates (one hashed set from the index) come first, so only they are read.
+        walk = with_pairs & _pg_probe(phrase)
+        # Checking costs the same either way (a vector read); walking checks about
+        # COUNT_LIMIT / (the share of candidates that say it), at once every candidate.
+        estimated = max(share * _pg_rows(), float(len(candidates)))
+        share_of, walk_from = len(ids) / len(candidates), PHRASE_WALK_CHECKS / estimated
+    if may_play is not None:
+        found, walk = found & may_play, walk & may_play
+    return Found(found, walk=walk, share=share_of, walk_from=walk_from)
+
+
+def _pg_pairs(terms: list[wordlib.Term]) -> str:
+    """tsquery text (for ::tsquery, which takes lexemes as they are) of every adjacent
+    word pair of the phrases among `terms`, the last of each a prefix. Tokens are letters
+    and digits only, so neither "_" nor a quote can be in one."""
+    parts = []
+    for term in terms:
+        for i in range(len(term.words) - 1):
+            last = ":*" if i == len(term.words) - 2 else ""
+            parts.append(f"'{term.words[i]}_{term.words[i + 1]}'{last}")
+    return " & ".join(parts)
 
 
 def _playable(user: User | None) -> Q | None:
@@ -134,206 +249,14 @@ def _playable(user: User | None) -> Q | None:
     return Q(pk__in=playable.values("pk"))
 
 
-def speech_query(term: wordlib.Term, *, every: bool = False) -> tuple[str, list[str]]:
-    """SELECT of the ids of recordings whose current transcript has `term`: its words in
-    order, the last one as a prefix (a recording may come more than once). The tokens are
-    letters and digits only (words.tokens), so nothing in them is FTS syntax; they still
-    go in as bound parameters. Migration 0003 made both indexes give recording ids
-    straight from the index: SQLite's rowid is recording_id * 2^32 + original_id.
-
-    `every`: the query that reads all of them, not the first few; on PostgreSQL through
-    migration 0004's function, which always reads the index."""
-    if connection.vendor == "sqlite":
-        match = '"' + " ".join(term.words) + '"*'
-        return (
-            f"SELECT rowid >> 32 FROM {SPEECH_FTS} WHERE {SPEECH_FTS} MATCH %s",  # noqa: S608
-            [match],
-        )
-    query = " <-> ".join(f"'{w}'" for w in term.words) + ":*"
-    if every:
-        tsquery = "to_tsquery('simple'::regconfig, %s)"
-        return (f"SELECT r FROM {PG_FUNCTION}({tsquery}) AS r", [query])  # noqa: S608
-    table = SpeechIndex._meta.db_table
+def speech_query(terms: list[wordlib.Term]) -> tuple[str, list[str]]:
+    """SQLite: SELECT of the ids of recordings whose current transcript has every one of
+    `terms`: a term's words in order, its last one as a prefix (a recording may come
+    more than once). The tokens are letters and digits only (words.tokens), so nothing
+    in them is FTS syntax; they still go in as bound parameters. Migration 0003 made the
+    index give recording ids straight: its rowid is recording_id * 2^32 + original_id."""
+    match = " AND ".join('"' + " ".join(term.words) + '"*' for term in terms)
     return (
-        f"SELECT recording_id FROM {table} "  # noqa: S608 (constants)
-        "WHERE tsv @@ to_tsquery('simple'::regconfig, %s)",
-        [query],
+        f"SELECT rowid >> 32 FROM {SPEECH_FTS} WHERE {SPEECH_FTS} MATCH %s",  # noqa: S608
+        [match],
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Snippet:
-    original: int
-    at_s: float  # seconds into that original (its player seeks there)
-    text: str  # plain words around the hit
-    html: SafeString  # the same, escaped, with the hit in <mark>
-    url: str  # the recording page, opening that clip at that second
-
-
-def snippets(user: User | None, recordings: Iterable[Recording], q: str) -> dict[int, Snippet]:
-    """For each of `recordings` (already visible) whose current transcript has a term of
-    `q`, where: the first hit of the first term found. Only where `user` may play it.
-
-    The hit is looked for in the index's tokens first; only the transcripts with a hit
-    have their words (the long JSON) read, one per recording."""
-    terms = [wordlib.Term(tuple(t)) for t in (wordlib.tokens(x) for x in search_terms(q)) if t]
-    ids = [r.pk for r in recordings]
-    if not terms or not ids:
-        return {}
-    playable = set(
-        permitted(user, Action.STREAM, Recording.objects.filter(pk__in=ids)).values_list(
-            "pk", flat=True
-        )
-    )
-    rows = (
-        SpeechIndex.objects.filter(recording_id__in=playable)
-        .order_by("recording_id", "original_id")
-        .values_list("recording_id", "original_id", "version_id", "tokens")
-    )
-    hits: dict[int, _Hit] = {}
-    for recording_id, original_id, version_id, tokens in rows:
-        if recording_id in hits:
-            continue
-        flat = tokens.split()
-        if (at := _first_token_hit(flat, terms)) is not None:
-            hits[recording_id] = _Hit(original_id, version_id, at[0], at[1], flat)
-    slices = _word_slices(hits)
-    out: dict[int, Snippet] = {}
-    recording_url = reverse("recording", args=[0]).replace("/0/", "/{}/")
-    for recording_id, found in slices.items():
-        original_id = hits[recording_id].original
-        words, lo, start, end, more = found
-        before = " ".join(str(w[0]) for w in words[: start - lo])
-        hit = " ".join(str(w[0]) for w in words[start - lo : end - lo])
-        after = " ".join(str(w[0]) for w in words[end - lo :])
-        lead, tail = ("… " if lo else ""), (" …" if more else "")
-        seconds = float(words[start - lo][1])  # type: ignore[arg-type]  # a JSON number
-        out[recording_id] = Snippet(
-            original_id,
-            seconds,
-            f"{lead}{before} {hit} {after}{tail}".strip(),
-            SafeString(
-                f"{lead}{escape(before)} <mark>{escape(hit)}</mark> {escape(after)}{tail}".strip()
-            ),
-            recording_url.format(recording_id) + f"?clip={original_id}&t={seconds:.2f}",
-        )
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    original: int
-    version: int
-    first: int  # the hit's first token
-    end: int  # one past its last
-    tokens: list[str]  # the index's tokens of that transcript
-
-
-# The words around a hit: (those words, the index of the first of them, the hit's first
-# word, one past its last, whether words follow them).
-WordSlice = tuple[list[list[object]], int, int, int, bool]
-# Words lo to hi (inclusive) of each listed version's JSON, and how many words it has,
-# read by the database in one query for the page (the JSON is not sent whole, nor
-# decoded here). {rows} is one "(%s, %s, %s)" (version, lo, hi) per hit.
-_SLICE_SQL = {
-    "sqlite": (
-        "WITH wanted(version, lo, hi) AS (VALUES {rows}) "
-        "SELECT w.version, json_array_length(v.words), (SELECT json_group_array(json(value)) "
-        "FROM json_each(v.words) WHERE key BETWEEN w.lo AND w.hi) "
-        "FROM wanted w JOIN transcripts_transcriptversion v ON v.id = w.version"
-    ),
-    "postgresql": (
-        "SELECT w.version, jsonb_array_length(v.words), jsonb_path_query_array(v.words, "
-        "'$[$lo to $hi]', jsonb_build_object('lo', w.lo, 'hi', w.hi))::text "
-        "FROM (VALUES {rows}) AS w(version, lo, hi) "
-        "JOIN transcripts_transcriptversion v ON v.id = w.version"
-    ),
-}
-
-
-def _word_slices(hits: dict[int, _Hit]) -> dict[int, WordSlice]:
-    """For each hit, the transcript's words around it. Where the transcript has as many
-    words as tokens, word i is taken to be token i and only the words around the hit are
-    read (one query for every hit of the page); that is checked (each of them must be
-    exactly its token), and a transcript where it does not hold has its words read whole
-    (decoding a 300-word JSON costs about a millisecond, 50 of them most of a search's
-    time)."""
-    out: dict[int, WordSlice] = {}
-    whole: dict[int, _Hit] = {}  # the slow path
-    if not hits:
-        return out
-    vendor = "sqlite" if connection.vendor == "sqlite" else "postgresql"
-    cast = "(%s::bigint, %s::int, %s::int)" if vendor == "postgresql" else "(%s, %s, %s)"
-    bounds = {
-        recording_id: (max(0, hit.first - SNIPPET_WORDS), hit.end + SNIPPET_WORDS)
-        for recording_id, hit in hits.items()
-    }
-    params: list[int] = []
-    for recording_id, hit in hits.items():
-        lo, hi = bounds[recording_id]
-        params += [hit.version, lo, hi - 1]
-    sql = _SLICE_SQL[vendor].format(rows=", ".join([cast] * len(hits)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        read = {version: (length, sliced) for version, length, sliced in cursor.fetchall()}
-    for recording_id, hit in hits.items():
-        lo, hi = bounds[recording_id]
-        length, sliced = read.get(hit.version, (0, None))
-        words = json.loads(sliced) if isinstance(sliced, str) else []
-        if length == len(hit.tokens) and _one_token_each(words, lo, hit):
-            out[recording_id] = (words, lo, hit.first, hit.end, hi < length)
-        else:
-            whole[recording_id] = hit
-    if whole:
-        versions = dict(
-            TranscriptVersion.objects.filter(
-                pk__in=[h.version for h in whole.values()]
-            ).values_list("pk", "words")
-        )
-        for recording_id, hit in whole.items():
-            every = versions.get(hit.version) or []
-            if (found := _word_span(every, (hit.first, hit.end))) is None:
-                continue
-            start, stop = found
-            lo, hi = max(0, start - SNIPPET_WORDS), min(len(every), stop + SNIPPET_WORDS)
-            out[recording_id] = (every[lo:hi], lo, start, stop, hi < len(every))
-    return out
-
-
-def _one_token_each(words: list[list[object]], lo: int, hit: _Hit) -> bool:
-    """Whether each of `words` (word `lo` onwards) is exactly the index's token there,
-    and they reach past the hit."""
-    if lo + len(words) < hit.end:
-        return False
-    return all(
-        isinstance(row, list)
-        and len(row) >= 2
-        and lo + i < len(hit.tokens)
-        and wordlib.tokens(str(row[0])) == [hit.tokens[lo + i]]
-        for i, row in enumerate(words)
-    )
-
-
-def _first_token_hit(flat: list[str], terms: list[wordlib.Term]) -> tuple[int, int] | None:
-    """(first token, one past the last token) of the earliest hit of any term."""
-    best: tuple[int, int] | None = None
-    for term in terms:
-        at = wordlib.find(flat, term)
-        if at >= 0 and (best is None or at < best[0]):
-            best = (at, at + len(term.words))
-    return best
-
-
-def _word_span(words: list[list[object]], hit: tuple[int, int]) -> tuple[int, int] | None:
-    """The words (first, one past the last) that hold tokens hit[0] to hit[1] - 1: the
-    words are walked only up to the hit."""
-    first = last = -1
-    seen = 0
-    for number, row in enumerate(words):
-        seen += wordlib.count(str(row[0]))
-        if first < 0 and seen > hit[0]:
-            first = number
-        if seen >= hit[1]:
-            last = number
-            break
-    return (first, last + 1) if first >= 0 and last >= 0 else None
