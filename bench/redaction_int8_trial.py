@@ -7,9 +7,10 @@ The pinned graph at 1280x736 (overt.redaction.engine.models.centerface_graph) is
 to opset 13 and quantised statically (onnxruntime.quantization, QDQ, per-channel int8
 weights, uint8 activations), calibrated on every 20th frame of CLIP. Both graphs then run
 on the same frames; it prints CPU and wall ms per image and how closely the int8 heatmap
-follows the float one (correlation). It measures speed only: the int8 graph's recall
-must be measured on the evaluation set before it could serve as the check. Nothing is
-written outside a temporary folder.
+follows the float one (correlation). It measures speed only; whether an int8 graph can
+screen frames for the float check (it passes every flagged face only at a threshold
+that also passes nearly every frame of a clean copy: not adopted) is measured by
+bench/redaction_leak_screener.py. Nothing is written outside a temporary folder.
 """
 
 from __future__ import annotations
