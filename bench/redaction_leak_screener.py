@@ -426,7 +426,7 @@ def summary(results: list[dict[str, Any]]) -> str:
         "flagged frame | lowest around a face | "
         + " | ".join(f"T={t}: missed frames / faces / fires" for t in THRESHOLDS)
         + " |",
-        "|" + "---|" * 6 + "---:|" * len(THRESHOLDS),
+        "|" + "---|" * 5 + "---:|" * 2 + "---:|" * len(THRESHOLDS),
     ]
     for r in results:
         rows = r["rows"]
