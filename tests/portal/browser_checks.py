@@ -56,12 +56,25 @@ def overflow(page: Any) -> list[str]:
 
 
 def axe_violations(page: Any) -> list[str]:
+    start_axe(page)
+    return axe_result(page)
+
+
+def start_axe(page: Any) -> None:
+    """Start axe-core's run on the page and return at once; axe_result waits for it (so
+    that several pages' runs can go at the same time)."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SOURCE)
-    result = page.evaluate(
-        "async (tags) => await window.axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+    page.evaluate(
+        "(tags) => { window.__axeRun = window.axe.run(document,"
+        " {runOnly: {type: 'tag', values: tags}}); }",
         WCAG_TAGS,
     )
+
+
+def axe_result(page: Any) -> list[str]:
+    """The violations found by the run start_axe began on this page."""
+    result = page.evaluate("async () => await window.__axeRun")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at "
         + "; ".join(str(n["target"]) for n in v["nodes"][:3])
