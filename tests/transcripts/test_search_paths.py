@@ -100,6 +100,7 @@ def test_a_phrase_counts_pages_and_snippets_alike_either_way(
         ("said drop", {}, {"in order", "out of order", "apart", "longer word", "twice"}),
         ('weapon "the weapon"', {}, {"in order", "out of order", "apart", "twice", "longer word"}),
         ('armed "the weapon"', {}, {"in order"}),
+        ("weapon !!!", {}, set()),  # a term with no word in it is found nowhere
     ],
 )
 def test_words_find_the_same_either_way(said, path: str, q: str, params, expected) -> None:

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from overt import errors
-from overt.evidence.models import Recording
+from overt.evidence.models import Officer, Recording
 
 from .identity import Standing, User, signed_in, standing
 from .justify import categories
@@ -171,7 +171,6 @@ def _relations(who: Standing, recording: Recording, sets: _Sets) -> frozenset[Re
 
 
 def _team_of(recording: Recording) -> str:
-    from overt.evidence.models import Officer
 
     # The officer a select_related already loaded, if any.
     officer = cast(
@@ -345,7 +344,9 @@ def _base_q(who: Standing, action: Action, sets: _Sets) -> Q | None:
 def _team_q(who: Standing) -> Q | None:
     if not who.team:
         return None
-    team = Q(officer__team=who.team)
+    # Through the officer ids, not a join: as a subquery (a search's "may play"), a join
+    # made PostgreSQL read every recording to build the set (30 ms at 100,000).
+    team = Q(officer_id__in=Officer.objects.filter(team=who.team).values("pk"))
     return team & ~Q(officer_id=who.officer_id) if who.officer_id is not None else team
 
 

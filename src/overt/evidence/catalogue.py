@@ -137,7 +137,7 @@ class Found:
     it holds for. The listing walks in its order until its page and count are full, so
     walking costs about COUNT_LIMIT / share tests: cheaper than the set where the term
     is in most recordings (`share` at least `walk_from`), or where another filter
-    (an officer, a device, an incident, a small place) leaves few recordings to test."""
+    (an officer, a device, an incident) leaves few recordings to test."""
 
     condition: Q
     ids: tuple[int, ...] | None = None
@@ -233,9 +233,10 @@ class Search:
             # rather than walking every recording in time order to test each one.
             self._place_is_small = len(in_place) <= SMALL_TEXT_SET
         if f.q is not None:
-            # Few recordings left by the other filters: a term found in many is tested
-            # on those few rather than gathered whole (Found.walk).
-            narrow = any((f.officer, f.device, f.incident)) or self._place_is_small
+            # Few recordings left by the other filters (an officer has hundreds, an
+            # incident dozens): a term found in many is tested on those few rather than
+            # gathered whole (Found.walk).
+            narrow = any((f.officer, f.device, f.incident))
             self._text, self._text_is_small = _text_condition(f.q, text_sources, narrow)
 
     def results(self, sort: str = DEFAULT_SORT) -> QuerySet[Recording]:

@@ -30,13 +30,13 @@ SMALL = 2000
 SPEECH_FTS = "transcripts_speech_match"  # migration 0003
 PG_FUNCTION = "transcripts_speech_recordings"  # migration 0004
 PG_FIRST = "transcripts_speech_first"  # migration 0005
-PG_PAIRS = "transcripts_speech_pairs"  # migration 0006
-PG_PAIRS_FIRST = "transcripts_speech_pairs_first"  # migration 0006
-PG_PAIRS_SAID = "transcripts_speech_pairs_said"  # migration 0006
+PG_TRIPLES = "transcripts_speech_triples"  # migration 0006
+PG_TRIPLES_FIRST = "transcripts_speech_triples_first"  # migration 0006
+PG_TRIPLES_SAID = "transcripts_speech_triples_said"  # migration 0006
 TO_TSQUERY = "to_tsquery('simple'::regconfig, %s)"
 WORDS_MATCH = f"tsv @@ {TO_TSQUERY}"
-PAIRS_MATCH = "transcripts_word_pairs(tokens) @@ %s::tsquery"  # its index: migration 0006
-# A phrase whose word pairs are in many transcripts is checked as the listing walks where
+TRIPLES_MATCH = "transcripts_word_triples(tokens) @@ %s::tsquery"  # its index: migration 0006
+# A long phrase whose word triples are in many transcripts is checked as the listing walks where
 # that checks fewer of them than checking every one: a walk checks about this many
 # divided by the share of the candidates that say it (_pg_phrase).
 PHRASE_WALK_CHECKS = float(COUNT_LIMIT)
@@ -74,8 +74,10 @@ class SpeechSource:
 
     def all_of(self, terms: list[str]) -> Found | None:
         """Recordings that said every one of `terms`, from one look-up."""
-        parsed = [wordlib.Term(tuple(words)) for words in map(wordlib.tokens, terms) if words]
-        return self._found(parsed) if parsed else None
+        parsed = [wordlib.Term(tuple(wordlib.tokens(term))) for term in terms]
+        if not parsed or any(not term.words for term in parsed):  # one is never said
+            return None
+        return self._found(parsed)
 
     def _found(self, terms: list[wordlib.Term]) -> Found | None:
         may_play = self.may_play()
@@ -119,12 +121,12 @@ def _pg_first(cursor: CursorWrapper, query: str, limit: int) -> list[int]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def _pg_share(cursor: CursorWrapper, query: str, *, pairs: bool = False) -> float:
-    """The planner's estimate (from the statistics of common words, or of common pairs)
-    of the share of transcripts that match `query` (words; `pairs`: a ::tsquery of word
-    pairs): it only chooses between two ways of answering."""
+def _pg_share(cursor: CursorWrapper, query: str, *, triples: bool = False) -> float:
+    """The planner's estimate (from the statistics of common words, or of common word
+    triples) of the share of transcripts that match `query` (words; `triples`: a
+    ::tsquery of word triples): it only chooses between two ways of answering."""
     table = SpeechIndex._meta.db_table
-    match = PAIRS_MATCH if pairs else WORDS_MATCH
+    match = TRIPLES_MATCH if triples else WORDS_MATCH
     cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE {match}", [query])  # noqa: S608
     plan = cursor.fetchone()[0]
     rows = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
@@ -168,27 +170,31 @@ def _pg_words(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
     walk = _pg_probe(query)
     if may_play is not None:
         found, walk = found & may_play, walk & may_play
-    return Found(found, walk=walk, share=share, walk_from=WALK_WORDS)
+    # A viewer who may see only some recordings (an officer, a supervisor): the planner
+    # drives from those, and a walk would test every one of them (4,000 for a team),
+    # so only a narrowing filter walks.
+    walk_from = WALK_WORDS if may_play is None else float("inf")
+    return Found(found, walk=walk, share=share, walk_from=walk_from)
 
 
 def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
-    """PostgreSQL, a phrase (and any words with it). The index of word pairs (migration
-    0006) gives the transcripts holding each of the phrase's adjacent pairs; a two-word
-    phrase is its pair, so those are its matches. Otherwise the order of the pairs needs
-    the stored vector (positions), read from TOAST, about 14 us a transcript. Where at
-    most SMALL have the pairs, their order is checked at once. Where more do, the order
-    is checked on the first SMALL + 1 of them, and the share of those that say it is the
-    `share` of a walk (Found.walk): the listing walks in its order and checks each
-    candidate as it comes, stopping when its page and count are full. Where that would
-    check more candidates than there are (the phrase is rare among them), every
-    candidate is checked once instead, in the index's order."""
+    """PostgreSQL, a phrase (and any words with it). The index of word triples
+    (migration 0006) gives the transcripts holding each run of three words of the phrase;
+    a phrase of two or three words is one entry, so those are its matches. Otherwise
+    (a longer phrase, or words with it) the order needs the stored vector (positions),
+    read from TOAST, about 14 us a transcript. Where at most SMALL have the triples,
+    they are checked at once. Where more do, the first SMALL + 1 are checked, and the
+    share of those that say it is the `share` of a walk (Found.walk): the listing walks in
+    its order and checks each candidate as it comes, stopping when its page and count are
+    full. Where that would check more candidates than there are (the phrase is rare
+    among them), every candidate is checked once instead, in the index's order."""
     table = SpeechIndex._meta.db_table
-    pairs, phrase = _pg_pairs(terms), _pg_tsquery(terms)
-    exact = all(len(term.words) == 2 for term in terms)  # each term is its one pair
+    triples, phrase = _pg_triples(terms), _pg_tsquery(terms)
+    exact = all(2 <= len(term.words) <= 3 for term in terms)  # each term is one entry
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT r FROM {PG_PAIRS_FIRST}(%s::tsquery, %s) AS r",  # noqa: S608 (constants)
-            [pairs, SMALL + 1],
+            f"SELECT r FROM {PG_TRIPLES_FIRST}(%s::tsquery, %s) AS r",  # noqa: S608 (constants)
+            [triples, SMALL + 1],
         )
         rows = [row[0] for row in cursor.fetchall()]
         # Complete only if the rows (one per original, so a recording may come several
@@ -201,26 +207,27 @@ def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
         if not exact:
             cursor.execute(
                 f"SELECT DISTINCT recording_id FROM {table} "  # noqa: S608
-                "WHERE recording_id = ANY(%s) AND tsv @@ to_tsquery('simple'::regconfig, %s)",
+                f"WHERE recording_id = ANY(%s) AND {WORDS_MATCH}",
                 [candidates, phrase],
             )
             ids = {row[0] for row in cursor.fetchall()}
-        # The share of transcripts with the pairs (a two-word phrase: its matches).
-        share = _pg_share(cursor, pairs, pairs=True) if not complete else 0.0
+        # The share of transcripts with the triples (a phrase of 2-3 words: its matches).
+        share = _pg_share(cursor, triples, triples=True) if not complete else 0.0
     if complete:
         return _listed(ids, may_play)
-    every_pair = f"SELECT r FROM {PG_PAIRS}(%s::tsquery) AS r"  # noqa: S608 (constants)
-    with_pairs = Q(pk__in=RawSQL(every_pair, [pairs]))  # noqa: S611 (bound parameters)
-    if exact:  # the pairs are the matches: a set from the index, or a walk
-        found, walk = with_pairs, _pg_probe(phrase)
-        share_of, walk_from = share, WALK_WORDS
+    every_triple = f"SELECT r FROM {PG_TRIPLES}(%s::tsquery) AS r"  # noqa: S608 (constants)
+    with_triples = Q(pk__in=RawSQL(every_triple, [triples]))  # noqa: S611 (bound parameters)
+    if exact:  # the triples are the matches: a set from the index, or a walk
+        found, walk = with_triples, _pg_probe(phrase)
+        share_of = share
+        walk_from = WALK_WORDS if may_play is None else float("inf")  # as in _pg_words
     else:
-        said = f"SELECT r FROM {PG_PAIRS_SAID}(%s::tsquery, {TO_TSQUERY}) AS r"  # noqa: S608
-        found = Q(pk__in=RawSQL(said, [pairs, phrase]))  # noqa: S611 (bound parameters)
+        said = f"SELECT r FROM {PG_TRIPLES_SAID}(%s::tsquery, {TO_TSQUERY}) AS r"  # noqa: S608
+        found = Q(pk__in=RawSQL(said, [triples, phrase]))  # noqa: S611 (bound parameters)
         # The candidates (one hashed set from the index) come first, so only they are read.
-        walk = with_pairs & _pg_probe(phrase)
+        walk = with_triples & _pg_probe(phrase)
         # Checking costs the same either way (a vector read); walking checks about
-        # COUNT_LIMIT / (the share of candidates that say it), at once every candidate.
+        # PHRASE_WALK_CHECKS / (the share of candidates that say it), at once every one.
         estimated = max(share * _pg_rows(), float(len(candidates)))
         share_of, walk_from = len(ids) / len(candidates), PHRASE_WALK_CHECKS / estimated
     if may_play is not None:
@@ -228,15 +235,19 @@ def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
     return Found(found, walk=walk, share=share_of, walk_from=walk_from)
 
 
-def _pg_pairs(terms: list[wordlib.Term]) -> str:
-    """tsquery text (for ::tsquery, which takes lexemes as they are) of every adjacent
-    word pair of the phrases among `terms`, the last of each a prefix. Tokens are letters
-    and digits only, so neither "_" nor a quote can be in one."""
+def _pg_triples(terms: list[wordlib.Term]) -> str:
+    """tsquery text (for ::tsquery, which takes lexemes as they are) of the runs of three
+    words of the phrases among `terms` (a two-word phrase: its pair, which begins its
+    triples), the last of each a prefix. Tokens are letters and digits only, so neither
+    "_" nor a quote can be in one."""
     parts = []
     for term in terms:
-        for i in range(len(term.words) - 1):
-            last = ":*" if i == len(term.words) - 2 else ""
-            parts.append(f"'{term.words[i]}_{term.words[i + 1]}'{last}")
+        words = term.words
+        if len(words) == 2:
+            parts.append(f"'{words[0]}_{words[1]}':*")
+        for i in range(len(words) - 2):
+            last = ":*" if i == len(words) - 3 else ""
+            parts.append(f"'{words[i]}_{words[i + 1]}_{words[i + 2]}'{last}")
     return " & ".join(parts)
 
 
