@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -25,7 +26,7 @@ def run_overt(
     """Run the real `overt` command against its own instance directory.
 
     A new embedded instance starts from a copy of a database that `overt migrate` brought
-    up to date once in this process (_migrated_database), not by migrating again: the ~60
+    up to date once in this test run (_migrated_database), not by migrating again: the ~60
     migrations cost each test about 5 s of CPU. Everything else about a first start (its
     signing key, secret, store folders) is made by the command as usual. `overt migrate`
     and `overt init` on a new instance still migrate it themselves."""
@@ -55,23 +56,40 @@ def _run(
     )
 
 
+# One migrated database for the whole run, shared by its pytest-xdist workers: the
+# process that loads this module first (the controller, or the only process under -n 0)
+# names the folder and removes it at exit; the workers inherit the name, and the first of
+# them to need the database makes it while the others wait on the lock.
+if "OVERT_TEST_MIGRATED_DIR" not in os.environ:
+    os.environ["OVERT_TEST_MIGRATED_DIR"] = tempfile.mkdtemp(prefix="overt-migrated-")
+    atexit.register(shutil.rmtree, os.environ["OVERT_TEST_MIGRATED_DIR"], True)
 _TEMPLATE: list[Path] = []
 
 
 def _migrated_database() -> Path:
-    """An embedded database that the real `overt migrate` made, once per test process."""
+    """An embedded database that the real `overt migrate` made, once per test run."""
     if not _TEMPLATE:
-        home = Path(tempfile.mkdtemp(prefix="overt-migrated-"))
-        atexit.register(shutil.rmtree, home, True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
-        done = _run({**env, "OVERT_HOME": str(home)}, ("migrate",), None, 600)
-        if done.returncode != 0:
-            raise RuntimeError(f"overt migrate failed: {done.stderr}")
-        copy = home / "migrated.sqlite3"
-        source, target = sqlite3.connect(home / "overt.sqlite3"), sqlite3.connect(copy)
-        with target:
-            source.backup(target)  # one file, whatever is still in the write-ahead log
-        source.close()
-        target.close()
+        shared = Path(os.environ["OVERT_TEST_MIGRATED_DIR"])
+        copy = shared / "migrated.sqlite3"
+        with open(shared / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not copy.exists():
+                _migrate_into(copy)
         _TEMPLATE.append(copy)
     return _TEMPLATE[0]
+
+
+def _migrate_into(copy: Path) -> None:
+    home = Path(tempfile.mkdtemp(prefix="migrate-", dir=copy.parent))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
+    done = _run({**env, "OVERT_HOME": str(home)}, ("migrate",), None, 600)
+    if done.returncode != 0:
+        raise RuntimeError(f"overt migrate failed: {done.stderr}")
+    partial = copy.with_suffix(".partial")
+    source, target = sqlite3.connect(home / "overt.sqlite3"), sqlite3.connect(partial)
+    with target:
+        source.backup(target)  # one file, whatever is still in the write-ahead log
+    source.close()
+    target.close()
+    partial.rename(copy)
+    shutil.rmtree(home, True)
