@@ -272,6 +272,9 @@ def _plus_days(day: str, days: int) -> str:
 def child(engine: str, recordings: int, requests: int, cache: str) -> dict[str, Any]:
     """Runs in its own process (settings are per process): prepare, then measure."""
     seeded, seed_s, db = prepare(engine, recordings, cache)
+    from overt.project.startup import settle
+
+    settle()  # what a serving process does before its first request (project/asgi.py)
     one, five, _ = os.getloadavg()
     found = measure(seeded, requests)
     one_after, five_after, _ = os.getloadavg()

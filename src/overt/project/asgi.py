@@ -10,3 +10,7 @@ django_application = get_asgi_application()
 from overt.uploads.asgi import UploadsRouter  # noqa: E402  (needs Django set up)
 
 application = UploadsRouter(django_application)
+
+from overt.project.startup import settle  # noqa: E402
+
+settle()
