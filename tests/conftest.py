@@ -35,10 +35,59 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         compileall.compile_dir(Path(overt.__file__).parent, quiet=2)
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m scaled` deselects
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Database tests of the folders in BOTH_ENGINES also run in the scaled run."""
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
+    """Database tests of the folders in BOTH_ENGINES also run in the scaled run (marked
+    before any other plugin's hook, `-m scaled` deselecting among them). Under
+    pytest-xdist, after the other plugins have ordered the tests, the longest files go
+    first (LONGEST_FIRST)."""
     mark_scaled(items, Path(__file__).parent)
+    result = yield
+    if hasattr(config, "workerinput"):
+        first = {name: rank for rank, name in enumerate(LONGEST_FIRST)}
+        root = Path(__file__).parent.parent
+        items.sort(key=lambda i: first.get(i.path.relative_to(root).as_posix(), len(first)))
+    return result
+
+
+# The files that take longest (--durations, both engines), longest first. `make test` runs
+# two pytest-xdist workers, each given a whole file at a time (--dist loadfile) in the
+# order the workers collected; these go first so that the run ends on short files and the
+# two workers finish together. Left to xdist (files with the most tests first) the long files, which
+# hold few tests, came last, and one worker ran one of them while the other sat idle. A
+# file missing from the list only loses its place; the order changes no test.
+LONGEST_FIRST = (
+    "tests/portal/test_browser_roles.py",
+    "tests/access/test_edit_visibility.py",
+    "tests/camera/test_end_to_end.py",
+    "tests/retention/test_simulation.py",
+    "tests/web/test_api_fuzz.py",
+    "tests/access/test_matrix.py",
+    "tests/custody/test_standalone_verifier.py",
+    "tests/ingest/test_cli.py",
+    "tests/redaction/test_render.py",
+    "tests/jobs/test_takeover.py",
+    "tests/review/test_browser_review.py",
+    "tests/retention/test_cli.py",
+    "tests/jobs/test_serve.py",
+    "tests/transcripts/test_speech.py",
+    "tests/access/test_web_attacks.py",
+    "tests/fleet/test_faults.py",
+    "tests/uploads/test_enrolment.py",
+    "tests/ingest/test_cli_bad_input.py",
+    "tests/cases/test_cases_cli.py",
+    "tests/camera/test_encryption.py",
+    "tests/camera/test_agent_process.py",
+    "tests/fleet/test_cli.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the collected order for pytest-xdist's --dist loadfile (see LONGEST_FIRST)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 @pytest.fixture(scope="session")
