@@ -200,3 +200,69 @@ def test_a_phrase_said_in_several_clips_of_each_recording_finds_every_one(
     for q in ('"drop the weapon"', '"the weapon"'):
         found = search_for(user, RecordingFilter.from_params({"q": q})).results()
         assert set(found.values_list("pk", flat=True)) == ids, q
+
+
+def _second_clip(rec, text: str, n: int) -> None:
+    import hashlib
+
+    from search_support import PROVENANCE, spoken
+
+    from overt.evidence.models import Original
+    from overt.transcripts.services import save_machine_transcript
+
+    first = rec.originals.get()
+    clip = Original.objects.create(
+        sha256=hashlib.sha256(f"second clip {rec.pk} {n}".encode()).hexdigest(),
+        size=1,
+        recording=rec,
+        filename=f"clip{n}.mp4",
+        source=first.source,
+        playable=True,
+        started_at=first.started_at,
+        duration_s=60,
+    )
+    save_machine_transcript(clip, spoken(text), PROVENANCE)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("drop weapon", {"split"}),  # each word said in one clip, neither in both
+        ('"drop it" weapon', {"split"}),
+        ('"drop it" "the weapon"', {"split"}),
+        ('"it the"', set()),  # a phrase is said within one clip, not across two
+    ],
+)
+def test_terms_said_in_different_clips_of_a_recording_find_it(
+    db: None, path: str, q: str, expected
+) -> None:
+    """Every term must be said somewhere in the recording: in any of its clips."""
+    recs = {"split": make_recording("One", said="drop it"), "other": make_recording("Two")}
+    _second_clip(recs["split"], "the weapon", 1)
+    user = make_user("ev", "evidence-manager")
+    found = search_for(user, RecordingFilter.from_params({"q": q})).results()
+    assert set(found.values_list("pk", flat=True)) == {recs[k].pk for k in expected}
+
+
+def test_a_phrase_of_words_that_grow_when_normalised_is_a_plain_answer(
+    client: Client, said, path: str
+) -> None:
+    """NFKD makes one character four ("㍿" is 株式会社): a 199-character query can make a
+    run of words too long for any index; it finds nothing, with no error."""
+    sign_in(client, make_user("ev", "evidence-manager"))
+    q = '"' + "㍿" * 98 + " " + "㍿" * 98 + '"'
+    response = client.get("/api/recordings/", {"q": q})
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+def test_a_very_long_transcript_is_indexed_and_its_phrases_found(db: None, path: str) -> None:
+    """A transcript too long for the index of word triples (PostgreSQL) is saved all the
+    same, and its phrases are found, near its start and near its end."""
+    filler = " ".join(f"word{n}" for n in range(45_000))  # triples over 1 MB
+    long = make_recording("Long", said=f"alpha bravo charlie {filler} delta echo foxtrot")
+    make_recording("Short", said="alpha bravo delta", minutes=1)
+    user = make_user("ev", "evidence-manager")
+    for q in ('"alpha bravo charlie"', '"echo foxtrot"', '"bravo charlie word0"'):
+        found = search_for(user, RecordingFilter.from_params({"q": q})).results()
+        assert set(found.values_list("pk", flat=True)) == {long.pk}, q

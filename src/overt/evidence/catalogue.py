@@ -152,10 +152,8 @@ class Found:
 
 
 class TextSource(Protocol):
-    """Somewhere else one search term may be found (None where it is not). A source may
-    also have `all_of(terms)`: where it is the only place each of several terms is
-    found, the recordings holding all of them, from one look-up (one index scan for
-    "a and b", not a set of every "a" and another of every "b")."""
+    """Somewhere else one search term may be found (None where it is not). Each term is
+    looked up on its own: a recording's words may be spread over several of its clips."""
 
     def __call__(self, term: str, /) -> Found | None: ...
 
@@ -482,23 +480,13 @@ def _text_condition(
     filters leave few recordings, so a term found in many is tested on each (walked)."""
     if (problem := text_problem(q)) is not None:  # a filter not made by from_params
         raise FilterError("q", problem)
-    terms = search_terms(q)[:MAX_TERMS]
-    places = [(_written_condition(term), _catalogue_condition(term)) for term in terms]
-    all_of = getattr(sources[0], "all_of", None) if len(sources) == 1 else None
     found_per_term: list[list[Found]] = []
-    if all_of is not None and len(terms) > 1 and not any(any(p) for p in places):
-        # Every term can only be in the one other source: one look-up for all of them.
-        joined = all_of(terms)
-        if joined is None:
+    for term in search_terms(q)[:MAX_TERMS]:
+        places = (_written_condition(term), _catalogue_condition(term))
+        found = [f for f in (*places, *(source(term) for source in sources)) if f is not None]
+        if not found:  # this term is nowhere: nothing has every term
             return Q(pk__in=[]), True
-        found_per_term = [[joined]]
-    else:
-        for term, (written, catalogued) in zip(terms, places, strict=True):
-            everywhere = [written, catalogued, *(source(term) for source in sources)]
-            found = [f for f in everywhere if f is not None]
-            if not found:  # this term is nowhere: nothing has every term
-                return Q(pk__in=[]), True
-            found_per_term.append(found)
+        found_per_term.append(found)
     condition, small = Q(), False
     for found in found_per_term:
         listed = [f.ids for f in found]

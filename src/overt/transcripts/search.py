@@ -33,6 +33,8 @@ PG_FIRST = "transcripts_speech_first"  # migration 0005
 PG_TRIPLES = "transcripts_speech_triples"  # migration 0006
 PG_TRIPLES_FIRST = "transcripts_speech_triples_first"  # migration 0006
 PG_TRIPLES_SAID = "transcripts_speech_triples_said"  # migration 0006
+PG_LONG_SAID = "transcripts_speech_long_said"  # migration 0006
+MAX_TRIPLE_BYTES = 2000  # longer runs of three words are not indexed (migration 0006)
 TO_TSQUERY = "to_tsquery('simple'::regconfig, %s)"
 WORDS_MATCH = f"tsv @@ {TO_TSQUERY}"
 TRIPLES_MATCH = "transcripts_word_triples(tokens) @@ %s::tsquery"  # its index: migration 0006
@@ -71,13 +73,6 @@ class SpeechSource:
     def __call__(self, term: str, /) -> Found | None:
         term_words = tuple(wordlib.tokens(term))
         return self._found([wordlib.Term(term_words)]) if term_words else None
-
-    def all_of(self, terms: list[str]) -> Found | None:
-        """Recordings that said every one of `terms`, from one look-up."""
-        parsed = [wordlib.Term(tuple(wordlib.tokens(term))) for term in terms]
-        if not parsed or any(not term.words for term in parsed):  # one is never said
-            return None
-        return self._found(parsed)
 
     def _found(self, terms: list[wordlib.Term]) -> Found | None:
         may_play = self.may_play()
@@ -189,9 +184,26 @@ def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
     full. Where that would check more candidates than there are (the phrase is rare
     among them), every candidate is checked once instead, in the index's order."""
     table = SpeechIndex._meta.db_table
+    if any(
+        len("_".join(t.words[i : i + 3]).encode()) >= MAX_TRIPLE_BYTES
+        for t in terms
+        for i in range(len(t.words))
+    ):
+        return None  # no transcript's index holds so long a run of words (nor its vector)
     triples, phrase = _pg_triples(terms), _pg_tsquery(terms)
     exact = all(2 <= len(term.words) <= 3 for term in terms)  # each term is one entry
     with connection.cursor() as cursor:
+        # Transcripts too long for triples (a few, if any): the phrase is looked for in
+        # their tokens, each term of it (a recording's clips may say different ones).
+        in_long: set[int] | None = None
+        for term in terms:
+            cursor.execute(
+                f"SELECT r FROM {PG_LONG_SAID}(%s) AS r",  # noqa: S608 (constants)
+                [" ".join(term.words)],
+            )
+            said_here = {row[0] for row in cursor.fetchall()}
+            in_long = said_here if in_long is None else in_long & said_here
+        in_long = in_long or set()
         cursor.execute(
             f"SELECT r FROM {PG_TRIPLES_FIRST}(%s::tsquery, %s) AS r",  # noqa: S608 (constants)
             [triples, SMALL + 1],
@@ -201,7 +213,7 @@ def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
         # times) stopped short of the limit; counted before duplicates are dropped.
         complete = len(rows) <= SMALL
         candidates = sorted(set(rows))
-        if not candidates:
+        if not candidates and not in_long:
             return None
         ids = set(candidates)
         if not exact:
@@ -211,25 +223,35 @@ def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
                 [candidates, phrase],
             )
             ids = {row[0] for row in cursor.fetchall()}
+        ids |= in_long
         # The share of transcripts with the triples (a phrase of 2-3 words: its matches).
         share = _pg_share(cursor, triples, triples=True) if not complete else 0.0
     if complete:
         return _listed(ids, may_play)
     every_triple = f"SELECT r FROM {PG_TRIPLES}(%s::tsquery) AS r"  # noqa: S608 (constants)
     with_triples = Q(pk__in=RawSQL(every_triple, [triples]))  # noqa: S611 (bound parameters)
+    if in_long:
+        with_triples |= Q(pk__in=sorted(in_long))
     if exact:  # the triples are the matches: a set from the index, or a walk
         found, walk = with_triples, _pg_probe(phrase)
+        if in_long:
+            walk |= Q(pk__in=sorted(in_long))
         share_of = share
         walk_from = WALK_WORDS if may_play is None else float("inf")  # as in _pg_words
     else:
         said = f"SELECT r FROM {PG_TRIPLES_SAID}(%s::tsquery, {TO_TSQUERY}) AS r"  # noqa: S608
         found = Q(pk__in=RawSQL(said, [triples, phrase]))  # noqa: S611 (bound parameters)
+        if in_long:
+            found |= Q(pk__in=sorted(in_long))
         # The candidates (one hashed set from the index) come first, so only they are read.
         walk = with_triples & _pg_probe(phrase)
+        if in_long:
+            walk |= Q(pk__in=sorted(in_long))
         # Checking costs the same either way (a vector read); walking checks about
         # PHRASE_WALK_CHECKS / (the share of candidates that say it), at once every one.
-        estimated = max(share * _pg_rows(), float(len(candidates)))
-        share_of, walk_from = len(ids) / len(candidates), PHRASE_WALK_CHECKS / estimated
+        estimated = max(share * _pg_rows(), float(len(candidates)), 1.0)
+        share_of = len(ids) / max(1, len(candidates))
+        walk_from = PHRASE_WALK_CHECKS / estimated
     if may_play is not None:
         found, walk = found & may_play, walk & may_play
     return Found(found, walk=walk, share=share_of, walk_from=walk_from)

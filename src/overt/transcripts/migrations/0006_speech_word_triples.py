@@ -11,6 +11,9 @@
 # transcripts with all its triples, and only those are read. (Adjacent pairs were tried
 # first: three common words left up to 50,289 of 100,000 transcripts to read.)
 #
+# A transcript too long for one tsvector of triples (over 1 MB) is indexed by a marker
+# instead, and phrases are checked in its vector (LONG_BYTES below).
+#
 # The triples are worked out from `tokens` by an immutable function (tokens are letters
 # and digits only, so "_" cannot be part of a word), in one pass over the words (lead());
 # an expression index, so nothing more is stored in the table. The search reaches it only
@@ -25,11 +28,20 @@ TABLE = "transcripts_speechindex"
 ALL = "transcripts_speech_triples"
 FIRST = "transcripts_speech_triples_first"
 SAID = "transcripts_speech_triples_said"
+LONG_SAID = "transcripts_speech_long_said"
+# A tsvector holds at most 1 MB of lexemes, and the words' vector (tsv) keeps positions only
+# up to 16,383: a transcript whose triples would take more than this (about 10,000 words
+# said, an hour or more of steady speech) is indexed as LONG alone, and a phrase search
+# looks for it in those transcripts' tokens instead (LONG_SAID).
+LONG_BYTES = 200_000
+LONG = "_long"  # no triple starts with "_"
 
 FORWARD = [
     f"""CREATE OR REPLACE FUNCTION {TRIPLES}(tokens text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT coalesce(array_to_tsvector(array_agg(DISTINCT triple)), ''::tsvector) FROM (
+  SELECT CASE WHEN sum(octet_length(triple) + 1) > {LONG_BYTES} THEN '{LONG}'::tsvector
+         ELSE coalesce(array_to_tsvector(array_agg(DISTINCT triple)), ''::tsvector) END
+  FROM (
     SELECT word || '_' || lead(word) OVER w || '_' || coalesce(lead(word, 2) OVER w, '')
       AS triple
     FROM unnest(string_to_array(tokens, ' ')) WITH ORDINALITY AS t(word, n)
@@ -51,8 +63,17 @@ AS $$ SELECT recording_id FROM {TABLE} WHERE {TRIPLES}(tokens) @@ triples LIMIT 
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 5000 SET enable_seqscan = off
 AS $$ SELECT recording_id FROM {TABLE}
       WHERE {TRIPLES}(tokens) @@ triples AND (tsv @@ query) IS TRUE $$""",
+    # The transcripts too long for triples (LONG) whose tokens hold `words` (a phrase's
+    # tokens, space-separated; the last may be the start of a longer word): found in the
+    # text itself, since the vector's positions stop at 16,383.
+    f"""CREATE OR REPLACE FUNCTION {LONG_SAID}(words text) RETURNS SETOF bigint
+LANGUAGE sql STABLE PARALLEL SAFE ROWS 10 SET enable_seqscan = off
+AS $$ SELECT recording_id FROM {TABLE}
+      WHERE {TRIPLES}(tokens) @@ '{LONG}'::tsquery
+        AND strpos(' ' || tokens, ' ' || words) > 0 $$""",
 ]
 BACKWARD = [
+    f"DROP FUNCTION IF EXISTS {LONG_SAID}(text)",
     f"DROP FUNCTION IF EXISTS {SAID}(tsquery, tsquery)",
     f"DROP FUNCTION IF EXISTS {FIRST}(tsquery, integer)",
     f"DROP FUNCTION IF EXISTS {ALL}(tsquery)",
