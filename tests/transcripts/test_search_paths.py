@@ -164,13 +164,8 @@ def test_a_place_finds_the_same_either_way(db: None, path: str, params, expected
     assert set(found.values_list("pk", flat=True)) == {recs[k].pk for k in expected}
 
 
-@pytest.mark.parametrize("small", [3, 7])
-def test_a_phrase_said_in_several_clips_of_each_recording_finds_every_one(
-    db: None, monkeypatch, small: int
-) -> None:
-    """The index has a row per original: a limit of rows read must not be taken for a
-    limit of recordings (PostgreSQL took the first rows, a few recordings' clips, for all
-    of them, and lost the rest)."""
+def _another_clip(rec, text: str, n: int) -> None:
+    """Clip number `n` of `rec` (beside its first), saying `text`."""
     import hashlib
 
     from search_support import PROVENANCE, spoken
@@ -178,41 +173,10 @@ def test_a_phrase_said_in_several_clips_of_each_recording_finds_every_one(
     from overt.evidence.models import Original
     from overt.transcripts.services import save_machine_transcript
 
-    monkeypatch.setattr(search, "SMALL", small)
-    ids = set()
-    for n in range(5):
-        rec = make_recording(f"Segments {n}", said="armed police drop the weapon", minutes=n)
-        ids.add(rec.pk)
-        first = rec.originals.get()
-        for k in range(1, 4):
-            clip = Original.objects.create(
-                sha256=hashlib.sha256(f"segments {n} {k}".encode()).hexdigest(),
-                size=1,
-                recording=rec,
-                filename=f"clip{k}.mp4",
-                source=first.source,
-                playable=True,
-                started_at=first.started_at,
-                duration_s=60,
-            )
-            save_machine_transcript(clip, spoken("then drop the weapon again"), PROVENANCE)
-    user = make_user("ev", "evidence-manager")
-    for q in ('"drop the weapon"', '"the weapon"'):
-        found = search_for(user, RecordingFilter.from_params({"q": q})).results()
-        assert set(found.values_list("pk", flat=True)) == ids, q
-
-
-def _second_clip(rec, text: str, n: int) -> None:
-    import hashlib
-
-    from search_support import PROVENANCE, spoken
-
-    from overt.evidence.models import Original
-    from overt.transcripts.services import save_machine_transcript
-
-    first = rec.originals.get()
+    first = Original.objects.filter(recording=rec).order_by("pk").first()
+    assert first is not None
     clip = Original.objects.create(
-        sha256=hashlib.sha256(f"second clip {rec.pk} {n}".encode()).hexdigest(),
+        sha256=hashlib.sha256(f"clip {rec.pk} {n}".encode()).hexdigest(),
         size=1,
         recording=rec,
         filename=f"clip{n}.mp4",
@@ -222,6 +186,26 @@ def _second_clip(rec, text: str, n: int) -> None:
         duration_s=60,
     )
     save_machine_transcript(clip, spoken(text), PROVENANCE)
+
+
+@pytest.mark.parametrize("small", [3, 7])
+def test_a_phrase_said_in_several_clips_of_each_recording_finds_every_one(
+    db: None, monkeypatch, small: int
+) -> None:
+    """The index has a row per original: a limit of rows read must not be taken for a
+    limit of recordings (PostgreSQL took the first rows, a few recordings' clips, for all
+    of them, and lost the rest)."""
+    monkeypatch.setattr(search, "SMALL", small)
+    ids = set()
+    for n in range(5):
+        rec = make_recording(f"Segments {n}", said="armed police drop the weapon", minutes=n)
+        ids.add(rec.pk)
+        for k in range(1, 4):
+            _another_clip(rec, "then drop the weapon again", k)
+    user = make_user("ev", "evidence-manager")
+    for q in ('"drop the weapon"', '"the weapon"'):
+        found = search_for(user, RecordingFilter.from_params({"q": q})).results()
+        assert set(found.values_list("pk", flat=True)) == ids, q
 
 
 @pytest.mark.parametrize(
@@ -238,7 +222,7 @@ def test_terms_said_in_different_clips_of_a_recording_find_it(
 ) -> None:
     """Every term must be said somewhere in the recording: in any of its clips."""
     recs = {"split": make_recording("One", said="drop it"), "other": make_recording("Two")}
-    _second_clip(recs["split"], "the weapon", 1)
+    _another_clip(recs["split"], "the weapon", 1)
     user = make_user("ev", "evidence-manager")
     found = search_for(user, RecordingFilter.from_params({"q": q})).results()
     assert set(found.values_list("pk", flat=True)) == {recs[k].pk for k in expected}

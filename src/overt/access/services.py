@@ -85,7 +85,6 @@ def _on_case(user_id: int, recording_id: int | None) -> frozenset[int]:
     return found
 
 
-
 @dataclass(frozen=True)
 class _Sets:
     """The small id sets that decide relations, read once per listing or check."""
@@ -171,7 +170,6 @@ def _relations(who: Standing, recording: Recording, sets: _Sets) -> frozenset[Re
 
 
 def _team_of(recording: Recording) -> str:
-
     # The officer a select_related already loaded, if any.
     officer = cast(
         "Officer | None", Recording.officer.field.get_cached_value(recording, default=None)

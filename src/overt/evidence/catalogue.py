@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
@@ -145,17 +145,22 @@ class Found:
     share: float = 0.0
     walk_from: float = 1.0
 
+    def chosen(self, narrow: bool) -> Q:
+        """The walk where it is cheaper (or `narrow`: few recordings left to test), else
+        the condition."""
+        if self.walk is not None and (narrow or self.share >= self.walk_from):
+            return self.walk
+        return self.condition
+
     @classmethod
     def among(cls, ids: Iterable[int]) -> Found:
         listed = tuple(sorted(set(ids)))
         return cls(Q(pk__in=listed), listed)
 
 
-class TextSource(Protocol):
-    """Somewhere else one search term may be found (None where it is not). Each term is
-    looked up on its own: a recording's words may be spread over several of its clips."""
-
-    def __call__(self, term: str, /) -> Found | None: ...
+# Somewhere else one search term may be found, or None where it is not. Each term is
+# looked up on its own: a recording's words may be spread over several of its clips.
+TextSource = Callable[[str], Found | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,25 +485,20 @@ def _text_condition(
     filters leave few recordings, so a term found in many is tested on each (walked)."""
     if (problem := text_problem(q)) is not None:  # a filter not made by from_params
         raise FilterError("q", problem)
-    found_per_term: list[list[Found]] = []
+    condition, small = Q(), False
     for term in search_terms(q)[:MAX_TERMS]:
         places = (_written_condition(term), _catalogue_condition(term))
         found = [f for f in (*places, *(source(term) for source in sources)) if f is not None]
         if not found:  # this term is nowhere: nothing has every term
             return Q(pk__in=[]), True
-        found_per_term.append(found)
-    condition, small = Q(), False
-    for found in found_per_term:
         listed = [f.ids for f in found]
         if all(ids is not None for ids in listed):  # short lists: one list, joined here
             term_found = Found.among(pk for ids in listed for pk in ids or ())
         else:
-            either: Q | None = None
-            for f in found:
-                walked = f.walk is not None and (narrow or f.share >= f.walk_from)
-                part = f.walk if walked and f.walk is not None else f.condition
-                either = part if either is None else either | part
-            term_found = Found(either or Q())
+            either = found[0].chosen(narrow)
+            for f in found[1:]:
+                either |= f.chosen(narrow)
+            term_found = Found(either)
         condition &= term_found.condition
         small = small or term_found.ids is not None
     return condition, small

@@ -38,17 +38,16 @@ MAX_TRIPLE_BYTES = 2000  # longer runs of three words are not indexed (migration
 TO_TSQUERY = "to_tsquery('simple'::regconfig, %s)"
 WORDS_MATCH = f"tsv @@ {TO_TSQUERY}"
 TRIPLES_MATCH = "transcripts_word_triples(tokens) @@ %s::tsquery"  # its index: migration 0006
-# A long phrase whose word triples are in many transcripts is checked as the listing walks where
-# that checks fewer of them than checking every one: a walk checks about this many
-# divided by the share of the candidates that say it (_pg_phrase).
+# A phrase of four or more words whose triples are in many transcripts is checked as the
+# listing walks where that checks fewer of them than checking every one: a walk checks
+# about this many divided by the share of the candidates that say it (_pg_phrase).
 PHRASE_WALK_CHECKS = float(COUNT_LIMIT)
 # Words found in many transcripts are tested recording by recording as the listing walks
-# when the planner puts them in at least this share of transcripts (_pg_words): a test
-# reads one stored vector (about 14 us), so a walk to a page and count of 1,001 costs
-# about 1,001 / share tests; the set costs a little for each match. Measured at 100,000
-# transcripts (first 1,001 in order, three runs each, shared machine): share 0.28, set
-# 22-48 ms, walk 43-76 ms; 0.48, set 35-46, walk 28-33; 0.82, set 36-85, walk 13-25;
-# 1.0, set 48-98, walk 9-26.
+# when the planner puts them in at least this share of transcripts (_pg_word): a test
+# reads one stored vector, so a walk to a page and count of 1,001 costs about 1,001 /
+# share tests; the set costs a little for each match. bench/transcripts_walk_or_set.py
+# at 100,000 transcripts (quiet, warm runs): share 0.28, set 10-11 ms, walk 17-21 ms;
+# 0.48, set 23-27, walk 11-14; 0.82, set 25, walk 7-9; 1.0, set 37, walk 6-8.
 WALK_WORDS = 0.4
 
 
@@ -70,17 +69,14 @@ class SpeechSource:
             self._may_play.append(_playable(self.user))
         return self._may_play[0]
 
-    def __call__(self, term: str, /) -> Found | None:
-        term_words = tuple(wordlib.tokens(term))
-        return self._found([wordlib.Term(term_words)]) if term_words else None
-
-    def _found(self, terms: list[wordlib.Term]) -> Found | None:
-        may_play = self.may_play()
+    def __call__(self, text: str, /) -> Found | None:
+        words = tuple(wordlib.tokens(text))
+        if not words:
+            return None
+        term, may_play = wordlib.Term(words), self.may_play()
         if connection.vendor == "postgresql":
-            if any(term.is_phrase for term in terms):
-                return _pg_phrase(terms, may_play)
-            return _pg_words(terms, may_play)
-        sql, params = speech_query(terms)
+            return _pg_phrase(term, may_play) if term.is_phrase else _pg_word(term, may_play)
+        sql, params = speech_query(term)
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} LIMIT {SMALL + 1}", params)
             rows = cursor.fetchall()
@@ -98,19 +94,17 @@ def _listed(ids: set[int], may_play: Q | None) -> Found | None:
     return Found.among(ids) if ids else None
 
 
-def _pg_tsquery(terms: list[wordlib.Term], *, order: bool = True) -> str:
-    """to_tsquery text for all of `terms`: a word as a prefix, a phrase's words in order
-    (`order`; else only all its words), its last one a prefix."""
-    joiner = " <-> " if order else " & "
-    parts = [joiner.join(f"'{w}'" for w in term.words) + ":*" for term in terms]
-    return " & ".join(f"({part})" if len(parts) > 1 else part for part in parts)
+def _pg_tsquery(term: wordlib.Term, *, order: bool = True) -> str:
+    """to_tsquery text for `term`: a word as a prefix, a phrase's words in order (`order`;
+    else only all of them), its last one a prefix."""
+    return (" <-> " if order else " & ").join(f"'{w}'" for w in term.words) + ":*"
 
 
 def _pg_first(cursor: CursorWrapper, query: str, limit: int) -> list[int]:
     """Recording ids (one per original that said it) of up to `limit` matches of
     `query`, through the index (migration 0005)."""
     cursor.execute(
-        f"SELECT r FROM {PG_FIRST}(to_tsquery('simple'::regconfig, %s), %s) AS r",  # noqa: S608
+        f"SELECT r FROM {PG_FIRST}({TO_TSQUERY}, %s) AS r",  # noqa: S608 (constants)
         [query, limit],
     )
     return [row[0] for row in cursor.fetchall()]
@@ -151,59 +145,53 @@ def _pg_probe(query: str) -> Q:
     return Q(Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField()))
 
 
-def _pg_words(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
-    """PostgreSQL, words (no phrase): up to SMALL matches are listed; more are a set
-    built from the index, or (Found.walk) tested recording by recording."""
-    query = _pg_tsquery(terms)
+def _pg_word(term: wordlib.Term, may_play: Q | None) -> Found | None:
+    """PostgreSQL, a word: up to SMALL matches are listed; more are a set built from the
+    index, or (Found.walk) tested recording by recording."""
+    query = _pg_tsquery(term)
     with connection.cursor() as cursor:
         rows = _pg_first(cursor, query, SMALL + 1)
         if len(rows) <= SMALL:
             return _listed(set(rows), may_play)
         share = _pg_share(cursor, query)
-    every = f"SELECT r FROM {PG_FUNCTION}(to_tsquery('simple'::regconfig, %s)) AS r"  # noqa: S608
+    every = f"SELECT r FROM {PG_FUNCTION}({TO_TSQUERY}) AS r"  # noqa: S608 (constants)
     found = Q(pk__in=RawSQL(every, [query]))  # noqa: S611 (bound parameters)
     walk = _pg_probe(query)
     if may_play is not None:
         found, walk = found & may_play, walk & may_play
-    # A viewer who may see only some recordings (an officer, a supervisor): the planner
-    # drives from those, and a walk would test every one of them (4,000 for a team),
-    # so only a narrowing filter walks.
-    walk_from = WALK_WORDS if may_play is None else float("inf")
-    return Found(found, walk=walk, share=share, walk_from=walk_from)
+    return Found(found, walk=walk, share=share, walk_from=_walk_from(may_play))
 
 
-def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
-    """PostgreSQL, a phrase (and any words with it). The index of word triples
-    (migration 0006) gives the transcripts holding each run of three words of the phrase;
-    a phrase of two or three words is one entry, so those are its matches. Otherwise
-    (a longer phrase, or words with it) the order needs the stored vector (positions),
-    read from TOAST, about 14 us a transcript. Where at most SMALL have the triples,
+def _walk_from(may_play: Q | None) -> float:
+    """The share from which a term found in many is walked (Found.walk). A viewer who
+    may see only some recordings (an officer, a supervisor): the planner drives from
+    those, and a walk would test every one of them (4,000 for a team), so for them only
+    a narrowing filter walks."""
+    return WALK_WORDS if may_play is None else float("inf")
+
+
+def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
+    """PostgreSQL, a phrase. The index of word triples (migration 0006) gives the
+    transcripts holding each run of three words of the phrase; a phrase of two or three
+    words is one entry, so those are its matches. A longer one's order needs the stored
+    vector (positions), read from TOAST, about 14 us a transcript. Where at most SMALL have
+    the triples,
     they are checked at once. Where more do, the first SMALL + 1 are checked, and the
     share of those that say it is the `share` of a walk (Found.walk): the listing walks in
     its order and checks each candidate as it comes, stopping when its page and count are
     full. Where that would check more candidates than there are (the phrase is rare
     among them), every candidate is checked once instead, in the index's order."""
     table = SpeechIndex._meta.db_table
-    if any(
-        len("_".join(t.words[i : i + 3]).encode()) >= MAX_TRIPLE_BYTES
-        for t in terms
-        for i in range(len(t.words))
-    ):
+    words = term.words
+    runs = ("_".join(words[i : i + 3]) for i in range(len(words)))
+    if any(len(run.encode()) >= MAX_TRIPLE_BYTES for run in runs):
         return None  # no transcript's index holds so long a run of words (nor its vector)
-    triples, phrase = _pg_triples(terms), _pg_tsquery(terms)
-    exact = all(2 <= len(term.words) <= 3 for term in terms)  # each term is one entry
+    triples, phrase = _pg_triples(term), _pg_tsquery(term)
+    exact = len(words) <= 3  # one entry of the index
     with connection.cursor() as cursor:
-        # Transcripts too long for triples (a few, if any): the phrase is looked for in
-        # their tokens, each term of it (a recording's clips may say different ones).
-        in_long: set[int] | None = None
-        for term in terms:
-            cursor.execute(
-                f"SELECT r FROM {PG_LONG_SAID}(%s) AS r",  # noqa: S608 (constants)
-                [" ".join(term.words)],
-            )
-            said_here = {row[0] for row in cursor.fetchall()}
-            in_long = said_here if in_long is None else in_long & said_here
-        in_long = in_long or set()
+        # Transcripts too long for triples (a few, if any): looked for in their tokens.
+        cursor.execute(f"SELECT r FROM {PG_LONG_SAID}(%s) AS r", [" ".join(words)])  # noqa: S608
+        in_long = {row[0] for row in cursor.fetchall()}
         cursor.execute(
             f"SELECT r FROM {PG_TRIPLES_FIRST}(%s::tsquery, %s) AS r",  # noqa: S608 (constants)
             [triples, SMALL + 1],
@@ -236,8 +224,7 @@ def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
         found, walk = with_triples, _pg_probe(phrase)
         if in_long:
             walk |= Q(pk__in=sorted(in_long))
-        share_of = share
-        walk_from = WALK_WORDS if may_play is None else float("inf")  # as in _pg_words
+        share_of, walk_from = share, _walk_from(may_play)
     else:
         said = f"SELECT r FROM {PG_TRIPLES_SAID}(%s::tsquery, {TO_TSQUERY}) AS r"  # noqa: S608
         found = Q(pk__in=RawSQL(said, [triples, phrase]))  # noqa: S611 (bound parameters)
@@ -257,20 +244,15 @@ def _pg_phrase(terms: list[wordlib.Term], may_play: Q | None) -> Found | None:
     return Found(found, walk=walk, share=share_of, walk_from=walk_from)
 
 
-def _pg_triples(terms: list[wordlib.Term]) -> str:
-    """tsquery text (for ::tsquery, which takes lexemes as they are) of the runs of three
-    words of the phrases among `terms` (a two-word phrase: its pair, which begins its
-    triples), the last of each a prefix. Tokens are letters and digits only, so neither
-    "_" nor a quote can be in one."""
-    parts = []
-    for term in terms:
-        words = term.words
-        if len(words) == 2:
-            parts.append(f"'{words[0]}_{words[1]}':*")
-        for i in range(len(words) - 2):
-            last = ":*" if i == len(words) - 3 else ""
-            parts.append(f"'{words[i]}_{words[i + 1]}_{words[i + 2]}'{last}")
-    return " & ".join(parts)
+def _pg_triples(term: wordlib.Term) -> str:
+    """tsquery text (for ::tsquery, which takes lexemes as they are) of the phrase's runs
+    of three words (a two-word phrase: its pair, which begins its triples), the last a
+    prefix. Tokens are letters and digits only, so neither "_" nor a quote can be in one."""
+    words = term.words
+    if len(words) == 2:
+        return f"'{words[0]}_{words[1]}':*"
+    runs = [f"'{words[i]}_{words[i + 1]}_{words[i + 2]}'" for i in range(len(words) - 2)]
+    return " & ".join(runs) + ":*"
 
 
 def _playable(user: User | None) -> Q | None:
@@ -282,14 +264,13 @@ def _playable(user: User | None) -> Q | None:
     return Q(pk__in=playable.values("pk"))
 
 
-def speech_query(terms: list[wordlib.Term]) -> tuple[str, list[str]]:
-    """SQLite: SELECT of the ids of recordings whose current transcript has every one of
-    `terms`: a term's words in order, its last one as a prefix (a recording may come
-    more than once). The tokens are letters and digits only (words.tokens), so nothing
-    in them is FTS syntax; they still go in as bound parameters. Migration 0003 made the
-    index give recording ids straight: its rowid is recording_id * 2^32 + original_id."""
-    match = " AND ".join('"' + " ".join(term.words) + '"*' for term in terms)
+def speech_query(term: wordlib.Term) -> tuple[str, list[str]]:
+    """SQLite: SELECT of the ids of recordings whose current transcript has `term`: its
+    words in order, the last one as a prefix (a recording may come more than once). The
+    tokens are letters and digits only (words.tokens), so nothing in them is FTS syntax;
+    they still go in as bound parameters. Migration 0003 made the index give recording
+    ids straight: its rowid is recording_id * 2^32 + original_id."""
     return (
         f"SELECT rowid >> 32 FROM {SPEECH_FTS} WHERE {SPEECH_FTS} MATCH %s",  # noqa: S608
-        [match],
+        ['"' + " ".join(term.words) + '"*'],
     )
