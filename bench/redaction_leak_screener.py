@@ -50,7 +50,6 @@ import argparse
 import hashlib
 import json
 import os
-import pickle
 import resource
 import sys
 import tempfile
@@ -96,9 +95,10 @@ def float_graph_for_quantising() -> bytes:
     return data
 
 
-def quantise(float_graph: bytes, ranges: Path, output: Path) -> None:
+def quantise(float_graph: bytes, ranges: Path, output: Path, frames: Any = None) -> None:
     """Quantise with the activation ranges in `ranges` (onnxruntime's calibration cache
-    format): no inference runs, so the result is the same on any CPU."""
+    format): no inference runs, so the result is the same on any CPU. With `frames` (a
+    CalibrationDataReader), the ranges are measured on them and written to `ranges`."""
     import onnx
     from onnxruntime.quantization import (  # type: ignore[import-untyped]
         CalibrationMethod,
@@ -110,7 +110,7 @@ def quantise(float_graph: bytes, ranges: Path, output: Path) -> None:
     quantize_static(
         onnx.load_model_from_string(float_graph),
         str(output),
-        None,
+        frames,
         quant_format=QuantFormat.QDQ,
         per_channel=True,
         activation_type=QuantType.QUInt8,
@@ -242,16 +242,10 @@ def patch_leak_check(threshold: float) -> None:
 
 
 def scene_clip(scene: str, seed: int, seconds: float) -> Any:  # an EvalClip
-    from overt.redaction.evalset_scenes import make_scene_clip
+    """The scene's clip, made once and cached (as the diagnosis bench makes them)."""
+    from redaction_diagnose import clip_for
 
-    folder = Path(tempfile.gettempdir()) / "overt-screener" / f"seed{seed}-{seconds}"
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = folder / f"{scene}.pickle"
-    if meta.exists():
-        return pickle.loads(meta.read_bytes())
-    clip = make_scene_clip(folder / f"{scene}.mp4", scene, seed=seed, duration_s=seconds)
-    meta.write_bytes(pickle.dumps(clip))
-    return clip
+    return clip_for(scene, seed, seconds)
 
 
 def frames_of(path: Path) -> Iterator[tuple[int, Any]]:  # index, NCHW float32 array
@@ -284,13 +278,7 @@ def calibrate() -> None:
     """Measure the activation ranges (MinMax) on seed 3's frames and write them where the
     screener is built from (then pin the SCREENER_SHA256 it prints)."""
     import onnx
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
+    from onnxruntime.quantization import CalibrationDataReader
 
     from overt.redaction.evalset_scenes import SCENES
 
@@ -298,8 +286,8 @@ def calibrate() -> None:
     for scene in SCENES:
         clip = scene_clip(scene, CALIBRATION_SEED, 1.2)
         arrays += [a for i, a in frames_of(Path(clip.path)) if i % CALIBRATION_EVERY == 0]
-    graph = onnx.load_model_from_string(float_graph_for_quantising())
-    name = graph.graph.input[0].name
+    float_graph = float_graph_for_quantising()
+    name = onnx.load_model_from_string(float_graph).graph.input[0].name
 
     class Frames(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -312,21 +300,11 @@ def calibrate() -> None:
     RANGES_FILE.unlink(missing_ok=True)
     RANGES_FILE.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        quantize_static(
-            graph,
-            str(Path(tmp) / "int8.onnx"),
-            Frames(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
-            calibration_cache_path=str(RANGES_FILE),
-        )
+        quantise(float_graph, RANGES_FILE, Path(tmp) / "int8.onnx", Frames())
     print(f"{len(arrays)} frames (seed {CALIBRATION_SEED}); wrote {RANGES_FILE}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "int8.onnx"
-        quantise(float_graph_for_quantising(), RANGES_FILE, out)
+        quantise(float_graph, RANGES_FILE, out)
         print(f"SCREENER_SHA256 = {hashlib.sha256(out.read_bytes()).hexdigest()!r}")
 
 
