@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 from review_support import ingest, reviewer, sign_in_page
 
 from overt.evidence.models import Derivative
@@ -54,8 +55,10 @@ def test_search_play_seek_clip_and_find_it(live_server, page, tmp_path) -> None:
     sign_in_page(page, live_server.url, "reviewer", device)
     page.get_by_role("searchbox", name="Search").fill("horseferry")
     page.get_by_role("button", name="Search", exact=True).click()
+    # The search is a page load: wait for the new list rather than read the old one.
+    page.wait_for_url("**q=horseferry*")
     results = page.locator("table.recordings tbody th a")
-    assert results.all_text_contents() == ["Stop on Horseferry Road"]
+    expect(results).to_have_text(["Stop on Horseferry Road"])
     screenshot(page, "review-library-search")
     results.first.click()
     assert f"/recordings/{made.recording_id}/" in page.url
@@ -109,9 +112,8 @@ def test_search_play_seek_clip_and_find_it(live_server, page, tmp_path) -> None:
     page.locator("summary", has_text="More filters").click()
     page.get_by_label("Has").select_option("clip")
     page.get_by_role("button", name="Search", exact=True).click()
-    assert page.locator("table.recordings tbody th a").all_text_contents() == [
-        "Stop on Horseferry Road"
-    ]
+    page.wait_for_url("**has=clip*")
+    expect(page.locator("table.recordings tbody th a")).to_have_text(["Stop on Horseferry Road"])
     assert "1 cut clip" in page.locator("table.recordings tbody tr").first.text_content()
     screenshot(page, "review-library-has-clip")
 
