@@ -1,7 +1,8 @@
 """The search's ways of answering, each giving the same matches: a term or a place
 found in few recordings is a list of ids the listing is driven from; one found in many
 is checked recording by recording in the listing's order, or (a phrase's word order on
-PostgreSQL) every candidate at once. The thresholds are lowered here so that a handful
+PostgreSQL) every candidate at once; several found in many (words, a category) are
+intersected first (evidence.joint). The thresholds are lowered here so that a handful
 of recordings takes the path 100,000 would. Both engines."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 from django.test import Client
 from search_support import make_recording
 
-from overt.evidence import catalogue
+from overt.evidence import catalogue, joint
 from overt.evidence.catalogue import RecordingFilter
 from overt.evidence.models import Officer
 from overt.testing.access import make_user, sign_in
@@ -37,7 +38,10 @@ def said(db: None) -> dict[str, int]:
     }
 
 
-@pytest.fixture(params=["few", "many, walked", "many, checked at once"])
+PATHS = ["few", "many, walked", "many, checked at once", "many, intersected", "too many to list"]
+
+
+@pytest.fixture(params=PATHS)
 def path(request, monkeypatch) -> str:
     if request.param != "few":  # every term and place "large"
         monkeypatch.setattr(search, "SMALL", 0)
@@ -45,6 +49,11 @@ def path(request, monkeypatch) -> str:
         # a phrase or words checked row by row as the listing walks, or gathered at once
         monkeypatch.setattr(search, "PHRASE_WALK_CHECKS", 0 if "walked" in request.param else 1e12)
         monkeypatch.setattr(search, "WALK_WORDS", 0 if "walked" in request.param else 2)
+        # sets intersected before the listing (where two or more), or never
+        intersected = request.param in ("many, intersected", "too many to list")
+        monkeypatch.setattr(joint, "JOINT_ESTIMATE", 1e12 if intersected else -1)
+        if request.param == "too many to list":  # intersected, then too many: walked after all
+            monkeypatch.setattr(joint, "JOINT_MAX", 0)
     return request.param
 
 
@@ -250,3 +259,48 @@ def test_a_very_long_transcript_is_indexed_and_its_phrases_found(db: None, path:
     for q in ('"alpha bravo charlie"', '"echo foxtrot"', '"bravo charlie word0"'):
         found = search_for(user, RecordingFilter.from_params({"q": q})).results()
         assert set(found.values_list("pk", flat=True)) == {long.pk}, q
+
+
+@pytest.mark.parametrize(
+    ("q", "category", "expected"),
+    [
+        ("weapon", "Firearms", {"in order", "twice"}),
+        ("weapon drop", "Firearms", {"in order", "twice"}),
+        ("weapon police", "Firearms", {"in order"}),
+        ("weapon", "Welfare", {"apart", "longer word"}),
+        ("police", "Welfare", {"apart"}),
+        ("nothing", "Firearms", {"other"}),
+        ("nothing", "Welfare", set()),
+    ],
+)
+def test_words_and_a_category_find_the_same_and_count_the_other_categories(
+    client: Client, said, path: str, q: str, category: str, expected
+) -> None:
+    """A category and said words, each found in many, give the same matches however
+    they are combined; and the category facet still counts the matches in every other
+    category (it leaves its own filter out, so an intersection with it cannot be used)."""
+    from overt.evidence.models import Category, Recording
+
+    firearms, _ = Category.objects.get_or_create(name="Firearms")
+    welfare, _ = Category.objects.get_or_create(name="Welfare")
+    for name in ("in order", "twice", "other"):
+        Recording.objects.get(pk=said[name]).categories.add(firearms)
+    for name in ("apart", "longer word"):
+        Recording.objects.get(pk=said[name]).categories.add(welfare)
+    user = make_user("ev", "evidence-manager")
+    f = RecordingFilter.from_params({"q": q, "category": category})
+    found = search_for(user, f)
+    # (none in common is a list of none, however small the limit)
+    listed = path == "many, intersected" or (path == "too many to list" and not expected)
+    assert found.intersected == listed
+    assert set(found.results().values_list("pk", flat=True)) == {said[k] for k in expected}
+    window = found.window(0, 50)
+    assert {r.pk for r in window.recordings} == {said[k] for k in expected}
+    assert window.count == len(expected) and window.exact
+    counts = {c.value: c.count for c in found.facets()["category"]}
+    anywhere = search_for(user, RecordingFilter.from_params({"q": q})).results()
+    in_welfare = anywhere.filter(categories=welfare).count()
+    assert counts.get("Welfare", 0) == in_welfare
+    sign_in(client, user)
+    page = client.get("/", {"q": q, "category": category})
+    assert page.status_code == 200

@@ -15,7 +15,14 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from overt.access.matrix import Capability
-from overt.access.services import AccessDenied, Action, capability, check, visible_recordings
+from overt.access.services import (
+    AccessDenied,
+    Action,
+    capability,
+    check,
+    one_reading,
+    visible_recordings,
+)
 from overt.evidence.catalogue import MAX_WINDOW, FilterError, RecordingFilter, Search
 from overt.evidence.models import Original, Recording
 from overt.jobs.models import Job
@@ -167,6 +174,10 @@ class RecordingList(generics.ListAPIView):
             .defer("gps_track")
             .prefetch_related(Prefetch("originals", queryset=clips))
         )
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        with one_reading():  # access read once for the search, its page and snippets
+            return super().list(request, *args, **kwargs)
 
     def paginate_queryset(self, queryset: Any) -> Any:
         page = super().paginate_queryset(queryset)

@@ -18,6 +18,7 @@ from django.db.models.expressions import RawSQL
 
 from overt.access.services import Action, User, permitted, visible_recordings
 from overt.evidence.catalogue import COUNT_LIMIT, Found, RecordingFilter, Search
+from overt.evidence.joint import Rows
 from overt.evidence.models import Recording
 
 from . import words as wordlib
@@ -83,7 +84,9 @@ class SpeechSource:
         if len(rows) <= SMALL:  # all of them: a list the planner may drive from
             return _listed({row[0] for row in rows}, may_play)
         found = Q(pk__in=RawSQL(sql, params))  # noqa: S611 (bound parameters)
-        return Found(found if may_play is None else found & may_play)
+        if may_play is None:
+            return Found(found, rows=Rows(sql, tuple(params)))
+        return Found(found & may_play)
 
 
 def _listed(ids: set[int], may_play: Q | None) -> Found | None:
@@ -157,9 +160,12 @@ def _pg_word(term: wordlib.Term, may_play: Q | None) -> Found | None:
     every = f"SELECT r FROM {PG_FUNCTION}({TO_TSQUERY}) AS r"  # noqa: S608 (constants)
     found = Q(pk__in=RawSQL(every, [query]))  # noqa: S611 (bound parameters)
     walk = _pg_probe(query)
+    # The set as SQL, for intersecting with others (evidence.joint), where nothing
+    # else narrows it (a viewer who may play only some footage: they drive instead).
+    set_rows = Rows(every, (query,), share * _pg_rows()) if may_play is None else None
     if may_play is not None:
         found, walk = found & may_play, walk & may_play
-    return Found(found, walk=walk, share=share, walk_from=_walk_from(may_play))
+    return Found(found, walk=walk, share=share, walk_from=_walk_from(may_play), rows=set_rows)
 
 
 def _walk_from(may_play: Q | None) -> float:
@@ -222,6 +228,7 @@ def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
         with_triples |= Q(pk__in=sorted(in_long))
     if exact:  # the triples are the matches: a set from the index, or a walk
         found, walk = with_triples, _pg_probe(phrase)
+        set_sql = Rows(every_triple, (triples,), share * _pg_rows())
         if in_long:
             walk |= Q(pk__in=sorted(in_long))
         share_of, walk_from = share, _walk_from(may_play)
@@ -238,10 +245,15 @@ def _pg_phrase(term: wordlib.Term, may_play: Q | None) -> Found | None:
         # PHRASE_WALK_CHECKS / (the share of candidates that say it), at once every one.
         estimated = max(share * _pg_rows(), float(len(candidates)), 1.0)
         share_of = len(ids) / max(1, len(candidates))
+        set_sql = Rows(said, (triples, phrase), share * share_of * _pg_rows())
         walk_from = PHRASE_WALK_CHECKS / estimated
+    if in_long:
+        long_rows = Recording.objects.filter(pk__in=sorted(in_long)).values("pk")
+        set_sql = Rows.union([set_sql, Rows.of(long_rows, len(in_long))])
     if may_play is not None:
         found, walk = found & may_play, walk & may_play
-    return Found(found, walk=walk, share=share_of, walk_from=walk_from)
+    set_rows = set_sql if may_play is None else None  # as in _pg_word
+    return Found(found, walk=walk, share=share_of, walk_from=walk_from, rows=set_rows)
 
 
 def _pg_triples(term: wordlib.Term) -> str:

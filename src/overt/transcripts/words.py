@@ -28,6 +28,8 @@ def count(text: str) -> int:
 
 
 def tokens(text: str) -> list[str]:
+    if text.isascii():  # the same tokens, without the Unicode work (most words said)
+        return _ASCII_TOKEN.findall(text.lower())
     folded = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in folded if not unicodedata.combining(c))
     return _TOKEN.findall(stripped)
@@ -67,8 +69,11 @@ def find(words: Sequence[str], term: Term) -> int:
     """Index of the first of `words` (already tokens) where `term` starts, or -1."""
     *whole, last = term.words
     n = len(whole)
+    if not n:  # one word: the first that starts with it (the common case, kept simple)
+        return next((i for i, word in enumerate(words) if word.startswith(last)), -1)
+    first = whole[0]
     for i in range(len(words) - n):
-        if n and words[i] != whole[0]:
+        if words[i] != first:
             continue
         if all(words[i + k] == whole[k] for k in range(1, n)) and words[i + n].startswith(last):
             return i

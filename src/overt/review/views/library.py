@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from overt.access.middleware import CSP
 from overt.access.services import (
+    one_reading,
     visible_recordings,
 )
 from overt.conf import get_settings
@@ -87,6 +88,11 @@ class FacetLink:
 @login_required
 @require_safe
 def library(request: HttpRequest) -> HttpResponse:
+    with one_reading():  # access read once for the search, facets, drop-downs and snippets
+        return _library(request)
+
+
+def _library(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"params": request.GET, "nav": "library", **_filter_options(request)}
     context.update(saved_searches(request))
     try:
