@@ -49,6 +49,8 @@ def path(request, monkeypatch) -> str:
         # a phrase or words checked row by row as the listing walks, or gathered at once
         monkeypatch.setattr(search, "PHRASE_WALK_CHECKS", 0 if "walked" in request.param else 1e12)
         monkeypatch.setattr(search, "WALK_WORDS", 0 if "walked" in request.param else 2)
+        # a viewer who may play only some: walked (an officer's own), or never
+        monkeypatch.setattr(search, "FEW_TO_WALK", 10**6 if "walked" in request.param else -1)
         # sets intersected before the listing (where two or more), or never
         intersected = request.param in ("many, intersected", "too many to list")
         monkeypatch.setattr(joint, "JOINT_ESTIMATE", 1e12 if intersected else -1)
