@@ -306,3 +306,48 @@ def test_words_and_a_category_find_the_same_and_count_the_other_categories(
     sign_in(client, user)
     page = client.get("/", {"q": q, "category": category})
     assert page.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "q", ['"drop the weapon"', '"the weapon"', '"police drop the weapon now"', '"drop the weap"']
+)
+def test_a_phrase_after_a_word_said_hundreds_of_times_is_found_by_everyone(
+    db: None, path: str, q: str
+) -> None:
+    """PostgreSQL's vector keeps at most 256 positions of a word: a phrase said after the
+    300th "the" is still found (its order is checked in the tokens), alike for a viewer
+    who sees everything and for the officer who filmed it."""
+    filler = " ".join(["the"] * 300)
+    rec = make_recording("Long stop", said=f"{filler} armed police drop the weapon now")
+    make_recording("Other", said=f"{filler} nothing here", minutes=1)
+    manager = make_user("ev", "evidence-manager")
+    own = make_user("hughes", "officer", officer=Officer.objects.get(number="MP2210"))
+    for user in (manager, own):
+        found = search_for(user, RecordingFilter.from_params({"q": q})).results()
+        assert set(found.values_list("pk", flat=True)) == {rec.pk}, (q, user.username)
+
+
+@pytest.mark.parametrize("q", ["weapon", "weapon police", '"drop the weapon"'])
+def test_words_in_footage_the_viewer_may_list_but_not_play_are_never_a_hit(
+    db: None, path: str, q: str
+) -> None:
+    """An officer's own footage of an incident under a post-incident procedure: they may
+    know it exists, not play it; its words find it for nobody but those who may play it,
+    whichever way the search answers (walked, a set, intersected)."""
+    from overt.access.models import PostIncidentProcedure
+
+    locked = make_recording(
+        "Shooting", said="armed police drop the weapon", incident=("CAD-9", "Shots fired")
+    )
+    mine = make_recording("Routine", said="armed police drop the weapon", minutes=1)
+    hughes = Officer.objects.get(number="MP2210")
+    procedure = PostIncidentProcedure.objects.create(
+        incident=locked.incident, manager=make_user("pim", "evidence-manager"), started_by="pim"
+    )
+    procedure.officers.add(hughes)
+    own = make_user("hughes", "officer", officer=hughes)
+    found = search_for(own, RecordingFilter.from_params({"q": q})).results()
+    assert set(found.values_list("pk", flat=True)) == {mine.pk}
+    manager = make_user("ev", "evidence-manager")
+    found = search_for(manager, RecordingFilter.from_params({"q": q})).results()
+    assert set(found.values_list("pk", flat=True)) == {mine.pk, locked.pk}

@@ -43,7 +43,9 @@ class Rows:
     @classmethod
     def of(cls, ids_query: QuerySet[Any, Any], count: float | None = None) -> Rows:
         """The SQL of a queryset of one id column (`.values(...)`)."""
-        sql, params = ids_query.query.sql_with_params()
+        # No ORDER BY (a model's default ordering): a set is not sorted before it is
+        # intersected, nor its rows read for the ordering's columns.
+        sql, params = ids_query.order_by().query.sql_with_params()
         return cls(sql, tuple(params), count)
 
     @classmethod

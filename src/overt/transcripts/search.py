@@ -29,14 +29,15 @@ from .snippets import Snippet, snippets
 __all__ = ["Snippet", "SpeechSource", "search_for", "snippets"]
 
 SMALL = 2000
-SURELY_MANY = 4 * SMALL  # a word estimated in more transcripts than this is not listed
+SURELY_MANY = 4  # a word estimated in more than this many times SMALL transcripts is not listed
 SPEECH_FTS = "transcripts_speech_match"  # migration 0003
 PG_FUNCTION = "transcripts_speech_recordings"  # migration 0004
 PG_FIRST = "transcripts_speech_first"  # migration 0005
 PG_TRIPLES = "transcripts_speech_triples"  # migration 0006
 PG_TRIPLES_FIRST = "transcripts_speech_triples_first"  # migration 0006
-PG_TRIPLES_SAID = "transcripts_speech_triples_said"  # migration 0006
+PG_PHRASE_SAID = "transcripts_speech_phrase_said"  # migration 0007
 PG_LONG_SAID = "transcripts_speech_long_said"  # migration 0006
+SAID_IN_TOKENS = "strpos(' ' || tokens, ' ' || %s) > 0"  # a phrase, in order (migration 0007)
 MAX_TRIPLE_BYTES = 2000  # longer runs of three words are not indexed (migration 0006)
 TO_TSQUERY = "to_tsquery('simple'::regconfig, %s)"
 WORDS_MATCH = f"tsv @@ {TO_TSQUERY}"
@@ -175,6 +176,16 @@ def _pg_probe(query: str) -> Q:
     return Q(Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField()))
 
 
+def _pg_said_probe(spoken: str) -> Q:
+    """Whether the recording at hand said the phrase `spoken` (its tokens, one space
+    apart; the last may begin a longer word): looked for in the tokens themselves, since
+    the vector keeps at most 256 positions of a word (migration 0007)."""
+    said = SpeechIndex.objects.filter(recording_id=OuterRef("pk")).filter(
+        RawSQL(SAID_IN_TOKENS, [spoken], output_field=BooleanField())  # noqa: S611
+    )
+    return Q(Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField()))
+
+
 def _pg_word(
     term: wordlib.Term, may_play: Q | None, walk_from: Callable[[], float]
 ) -> Found | None:
@@ -186,7 +197,7 @@ def _pg_word(
         # A word the statistics put in many more than SMALL transcripts (they list the
         # commonest words, so they are near for those) is not listed first: for a word in
         # every transcript, the first SMALL + 1 cost 6-10 ms of a 50 ms search.
-        if share * total <= SURELY_MANY:
+        if share * total <= SURELY_MANY * SMALL:
             rows = _pg_first(cursor, query, SMALL + 1)
             if len(rows) <= SMALL:
                 return _listed(set(rows), may_play)
@@ -206,10 +217,9 @@ def _pg_phrase(
 ) -> Found | None:
     """PostgreSQL, a phrase. The index of word triples (migration 0006) gives the
     transcripts holding each run of three words of the phrase; a phrase of two or three
-    words is one entry, so those are its matches. A longer one's order needs the stored
-    vector (positions), read from TOAST, about 14 us a transcript. Where at most SMALL have
-    the triples,
-    they are checked at once. Where more do, the first SMALL + 1 are checked, and the
+    words is one entry, so those are its matches. A longer one's order is checked in the
+    transcript's tokens (migration 0007), read from TOAST. Where at most SMALL have the
+    triples, they are checked at once. Where more do, the first SMALL + 1 are checked, and the
     share of those that say it is the `share` of a walk (Found.walk): the listing walks in
     its order and checks each candidate as it comes, stopping when its page and count are
     full. Where that would check more candidates than there are (the phrase is rare
@@ -219,11 +229,11 @@ def _pg_phrase(
     runs = ("_".join(words[i : i + 3]) for i in range(len(words)))
     if any(len(run.encode()) >= MAX_TRIPLE_BYTES for run in runs):
         return None  # no transcript's index holds so long a run of words (nor its vector)
-    triples, phrase = _pg_triples(term), _pg_tsquery(term)
+    triples, spoken = _pg_triples(term), " ".join(words)
     exact = len(words) <= 3  # one entry of the index
     with connection.cursor() as cursor:
         # Transcripts too long for triples (a few, if any): looked for in their tokens.
-        cursor.execute(f"SELECT r FROM {PG_LONG_SAID}(%s) AS r", [" ".join(words)])  # noqa: S608
+        cursor.execute(f"SELECT r FROM {PG_LONG_SAID}(%s) AS r", [spoken])  # noqa: S608
         in_long = {row[0] for row in cursor.fetchall()}
         cursor.execute(
             f"SELECT r FROM {PG_TRIPLES_FIRST}(%s::tsquery, %s) AS r",  # noqa: S608 (constants)
@@ -240,8 +250,8 @@ def _pg_phrase(
         if not exact:
             cursor.execute(
                 f"SELECT DISTINCT recording_id FROM {table} "  # noqa: S608
-                f"WHERE recording_id = ANY(%s) AND {WORDS_MATCH}",
-                [candidates, phrase],
+                f"WHERE recording_id = ANY(%s) AND {SAID_IN_TOKENS}",
+                [candidates, spoken],
             )
             ids = {row[0] for row in cursor.fetchall()}
         ids |= in_long
@@ -254,25 +264,25 @@ def _pg_phrase(
     if in_long:
         with_triples |= Q(pk__in=sorted(in_long))
     if exact:  # the triples are the matches: a set from the index, or a walk
-        found, walk = with_triples, _pg_probe(phrase)
+        found, walk = with_triples, _pg_said_probe(spoken)
         set_sql = Rows(every_triple, (triples,), share * _pg_rows())
         if in_long:
             walk |= Q(pk__in=sorted(in_long))
         share_of, walk_from = share, walk_from_viewer()
     else:
-        said = f"SELECT r FROM {PG_TRIPLES_SAID}(%s::tsquery, {TO_TSQUERY}) AS r"  # noqa: S608
-        found = Q(pk__in=RawSQL(said, [triples, phrase]))  # noqa: S611 (bound parameters)
+        said = f"SELECT r FROM {PG_PHRASE_SAID}(%s::tsquery, %s) AS r"  # noqa: S608
+        found = Q(pk__in=RawSQL(said, [triples, spoken]))  # noqa: S611 (bound parameters)
         if in_long:
             found |= Q(pk__in=sorted(in_long))
         # The candidates (one hashed set from the index) come first, so only they are read.
-        walk = with_triples & _pg_probe(phrase)
+        walk = with_triples & _pg_said_probe(spoken)
         if in_long:
             walk |= Q(pk__in=sorted(in_long))
         # Checking costs the same either way (a vector read); walking checks about
         # PHRASE_WALK_CHECKS / (the share of candidates that say it), at once every one.
         estimated = max(share * _pg_rows(), float(len(candidates)), 1.0)
         share_of = len(ids) / max(1, len(candidates))
-        set_sql = Rows(said, (triples, phrase), share * share_of * _pg_rows())
+        set_sql = Rows(said, (triples, spoken), share * share_of * _pg_rows())
         walk_from = PHRASE_WALK_CHECKS / estimated
     if in_long:
         long_rows = Recording.objects.filter(pk__in=sorted(in_long)).values("pk")
