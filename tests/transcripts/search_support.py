@@ -82,3 +82,21 @@ def make_recording(
 
 def version_of(rec: Recording) -> TranscriptVersion:
     return TranscriptVersion.objects.get(original__recording=rec, number=1)
+
+
+def another_clip(rec: Recording, text: str, n: int) -> Original:
+    """Clip number `n` of `rec` (beside its first), saying `text`."""
+    first = Original.objects.filter(recording=rec).order_by("pk").first()
+    assert first is not None
+    clip = Original.objects.create(
+        sha256=hashlib.sha256(f"clip {rec.pk} {n}".encode()).hexdigest(),
+        size=1,
+        recording=rec,
+        filename=f"clip{n}.mp4",
+        source=first.source,
+        playable=True,
+        started_at=first.started_at,
+        duration_s=60,
+    )
+    save_machine_transcript(clip, spoken(text), PROVENANCE)
+    return clip

@@ -12,8 +12,8 @@ the catalogue only asks for this where every part is a set it would build anyway
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
@@ -34,11 +34,17 @@ JOINT_MAX = 10_000
 @dataclass(frozen=True, slots=True)
 class Rows:
     """SQL of a SELECT of one column, recording ids, and its parameters; `count`, where
-    known, an estimate of how many ids it gives."""
+    known, an estimate of how many ids it gives. `merge`: (kind, fragment) where several
+    parts of one kind are answered together by that kind's merger (register_merger):
+    words said, by one look-up of "a and b" in an index of every recording's words.
+    `walked`: the term would otherwise be tested recording by recording, so its set is
+    worth building only merged with others."""
 
     sql: str
     params: tuple[Any, ...] = ()
     count: float | None = None
+    merge: tuple[str, str] | None = None
+    walked: bool = False
 
     @classmethod
     def of(cls, ids_query: QuerySet[Any, Any], count: float | None = None) -> Rows:
@@ -58,16 +64,47 @@ class Rows:
         return cls(" UNION ALL ".join(selects), tuple(v for p in parts for v in p.params), count)
 
 
-def worth_intersecting(parts: Sequence[Rows]) -> bool:
-    """Whether the estimated intersection of `parts` (as if independent; a part of
-    unknown size counts as every recording) is small enough (JOINT_ESTIMATE)."""
+# kind -> the SQL answering several parts of that kind at once (None: not here)
+Merger = Callable[[list[str]], "Rows | None"]
+_mergers: dict[str, Merger] = {}
+
+
+def register_merger(kind: str, merger: Merger) -> None:
+    """A later stage (transcripts) answers several parts of its kind in one look-up."""
+    _mergers[kind] = merger
+
+
+def planned(parts: Sequence[Rows]) -> list[Rows] | None:
+    """The parts to intersect, with those of one kind merged into one (a set built from
+    one index look-up, whatever each part's size); None where it is not worth it: fewer
+    than two sets before merging, a part that would be walked and was not merged, or an
+    estimated intersection (as if independent; a part of unknown size counts as every
+    recording) over JOINT_ESTIMATE, or over JOINT_MAX where parts were merged (the cost
+    is then mostly the ids it gives)."""
     total = recordings_estimate()
     if len(parts) < 2 or total <= 0:
-        return False
+        return None
     estimate = total
     for part in parts:
         estimate *= min(1.0, (part.count if part.count is not None else total) / total)
-    return estimate <= JOINT_ESTIMATE
+    kinds: dict[str, list[Rows]] = {}
+    for part in parts:
+        if part.merge is not None and part.merge[0] in _mergers:
+            kinds.setdefault(part.merge[0], []).append(part)
+    out = [p for p in parts if p.merge is None or len(kinds.get(p.merge[0], ())) < 2]
+    merged = False
+    for kind, group in kinds.items():
+        if len(group) < 2:
+            continue
+        one = _mergers[kind]([p.merge[1] for p in group if p.merge is not None])
+        if one is None:
+            out.extend(group)
+            continue
+        out.append(replace(one, count=estimate))
+        merged = True
+    if any(p.walked for p in out):
+        return None
+    return out if estimate <= (JOINT_MAX if merged else JOINT_ESTIMATE) else None
 
 
 def recordings_estimate() -> float:
@@ -85,6 +122,8 @@ def intersection(parts: Sequence[Rows], limit: int | None = None) -> list[int] |
     limit = JOINT_MAX if limit is None else limit
     selects = (f"SELECT * FROM ({p.sql}) AS p{i}" for i, p in enumerate(parts))  # noqa: S608
     sql = " INTERSECT ".join(selects)
+    if len(parts) == 1:  # one merged part: its ids once each
+        sql = f"SELECT DISTINCT * FROM ({parts[0].sql}) AS p0"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT * FROM ({sql}) AS joint LIMIT {int(limit) + 1}",  # noqa: S608 (constants)

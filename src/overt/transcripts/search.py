@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 
 from overt.access.services import Action, User, permitted, visible_recordings
 from overt.evidence.catalogue import COUNT_LIMIT, Found, RecordingFilter, Search
-from overt.evidence.joint import Rows
+from overt.evidence.joint import Rows, register_merger
 from overt.evidence.models import Recording
 
 from . import words as wordlib
@@ -57,6 +57,34 @@ WALK_WORDS = 0.4
 # (a stored vector read, about 5 us) rather than its set built (about 0.5 us a match:
 # 5 ms for a word in a tenth of 100,000, 37 ms for one in all).
 FEW_TO_WALK = 500
+
+
+WORDS_KIND = "words said"
+RECORDING_WORDS = "transcripts_recording_words"  # migration 0008
+
+
+def _words_together(queries: list[str]) -> Rows | None:
+    """PostgreSQL: the recordings that said every one of these words (tsquery texts),
+    in any of their clips: one look-up in the index of each recording's words (migration
+    0008); a recording whose words were too many for one vector (NULL) has each word
+    looked for in its clips."""
+    if connection.vendor != "postgresql" or not queries:
+        return None
+    together = " & ".join(f"({q})" for q in queries)
+    table, clips = RECORDING_WORDS, SpeechIndex._meta.db_table
+    each = " AND ".join(
+        f"EXISTS (SELECT 1 FROM {clips} s WHERE s.recording_id = w.recording_id "  # noqa: S608
+        f"AND s.tsv @@ {TO_TSQUERY})"
+        for _ in queries
+    )
+    sql = (
+        f"SELECT recording_id FROM {table} WHERE words @@ {TO_TSQUERY} "  # noqa: S608
+        f"UNION ALL SELECT w.recording_id FROM {table} w WHERE w.words IS NULL AND {each}"
+    )
+    return Rows(sql, (together, *queries))
+
+
+register_merger(WORDS_KIND, _words_together)
 
 
 def search_for(user: User | None, f: RecordingFilter) -> Search:
@@ -206,7 +234,9 @@ def _pg_word(
     walk = _pg_probe(query)
     # The set as SQL, for intersecting with others (evidence.joint), where nothing
     # else narrows it (a viewer who may play only some footage: they drive instead).
-    set_rows = Rows(every, (query,), share * total) if may_play is None else None
+    set_rows = None
+    if may_play is None:  # with other words: one look-up in every recording's words (0008)
+        set_rows = Rows(every, (query,), share * total, merge=(WORDS_KIND, query))
     if may_play is not None:
         found, walk = found & may_play, walk & may_play
     return Found(found, walk=walk, share=share, walk_from=walk_from(), rows=set_rows)
