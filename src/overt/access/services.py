@@ -11,9 +11,7 @@ log (`access-refused`), so a post-incident lock's refused attempts are on the re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -37,6 +35,7 @@ from .matrix import (
     cell,
     has_capability,
 )
+from .reading import one_reading, remembered
 
 __all__ = [
     "AccessDenied",
@@ -101,35 +100,9 @@ class _Sets:
     glass: frozenset[int]
 
 
-# Within one_reading(): the sets already read, by (user, role, recording).
-_read_once: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("overt_access", default=None)
-
-
-@contextmanager
-def one_reading() -> Iterator[None]:
-    """Within the block, the sets that decide access (and a team's officers) are read
-    once per user: a search's listing, the footage it may play and its snippets each
-    ask, and got the same answer from six queries each time. For read-only work that
-    changes no grant (a listing); each block starts afresh, and ends with it."""
-    token = _read_once.set({})
-    try:
-        yield
-    finally:
-        _read_once.reset(token)
-
-
-def _remembered(key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
-    memo = _read_once.get()
-    if memo is None:
-        return read()
-    if key not in memo:
-        memo[key] = read()
-    return memo[key]
-
-
 def _sets(who: Standing, recording_id: int | None = None) -> _Sets:
     key = ("sets", who.user_id, who.role, who.officer_id, recording_id)
-    return cast(_Sets, _remembered(key, lambda: _read_sets(who, recording_id)))
+    return cast(_Sets, remembered(key, lambda: _read_sets(who, recording_id)))
 
 
 def _read_sets(who: Standing, recording_id: int | None = None) -> _Sets:
@@ -379,7 +352,7 @@ def _team_q(who: Standing) -> Q | None:
     # The team's officers listed first (tens of ids), not a join or a subquery: with
     # either, PostgreSQL read every recording to find the team's (25-30 ms at 100,000,
     # in every search a supervisor makes); with the ids it reads the officer index.
-    officers = _remembered(
+    officers = remembered(
         ("team", who.team),
         lambda: list(Officer.objects.filter(team=who.team).values_list("pk", flat=True)),
     )
