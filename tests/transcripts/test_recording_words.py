@@ -100,3 +100,49 @@ def test_a_word_said_in_one_clip_and_one_in_another_is_found_together(merged) ->
     assert search_for(user, RecordingFilter.from_params({"q": "drop weapon"})).intersected
     assert found("weap dro") == {rec.pk}  # each word a prefix, as everywhere
     assert found("drop it") == {rec.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clips_saved_at_once_both_count(merged) -> None:
+    """Two transactions each index a clip of one recording; the second waits for the
+    first's lock on the recording's row, then merges both clips' words (without the
+    lock, each merged what it saw and the later write dropped the other's words)."""
+    import threading
+
+    import psycopg
+
+    rec = make_recording("Two at once", said="alpha")
+    another_clip(rec, "bravo", 1)
+    rows = list(
+        SpeechIndex.objects.filter(recording_id=rec.pk).values_list(
+            "original_id", "recording_id", "version_id", "tokens"
+        )
+    )
+    SpeechIndex.objects.filter(recording_id=rec.pk).delete()
+    assert words_of(rec.pk) == set()
+    settings = connection.settings_dict
+    dsn = f"host={settings['HOST']} port={settings['PORT'] or 5432} dbname={settings['NAME']} user={settings['USER']}"
+    insert = (
+        "INSERT INTO transcripts_speechindex (original_id, recording_id, version_id, tokens) "
+        "VALUES (%s, %s, %s, %s)"
+    )
+    first, second = psycopg.connect(dsn), psycopg.connect(dsn)
+    try:
+        first.execute(insert, rows[0])  # not committed yet
+        done = threading.Event()
+
+        def other() -> None:
+            second.execute(insert, rows[1])  # waits for the first's lock
+            second.commit()
+            done.set()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert not done.wait(0.5)  # still waiting on the first transaction
+        first.commit()
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        first.close()
+        second.close()
+    assert words_of(rec.pk) == {"alpha", "bravo"}

@@ -536,8 +536,8 @@ def search_terms(q: str) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class TextCondition:
     """Recordings with every term of a search: `condition`; `small`: driven by a short
-    list of ids (a term found in few); `sets`: each term's matches as SQL, where every
-    term is a set (none walked), for joint.py."""
+    list of ids (a term found in few); `sets`: each term's matches as SQL where every
+    term has one (a walked term's marked so: joint.py uses it only merged), or None."""
 
     condition: Q
     small: bool
