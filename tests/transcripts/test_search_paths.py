@@ -38,38 +38,43 @@ def said(db: None) -> dict[str, int]:
     }
 
 
-PATHS = [
-    "few",
-    "many, walked",
-    "many, checked at once",
-    "many, intersected",
-    "many, intersected, words one by one",
-    "too many to list",
-]
+PATHS = ["few", "many, walked", "many, checked at once", "many, intersected"]
+# ways that differ only where several sets meet (several terms, or a category)
+JOINT_PATHS = [*PATHS, "many, intersected, words one by one", "too many to list"]
 INTERSECTED = ("many, intersected", "many, intersected, words one by one")
 
 
 @pytest.fixture(params=PATHS)
 def path(request, monkeypatch) -> str:
-    if request.param != "few":  # every term and place "large"
+    return _take(request.param, monkeypatch)
+
+
+@pytest.fixture(params=JOINT_PATHS)
+def joint_path(request, monkeypatch) -> str:
+    return _take(request.param, monkeypatch)
+
+
+def _take(param: str, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    """Thresholds set so that a handful of recordings takes the way `param` names."""
+    if param != "few":  # every term and place "large"
         monkeypatch.setattr(search, "SMALL", 0)
         monkeypatch.setattr(catalogue, "SMALL_TEXT_SET", 0)
         # a phrase or words checked row by row as the listing walks, or gathered at once
-        monkeypatch.setattr(search, "PHRASE_WALK_CHECKS", 0 if "walked" in request.param else 1e12)
-        monkeypatch.setattr(search, "WALK_WORDS", 0 if "walked" in request.param else 2)
+        monkeypatch.setattr(search, "PHRASE_WALK_CHECKS", 0 if "walked" in param else 1e12)
+        monkeypatch.setattr(search, "WALK_WORDS", 0 if "walked" in param else 2)
         # a viewer who may play only some: walked (an officer's own), or never
-        monkeypatch.setattr(search, "FEW_TO_WALK", 10**6 if "walked" in request.param else -1)
+        monkeypatch.setattr(search, "FEW_TO_WALK", 10**6 if "walked" in param else -1)
         # sets intersected before the listing (where two or more), or never; words said
         # merged into one look-up (PostgreSQL, migration 0008), or each its own set
-        intersected = request.param in (*INTERSECTED, "too many to list")
+        intersected = param in (*INTERSECTED, "too many to list")
         monkeypatch.setattr(joint, "JOINT_ESTIMATE", 1e12 if intersected else -1)
         if not intersected:
             monkeypatch.setattr(joint, "JOINT_MAX", -1)
-        if request.param == "many, intersected, words one by one":
+        if param == "many, intersected, words one by one":
             monkeypatch.setattr(joint, "_mergers", {})
-        if request.param == "too many to list":  # intersected, then too many: walked after all
+        if param == "too many to list":  # intersected, then too many: walked after all
             monkeypatch.setattr(joint, "JOINT_MAX", 0)
-    return request.param
+    return param
 
 
 @pytest.mark.parametrize(
@@ -127,7 +132,7 @@ def test_a_phrase_counts_pages_and_snippets_alike_either_way(
         ("weapon !!!", {}, set()),  # a term with no word in it is found nowhere
     ],
 )
-def test_words_find_the_same_either_way(said, path: str, q: str, params, expected) -> None:
+def test_words_find_the_same_either_way(said, joint_path: str, q: str, params, expected) -> None:
     """Words found in many recordings are tested as the listing walks or gathered in one
     set, and several said words are looked up together; the matches are the same."""
     user = make_user("ev", "evidence-manager")
@@ -218,7 +223,7 @@ def test_a_phrase_said_in_several_clips_of_each_recording_finds_every_one(
     ],
 )
 def test_terms_said_in_different_clips_of_a_recording_find_it(
-    db: None, path: str, q: str, expected
+    db: None, joint_path: str, q: str, expected
 ) -> None:
     """Every term must be said somewhere in the recording: in any of its clips."""
     recs = {"split": make_recording("One", said="drop it"), "other": make_recording("Two")}
@@ -265,7 +270,7 @@ def test_a_very_long_transcript_is_indexed_and_its_phrases_found(db: None, path:
     ],
 )
 def test_words_and_a_category_find_the_same_and_count_the_other_categories(
-    client: Client, said, path: str, q: str, category: str, expected
+    client: Client, said, joint_path: str, q: str, category: str, expected
 ) -> None:
     """A category and said words, each found in many, give the same matches however
     they are combined; and the category facet still counts the matches in every other
@@ -282,9 +287,9 @@ def test_words_and_a_category_find_the_same_and_count_the_other_categories(
     f = RecordingFilter.from_params({"q": q, "category": category})
     found = search_for(user, f)
     # (none in common is a list of none, however small the limit)
-    if path in INTERSECTED:
+    if joint_path in INTERSECTED:
         assert found.intersected
-    elif path != "too many to list":
+    elif joint_path != "too many to list":
         assert not found.intersected
     assert set(found.results().values_list("pk", flat=True)) == {said[k] for k in expected}
     window = found.window(0, 50)
@@ -320,7 +325,7 @@ def test_a_phrase_after_a_word_said_hundreds_of_times_is_found_by_everyone(
 
 @pytest.mark.parametrize("q", ["weapon", "weapon police", '"drop the weapon"'])
 def test_words_in_footage_the_viewer_may_list_but_not_play_are_never_a_hit(
-    db: None, path: str, q: str
+    db: None, joint_path: str, q: str
 ) -> None:
     """An officer's own footage of an incident under a post-incident procedure: they may
     know it exists, not play it; its words find it for nobody but those who may play it,
