@@ -588,15 +588,18 @@ def _text_condition(
     return TextCondition(condition & walked, small, sets)
 
 
-def _small_or_large(condition: Q, ids: Callable[[int], list[int]]) -> Found | None:
+def _small_or_large(
+    condition: Q, ids: Callable[[int], list[int]], rows: Rows | None = None
+) -> Found | None:
     """None if `condition` holds for no recording; a list of its ids if it holds for at
-    most SMALL_TEXT_SET (`ids(limit)` gives at most `limit` of them); else itself."""
+    most SMALL_TEXT_SET (`ids(limit)` gives at most `limit` of them); else itself, with
+    its set as SQL (`rows`, or the condition's own)."""
     first = ids(SMALL_TEXT_SET + 1)
     if not first:
         return None
     if len(first) <= SMALL_TEXT_SET:
         return Found.among(first)
-    return Found(condition, rows=Rows.of(Recording.objects.filter(condition).values("pk")))
+    return Found(condition, rows=rows or Rows.of(Recording.objects.filter(condition).values("pk")))
 
 
 def _written_condition(term: str) -> Found | None:
@@ -624,10 +627,7 @@ def _written_condition(term: str) -> Found | None:
     def ids(limit: int) -> list[int]:
         return [row[0] for row in either[:limit]]
 
-    found = _small_or_large(condition, ids)
-    if found is not None and found.ids is None:
-        found = Found(condition, rows=Rows.of(either))
-    return found
+    return _small_or_large(condition, ids, Rows.of(either))
 
 
 def _ids_of(condition: Q) -> Callable[[int], list[int]]:

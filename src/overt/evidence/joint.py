@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -21,7 +21,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 # Sets are intersected where their estimated intersection (as if independent) is at
-# most this many. At 100,000 recordings on PostgreSQL (bench/transcripts_search.py):
+# most this many. Timed query by query on bench/transcripts_search.py's database of
+# 100,000 recordings, PostgreSQL (one warm run each, not the bench's own table):
 # an intersection of 1,190 cost 15 ms against 75 ms walking; of 2,730, 29 against 40;
 # of 8,400, 50 against 41 (intersecting costs a little for each id in each set, then
 # each id it gives; walking, a little for each recording read to fill a page and count).
@@ -81,8 +82,10 @@ def planned(parts: Sequence[Rows]) -> list[Rows] | None:
     estimated intersection (as if independent; a part of unknown size counts as every
     recording) over JOINT_ESTIMATE, or over JOINT_MAX where parts were merged (the cost
     is then mostly the ids it gives)."""
+    if len(parts) < 2:
+        return None
     total = recordings_estimate()
-    if len(parts) < 2 or total <= 0:
+    if total <= 0:
         return None
     estimate = total
     for part in parts:
@@ -100,7 +103,7 @@ def planned(parts: Sequence[Rows]) -> list[Rows] | None:
         if one is None:
             out.extend(group)
             continue
-        out.append(replace(one, count=estimate))
+        out.append(one)
         merged = True
     if any(p.walked for p in out):
         return None
@@ -120,10 +123,11 @@ def recordings_estimate() -> float:
 def intersection(parts: Sequence[Rows], limit: int | None = None) -> list[int] | None:
     """The ids in every part, or None where there are more than `limit` (JOINT_MAX)."""
     limit = JOINT_MAX if limit is None else limit
-    selects = (f"SELECT * FROM ({p.sql}) AS p{i}" for i, p in enumerate(parts))  # noqa: S608
-    sql = " INTERSECT ".join(selects)
     if len(parts) == 1:  # one merged part: its ids once each
         sql = f"SELECT DISTINCT * FROM ({parts[0].sql}) AS p0"  # noqa: S608
+    else:
+        selects = (f"SELECT * FROM ({p.sql}) AS p{i}" for i, p in enumerate(parts))  # noqa: S608
+        sql = " INTERSECT ".join(selects)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT * FROM ({sql}) AS joint LIMIT {int(limit) + 1}",  # noqa: S608 (constants)

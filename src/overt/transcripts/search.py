@@ -153,10 +153,10 @@ def _listed(ids: set[int], may_play: Q | None) -> Found | None:
     return Found.among(ids) if ids else None
 
 
-def _pg_tsquery(term: wordlib.Term, *, order: bool = True) -> str:
-    """to_tsquery text for `term`: a word as a prefix, a phrase's words in order (`order`;
-    else only all of them), its last one a prefix."""
-    return (" <-> " if order else " & ").join(f"'{w}'" for w in term.words) + ":*"
+def _pg_tsquery(term: wordlib.Term) -> str:
+    """to_tsquery text for `term`: a word as a prefix, a phrase's words in order, its
+    last one a prefix."""
+    return " <-> ".join(f"'{w}'" for w in term.words) + ":*"
 
 
 def _pg_first(cursor: CursorWrapper, query: str, limit: int) -> list[int]:
@@ -169,16 +169,16 @@ def _pg_first(cursor: CursorWrapper, query: str, limit: int) -> list[int]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def _pg_share(cursor: CursorWrapper, query: str, *, triples: bool = False) -> float:
+def _pg_share(cursor: CursorWrapper, query: str, total: float, *, triples: bool = False) -> float:
     """The planner's estimate (from the statistics of common words, or of common word
-    triples) of the share of transcripts that match `query` (words; `triples`: a
-    ::tsquery of word triples): it only chooses between two ways of answering."""
+    triples) of the share of the `total` transcripts (_pg_rows) that match `query`
+    (words; `triples`: a ::tsquery of word triples): it only chooses between ways of
+    answering."""
     table = SpeechIndex._meta.db_table
     match = TRIPLES_MATCH if triples else WORDS_MATCH
     cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE {match}", [query])  # noqa: S608
     plan = cursor.fetchone()[0]
     rows = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
-    total = _pg_rows()
     return min(1.0, rows / total) if total > 0 else 0.0
 
 
@@ -192,25 +192,16 @@ def _pg_rows() -> float:
         return max(0.0, float(cursor.fetchone()[0]))
 
 
-def _pg_probe(query: str) -> Q:
-    """Whether the recording at hand said `query`: one look-up by recording id and a test
-    of its stored vector (no set of every match is built)."""
-    tsquery = "to_tsquery('simple'::regconfig, %s)"
+def _pg_probe(test: str, value: str) -> Q:
+    """Whether the recording at hand passes `test` (SQL on its index row, one bound
+    value): one look-up by recording id and a test of that row (no set of every match is
+    built). The tests: WORDS_MATCH (its stored vector) and SAID_IN_TOKENS (a phrase in
+    its tokens, since the vector keeps at most 256 positions of a word: migration 0007)."""
     said = SpeechIndex.objects.filter(recording_id=OuterRef("pk")).filter(
-        RawSQL(f"tsv @@ {tsquery}", [query], output_field=BooleanField())  # noqa: S611
+        RawSQL(test, [value], output_field=BooleanField())  # noqa: S611 (bound parameter)
     )
     # A scalar subquery with LIMIT 1, not EXISTS: PostgreSQL turns EXISTS into one hashed
     # set of every match, which is what this avoids.
-    return Q(Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField()))
-
-
-def _pg_said_probe(spoken: str) -> Q:
-    """Whether the recording at hand said the phrase `spoken` (its tokens, one space
-    apart; the last may begin a longer word): looked for in the tokens themselves, since
-    the vector keeps at most 256 positions of a word (migration 0007)."""
-    said = SpeechIndex.objects.filter(recording_id=OuterRef("pk")).filter(
-        RawSQL(SAID_IN_TOKENS, [spoken], output_field=BooleanField())  # noqa: S611
-    )
     return Q(Subquery(said.values(hit=Value(True))[:1], output_field=BooleanField()))
 
 
@@ -221,7 +212,8 @@ def _pg_word(
     index, or (Found.walk) tested recording by recording."""
     query = _pg_tsquery(term)
     with connection.cursor() as cursor:
-        share, total = _pg_share(cursor, query), _pg_rows()
+        total = _pg_rows()
+        share = _pg_share(cursor, query, total)
         # A word the statistics put in many more than SMALL transcripts (they list the
         # commonest words, so they are near for those) is not listed first: for a word in
         # every transcript, the first SMALL + 1 cost 6-10 ms of a 50 ms search.
@@ -231,13 +223,14 @@ def _pg_word(
                 return _listed(set(rows), may_play)
     every = f"SELECT r FROM {PG_FUNCTION}({TO_TSQUERY}) AS r"  # noqa: S608 (constants)
     found = Q(pk__in=RawSQL(every, [query]))  # noqa: S611 (bound parameters)
-    walk = _pg_probe(query)
-    # The set as SQL, for intersecting with others (evidence.joint), where nothing
-    # else narrows it (a viewer who may play only some footage: they drive instead).
+    walk = _pg_probe(WORDS_MATCH, query)
+    # The set as SQL, for intersecting with others (evidence.joint; with other words,
+    # one look-up in every recording's words, 0008), where nothing else narrows it (a
+    # viewer who may play only some footage: they drive instead).
     set_rows = None
-    if may_play is None:  # with other words: one look-up in every recording's words (0008)
+    if may_play is None:
         set_rows = Rows(every, (query,), share * total, merge=(WORDS_KIND, query))
-    if may_play is not None:
+    else:
         found, walk = found & may_play, walk & may_play
     return Found(found, walk=walk, share=share, walk_from=walk_from(), rows=set_rows)
 
@@ -286,7 +279,8 @@ def _pg_phrase(
             ids = {row[0] for row in cursor.fetchall()}
         ids |= in_long
         # The share of transcripts with the triples (a phrase of 2-3 words: its matches).
-        share = _pg_share(cursor, triples, triples=True) if not complete else 0.0
+        total = _pg_rows() if not complete else 0.0
+        share = _pg_share(cursor, triples, total, triples=True) if not complete else 0.0
     if complete:
         return _listed(ids, may_play)
     every_triple = f"SELECT r FROM {PG_TRIPLES}(%s::tsquery) AS r"  # noqa: S608 (constants)
@@ -294,10 +288,8 @@ def _pg_phrase(
     if in_long:
         with_triples |= Q(pk__in=sorted(in_long))
     if exact:  # the triples are the matches: a set from the index, or a walk
-        found, walk = with_triples, _pg_said_probe(spoken)
-        set_sql = Rows(every_triple, (triples,), share * _pg_rows())
-        if in_long:
-            walk |= Q(pk__in=sorted(in_long))
+        found, walk = with_triples, _pg_probe(SAID_IN_TOKENS, spoken)
+        set_sql = Rows(every_triple, (triples,), share * total)
         share_of, walk_from = share, walk_from_viewer()
     else:
         said = f"SELECT r FROM {PG_PHRASE_SAID}(%s::tsquery, %s) AS r"  # noqa: S608
@@ -305,16 +297,15 @@ def _pg_phrase(
         if in_long:
             found |= Q(pk__in=sorted(in_long))
         # The candidates (one hashed set from the index) come first, so only they are read.
-        walk = with_triples & _pg_said_probe(spoken)
-        if in_long:
-            walk |= Q(pk__in=sorted(in_long))
+        walk = with_triples & _pg_probe(SAID_IN_TOKENS, spoken)
         # Checking costs the same either way (a vector read); walking checks about
         # PHRASE_WALK_CHECKS / (the share of candidates that say it), at once every one.
-        estimated = max(share * _pg_rows(), float(len(candidates)), 1.0)
+        estimated = max(share * total, float(len(candidates)), 1.0)
         share_of = len(ids) / max(1, len(candidates))
-        set_sql = Rows(said, (triples, spoken), share * share_of * _pg_rows())
+        set_sql = Rows(said, (triples, spoken), share * share_of * total)
         walk_from = PHRASE_WALK_CHECKS / estimated
-    if in_long:
+    if in_long:  # found in their tokens (PG_LONG_SAID), on every way of answering
+        walk |= Q(pk__in=sorted(in_long))
         long_rows = Recording.objects.filter(pk__in=sorted(in_long)).values("pk")
         set_sql = Rows.union([set_sql, Rows.of(long_rows, len(in_long))])
     if may_play is not None:

@@ -12,7 +12,7 @@
 # first: three common words left up to 50,289 of 100,000 transcripts to read.)
 #
 # A transcript too long for one tsvector of triples (over 1 MB) is indexed by a marker
-# instead, and phrases are checked in its vector (LONG_BYTES below).
+# instead, and phrases are looked for in its tokens (LONG_BYTES, LONG_SAID below).
 #
 # The triples are worked out from `tokens` by an immutable function (tokens are letters
 # and digits only, so "_" cannot be part of a word), in one pass over the words (lead());
